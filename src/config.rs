@@ -1,0 +1,347 @@
+//! Every setting, read once from the environment (and `.env`) into one typed struct.
+//!
+//! Validation happens here, at start, so a typo in `.env` fails with one line that names the
+//! variable instead of surfacing later as a confusing runtime error. `.env.example` documents
+//! every variable read below; keep the two in step.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A value that must never reach a log line or a `Debug` dump.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The real value, for the one place that puts it on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Which database engine `DATABASE_URL` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct TelegramConfig {
+    pub token: Secret,
+    pub api_url: String,
+    /// Long-poll duration of one getUpdates call.
+    pub poll_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `None` until `serve` asks for it: `migrate`, `scan` and `verify` run without a bot.
+    pub telegram: Option<TelegramConfig>,
+    pub database_url: String,
+    pub database_kind: DatabaseKind,
+    pub admin_user_ids: Vec<i64>,
+    pub log_format: LogFormat,
+    pub http_addr: Option<SocketAddr>,
+    pub personalities_dir: PathBuf,
+    pub prompts_dir: PathBuf,
+    pub default_persona: String,
+    /// How long a stopping bot waits for in-flight handlers before it exits anyway.
+    pub shutdown_timeout: Duration,
+}
+
+/// A setting that is missing or malformed. Its `Display` is the one line the operator sees.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var} {problem} (see .env.example)")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        ConfigError {
+            var,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Where settings come from: the process environment in production, a map in tests.
+pub trait Source {
+    fn get(&self, key: &str) -> Option<String>;
+}
+
+pub struct ProcessEnv;
+
+impl Source for ProcessEnv {
+    fn get(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok()
+    }
+}
+
+impl Source for HashMap<String, String> {
+    fn get(&self, key: &str) -> Option<String> {
+        HashMap::get(self, key).cloned()
+    }
+}
+
+/// Reads one variable; blank counts as unset so `FOO=` in `.env` means "use the default".
+pub(crate) fn read(source: &dyn Source, var: &str) -> Option<String> {
+    source
+        .get(var)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+pub(crate) fn parse_number<T: std::str::FromStr>(
+    source: &dyn Source,
+    var: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match read(source, var) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse()
+            .map_err(|_| ConfigError::new(var, format!("must be a number, got {raw:?}"))),
+    }
+}
+
+pub(crate) fn parse_url(
+    source: &dyn Source,
+    var: &'static str,
+    default: &str,
+) -> Result<String, ConfigError> {
+    let raw = read(source, var).unwrap_or_else(|| default.to_string());
+    let url = reqwest::Url::parse(&raw)
+        .map_err(|e| ConfigError::new(var, format!("is not a valid URL ({e}): {raw:?}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::new(
+            var,
+            format!("must be an http(s) URL, got {raw:?}"),
+        ));
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+fn parse_database_url(source: &dyn Source) -> Result<(String, DatabaseKind), ConfigError> {
+    const VAR: &str = "DATABASE_URL";
+    let url = read(source, VAR).unwrap_or_else(|| "sqlite://data/tiltguard.db".to_string());
+    let kind = if url.starts_with("sqlite:") {
+        DatabaseKind::Sqlite
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        DatabaseKind::Postgres
+    } else {
+        let scheme = url.split(':').next().unwrap_or_default();
+        return Err(ConfigError::new(
+            VAR,
+            format!("has unknown scheme {scheme:?}: use sqlite://path/to/file.db or postgres://…"),
+        ));
+    };
+    Ok((url, kind))
+}
+
+fn parse_admins(source: &dyn Source) -> Result<Vec<i64>, ConfigError> {
+    const VAR: &str = "ADMIN_USER_IDS";
+    let Some(raw) = read(source, VAR) else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<i64>().map_err(|_| {
+                ConfigError::new(
+                    VAR,
+                    format!("must be comma-separated numeric Telegram user ids, got {part:?}"),
+                )
+            })
+        })
+        .collect()
+}
+
+fn parse_token(raw: &str) -> Result<Secret, ConfigError> {
+    // Bot tokens look like "123456789:AA…"; catching a pasted username or URL here saves the
+    // operator a confusing 401 later. The value itself is never echoed back.
+    let valid = raw.split_once(':').is_some_and(|(id, rest)| {
+        !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty()
+    }) && !raw.chars().any(char::is_whitespace);
+    if valid {
+        Ok(Secret::new(raw))
+    } else {
+        Err(ConfigError::new(
+            "TELEGRAM_BOT_TOKEN",
+            "does not look like a bot token (expected <digits>:<secret> from @BotFather)",
+        ))
+    }
+}
+
+impl Config {
+    /// Loads everything except the Telegram part; `require_telegram` adds it.
+    pub fn load(source: &dyn Source) -> Result<Config, ConfigError> {
+        let (database_url, database_kind) = parse_database_url(source)?;
+        let log_format = match read(source, "LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "LOG_FORMAT",
+                    format!("must be text or json, got {other:?}"),
+                ));
+            }
+        };
+        let http_addr = match read(source, "HTTP_ADDR") {
+            None => None,
+            Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
+                ConfigError::new(
+                    "HTTP_ADDR",
+                    format!("must be host:port such as 0.0.0.0:8080, got {raw:?}"),
+                )
+            })?),
+        };
+        let telegram = match read(source, "TELEGRAM_BOT_TOKEN") {
+            None => None,
+            Some(raw) => Some(TelegramConfig {
+                token: parse_token(&raw)?,
+                api_url: parse_url(source, "TELEGRAM_API_URL", "https://api.telegram.org")?,
+                poll_timeout: Duration::from_secs(parse_number(
+                    source,
+                    "POLL_TIMEOUT_SECONDS",
+                    25u64,
+                )?),
+            }),
+        };
+        Ok(Config {
+            telegram,
+            database_url,
+            database_kind,
+            admin_user_ids: parse_admins(source)?,
+            log_format,
+            http_addr,
+            personalities_dir: read(source, "PERSONALITIES_DIR")
+                .unwrap_or_else(|| "personalities".into())
+                .into(),
+            prompts_dir: read(source, "PROMPTS_DIR")
+                .unwrap_or_else(|| "prompts".into())
+                .into(),
+            default_persona: read(source, "DEFAULT_PERSONA").unwrap_or_else(|| "stoic".into()),
+            shutdown_timeout: Duration::from_secs(parse_number(
+                source,
+                "SHUTDOWN_TIMEOUT_SECONDS",
+                20u64,
+            )?),
+        })
+    }
+
+    /// The Telegram settings, or the error `serve` reports when the token is missing.
+    pub fn require_telegram(&self) -> Result<&TelegramConfig, ConfigError> {
+        self.telegram.as_ref().ok_or_else(|| {
+            ConfigError::new(
+                "TELEGRAM_BOT_TOKEN",
+                "is not set: copy .env.example to .env and put your @BotFather token there",
+            )
+        })
+    }
+
+    pub fn is_admin(&self, user_id: i64) -> bool {
+        self.admin_user_ids.contains(&user_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let config = Config::load(&env(&[])).unwrap();
+        assert!(config.telegram.is_none());
+        assert_eq!(config.database_url, "sqlite://data/tiltguard.db");
+        assert_eq!(config.database_kind, DatabaseKind::Sqlite);
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(config.http_addr.is_none());
+        assert!(config.admin_user_ids.is_empty());
+    }
+
+    #[test]
+    fn serve_without_token_names_the_variable_and_the_example_file() {
+        let config = Config::load(&env(&[])).unwrap();
+        let message = config.require_telegram().unwrap_err().to_string();
+        assert!(message.starts_with("TELEGRAM_BOT_TOKEN is not set"), "{message}");
+        assert!(message.contains(".env.example"), "{message}");
+    }
+
+    #[test]
+    fn each_bad_setting_is_reported_by_name() {
+        let cases = [
+            ("TELEGRAM_API_URL", "not a url", "TELEGRAM_API_URL"),
+            ("TELEGRAM_API_URL", "ftp://x.org", "TELEGRAM_API_URL"),
+            ("DATABASE_URL", "mysql://db/x", "DATABASE_URL"),
+            ("ADMIN_USER_IDS", "1,bob", "ADMIN_USER_IDS"),
+            ("LOG_FORMAT", "xml", "LOG_FORMAT"),
+            ("HTTP_ADDR", "8080", "HTTP_ADDR"),
+            ("POLL_TIMEOUT_SECONDS", "soon", "POLL_TIMEOUT_SECONDS"),
+        ];
+        for (var, value, named) in cases {
+            let source = env(&[("TELEGRAM_BOT_TOKEN", "123:abc"), (var, value)]);
+            let err = Config::load(&source).unwrap_err();
+            assert_eq!(err.var, named, "{var}={value}");
+            assert!(err.to_string().starts_with(named));
+        }
+    }
+
+    #[test]
+    fn token_never_appears_in_debug_or_errors() {
+        let source = env(&[("TELEGRAM_BOT_TOKEN", "123456:very-secret-token")]);
+        let config = Config::load(&source).unwrap();
+        assert!(!format!("{config:?}").contains("very-secret-token"));
+        let bad = env(&[("TELEGRAM_BOT_TOKEN", "not-a-token-secret")]);
+        let err = Config::load(&bad).unwrap_err().to_string();
+        assert!(!err.contains("not-a-token-secret"), "{err}");
+    }
+
+    #[test]
+    fn admin_ids_and_urls_are_parsed() {
+        let source = env(&[
+            ("TELEGRAM_BOT_TOKEN", "1:x"),
+            ("ADMIN_USER_IDS", " 42, 7 ,"),
+            ("TELEGRAM_API_URL", "http://127.0.0.1:8081/"),
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1/test"),
+            ("LOG_FORMAT", "json"),
+            ("HTTP_ADDR", "127.0.0.1:0"),
+        ]);
+        let config = Config::load(&source).unwrap();
+        assert_eq!(config.admin_user_ids, vec![42, 7]);
+        assert!(config.is_admin(7) && !config.is_admin(8));
+        let telegram = config.require_telegram().unwrap();
+        assert_eq!(telegram.api_url, "http://127.0.0.1:8081");
+        assert_eq!(config.database_kind, DatabaseKind::Postgres);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(config.http_addr.is_some());
+    }
+}

@@ -1,0 +1,59 @@
+//! Fresh, isolated databases for tests: a temporary SQLite file always, and a private schema
+//! on the Postgres server named by `TEST_DATABASE_URL` when that variable is set.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sqlx::Executor;
+
+use super::Store;
+
+/// A new SQLite database in its own temporary file, migrated.
+pub async fn fresh_sqlite() -> Store {
+    let path = std::env::temp_dir().join(format!(
+        "tiltguard-test-{}-{}.db",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    let store = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("temporary SQLite database");
+    store.migrate().await.expect("SQLite migrations");
+    store
+}
+
+/// A new schema on the test Postgres server, migrated; `None` (said loudly once) when
+/// `TEST_DATABASE_URL` is unset.
+pub async fn fresh_postgres() -> Option<Store> {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        if !WARNED.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "\n*** TEST_DATABASE_URL is not set: the Postgres half of the store tests is \
+                 SKIPPED. Set it (e.g. postgres://postgres@127.0.0.1:5432/test) to run it. ***\n"
+            );
+        }
+        return None;
+    };
+    let schema = format!("t_{:016x}", fastrand::u64(..));
+    let admin = Store::connect(&base).await.expect("TEST_DATABASE_URL reachable");
+    admin
+        .pool()
+        .execute(format!("CREATE SCHEMA {schema}").as_str())
+        .await
+        .expect("create test schema");
+    admin.close().await;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+    let store = Store::connect(&url).await.expect("connect to test schema");
+    store.migrate().await.expect("Postgres migrations");
+    Some(store)
+}
+
+/// Every store the environment offers, labelled for assertion messages.
+pub async fn each_store() -> Vec<(&'static str, Store)> {
+    let mut stores = vec![("sqlite", fresh_sqlite().await)];
+    if let Some(pg) = fresh_postgres().await {
+        stores.push(("postgres", pg));
+    }
+    stores
+}

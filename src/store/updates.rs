@@ -1,0 +1,107 @@
+//! The durable update inbox: record before confirming, mark done after handling.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, now_unix};
+
+/// An update that was taken from Telegram but whose handling never finished.
+#[derive(Debug, Clone)]
+pub struct PendingUpdate {
+    pub update_id: i64,
+    pub payload: String,
+}
+
+impl Store {
+    /// Records a batch of raw updates in one transaction. Returns the ids that were new; ids
+    /// already present (a redelivery after a crash) are left out so they are not answered twice.
+    pub async fn record_updates(
+        &self,
+        batch: &[(i64, Option<i64>, String)],
+    ) -> Result<Vec<i64>, StoreError> {
+        let now = now_unix();
+        let mut tx = self.pool().begin().await?;
+        let mut fresh = Vec::with_capacity(batch.len());
+        for (update_id, chat_id, payload) in batch {
+            let done = sqlx::query(
+                "INSERT INTO updates (update_id, chat_id, payload, status, received_at)
+                 VALUES ($1, $2, $3, 'pending', $4) ON CONFLICT (update_id) DO NOTHING",
+            )
+            .bind(*update_id)
+            .bind(*chat_id)
+            .bind(payload.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 1 {
+                fresh.push(*update_id);
+            }
+        }
+        tx.commit().await?;
+        Ok(fresh)
+    }
+
+    pub async fn mark_update_done(&self, update_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE updates SET status = 'done', done_at = $1 WHERE update_id = $2")
+            .bind(now_unix())
+            .bind(update_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Updates taken by an earlier run that stopped before handling them, oldest first.
+    pub async fn pending_updates(&self) -> Result<Vec<PendingUpdate>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT update_id, payload FROM updates WHERE status = 'pending' ORDER BY update_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| PendingUpdate {
+                update_id: row.get(0),
+                payload: row.get(1),
+            })
+            .collect())
+    }
+
+    /// The highest update id ever recorded, so a restart can confirm it straight away.
+    pub async fn last_update_id(&self) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT MAX(update_id) FROM updates")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.get::<Option<i64>, _>(0))
+    }
+
+    /// Forgets handled updates older than `max_age_seconds`; redeliveries never go back that far.
+    pub async fn prune_updates(&self, max_age_seconds: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM updates WHERE status = 'done' AND received_at < $1")
+            .bind(now_unix() - max_age_seconds)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::testing::each_store;
+
+    #[tokio::test]
+    async fn a_redelivered_update_is_not_fresh_and_pending_ones_survive() {
+        for (dialect, store) in each_store().await {
+            let batch = vec![
+                (10, Some(1), "{\"update_id\":10}".to_string()),
+                (11, None, "{\"update_id\":11}".to_string()),
+            ];
+            assert_eq!(store.record_updates(&batch).await.unwrap(), vec![10, 11], "{dialect}");
+            assert!(store.record_updates(&batch).await.unwrap().is_empty(), "{dialect}");
+            store.mark_update_done(10).await.unwrap();
+            let pending = store.pending_updates().await.unwrap();
+            assert_eq!(pending.len(), 1, "{dialect}");
+            assert_eq!(pending[0].update_id, 11);
+            assert_eq!(pending[0].payload, "{\"update_id\":11}");
+            assert_eq!(store.last_update_id().await.unwrap(), Some(11), "{dialect}");
+        }
+    }
+}

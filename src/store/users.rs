@@ -1,0 +1,165 @@
+//! Users (persona choice, ban flag) and chats (kind, blocked-by-user).
+
+use sqlx::Row;
+
+use super::{Store, StoreError, now_unix};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub first_name: String,
+    pub username: Option<String>,
+    pub persona: Option<String>,
+    pub is_banned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRecord {
+    pub id: i64,
+    pub kind: String,
+    pub title: Option<String>,
+    pub blocked: bool,
+}
+
+impl Store {
+    /// Records that a user was seen, refreshing their display name; returns their record.
+    pub async fn touch_user(
+        &self,
+        id: i64,
+        first_name: &str,
+        username: Option<&str>,
+        language_code: Option<&str>,
+    ) -> Result<UserRecord, StoreError> {
+        let now = now_unix();
+        sqlx::query(
+            "INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at)
+             VALUES ($1, $2, $3, $4, $5, $5)
+             ON CONFLICT (id) DO UPDATE SET first_name = $2, username = $3,
+                 language_code = $4, last_seen_at = $5",
+        )
+        .bind(id)
+        .bind(first_name)
+        .bind(username)
+        .bind(language_code)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        self.user(id)
+            .await?
+            .ok_or_else(|| StoreError::Query(sqlx::Error::RowNotFound))
+    }
+
+    pub async fn user(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, first_name, username, persona, is_banned FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|row| UserRecord {
+            id: row.get(0),
+            first_name: row.get(1),
+            username: row.get(2),
+            persona: row.get(3),
+            is_banned: row.get::<i64, _>(4) != 0,
+        }))
+    }
+
+    /// Stores the persona choice; returns false when the user is unknown.
+    pub async fn set_persona(&self, user_id: i64, persona: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE users SET persona = $1 WHERE id = $2")
+            .bind(persona)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn set_banned(&self, user_id: i64, banned: bool) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE users SET is_banned = $1 WHERE id = $2")
+            .bind(i64::from(banned))
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn touch_chat(
+        &self,
+        id: i64,
+        kind: &str,
+        title: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO chats (id, kind, title, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET kind = $2, title = $3, blocked_at = NULL",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(title)
+        .bind(now_unix())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Telegram said the user blocked the bot: stop writing to them, keep their data.
+    pub async fn mark_chat_blocked(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE chats SET blocked_at = $1 WHERE id = $2")
+            .bind(now_unix())
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn chat(&self, id: i64) -> Result<Option<ChatRecord>, StoreError> {
+        let row = sqlx::query("SELECT id, kind, title, blocked_at FROM chats WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|row| ChatRecord {
+            id: row.get(0),
+            kind: row.get(1),
+            title: row.get(2),
+            blocked: row.get::<Option<i64>, _>(3).is_some(),
+        }))
+    }
+
+    pub async fn count_users(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM users")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.get(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::testing::each_store;
+
+    #[tokio::test]
+    async fn users_are_created_updated_and_keep_their_persona() {
+        for (dialect, store) in each_store().await {
+            let user = store.touch_user(42, "Ann", Some("ann"), Some("en")).await.unwrap();
+            assert_eq!(user.persona, None, "{dialect}");
+            assert!(store.set_persona(42, "zen").await.unwrap());
+            let user = store.touch_user(42, "Annie", None, None).await.unwrap();
+            assert_eq!(user.first_name, "Annie", "{dialect}");
+            assert_eq!(user.persona.as_deref(), Some("zen"), "{dialect}");
+            assert!(!store.set_persona(999, "zen").await.unwrap(), "{dialect}");
+            assert_eq!(store.count_users().await.unwrap(), 1, "{dialect}");
+        }
+    }
+
+    #[tokio::test]
+    async fn blocked_chats_are_remembered_until_the_user_writes_again() {
+        for (dialect, store) in each_store().await {
+            store.touch_chat(-100, "group", Some("Desk")).await.unwrap();
+            store.mark_chat_blocked(-100).await.unwrap();
+            assert!(store.chat(-100).await.unwrap().unwrap().blocked, "{dialect}");
+            store.touch_chat(-100, "group", Some("Desk")).await.unwrap();
+            assert!(!store.chat(-100).await.unwrap().unwrap().blocked, "{dialect}");
+        }
+    }
+}
