@@ -256,9 +256,17 @@ impl Config {
         self.telegram.as_ref().ok_or_else(|| {
             ConfigError::new(
                 "TELEGRAM_BOT_TOKEN",
-                "is not set: copy .env.example to .env and put your @BotFather token there",
+                "is not set: put your @BotFather token in .env",
             )
         })
+    }
+
+    /// "SQLite" or "Postgres", for messages that must not echo the URL (it may hold a password).
+    pub fn database_kind_label(&self) -> &'static str {
+        match self.database_kind {
+            DatabaseKind::Sqlite => "SQLite",
+            DatabaseKind::Postgres => "Postgres",
+        }
     }
 
     pub fn is_admin(&self, user_id: i64) -> bool {

@@ -2,3 +2,8 @@
 
 pub mod config;
 pub mod store;
+pub mod coach;
+pub mod telegram;
+pub mod app;
+pub mod http;
+pub mod telemetry;

@@ -1,1 +1,133 @@
-fn main() {}
+//! The `tiltguard` command line: serve the bot, migrate the store, or use the domain tools.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tiltguard::app::{self, RunningBot};
+use tiltguard::config::{Config, ProcessEnv};
+use tiltguard::telemetry;
+
+#[derive(Parser)]
+#[command(name = "tiltguard", version, about = "A Telegram bot for crypto traders")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the Telegram bot (long polling) until Ctrl-C or SIGTERM.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Chat with a coach in the terminal, using the same coach and store as the bot.
+    Chat {
+        /// Personality id (see personalities/).
+        #[arg(long)]
+        persona: Option<String>,
+    },
+    /// Scan a token contract for risks.
+    Scan {
+        address: String,
+        #[arg(long)]
+        chain: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a payment transaction on-chain without crediting anyone.
+    Verify {
+        tx_hash: String,
+        #[arg(long)]
+        chain: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        min_amount: Option<String>,
+        #[arg(long)]
+        not_before: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    // A missing .env is fine: every variable has a default or is reported by name below.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let config = match Config::load(&ProcessEnv) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let secrets = config
+        .telegram
+        .as_ref()
+        .map(|t| vec![t.token.expose().to_string()])
+        .unwrap_or_default();
+    telemetry::init_logging(config.log_format, secrets);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command, config));
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            app::open_store(&config).await?;
+            println!("migrations applied to {}", config.database_kind_label());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Chat { .. } | Command::Scan { .. } | Command::Verify { .. } => {
+            eprintln!("this command is not available yet in this build");
+            Ok(ExitCode::from(3))
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    if let Err(error) = config.require_telegram() {
+        eprintln!("error: {error}");
+        return Ok(ExitCode::from(2));
+    }
+    let bot = RunningBot::start(config).await?;
+    wait_for_stop_signal().await;
+    bot.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,157 @@
+//! Wiring: builds every service once and hands them to the transports.
+//!
+//! `RunningBot` is the whole bot as a value, so `serve` and the integration tests start and
+//! stop exactly the same thing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::coach::personas::{PersonaBook, PersonaError};
+use crate::config::{Config, ConfigError};
+use crate::store::{Store, StoreError};
+use crate::telegram::api::{BotApi, TgError};
+use crate::telegram::delivery::Outbox;
+use crate::telegram::dispatch::Dispatcher;
+use crate::telegram::handlers::{BotContext, COMMANDS};
+use crate::telegram::pacing::Budgets;
+use crate::telegram::polling;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Personas(#[from] PersonaError),
+    #[error("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check it with @BotFather")]
+    BadToken,
+    #[error("cannot reach the Telegram Bot API at TELEGRAM_API_URL: {0}")]
+    Telegram(TgError),
+    #[error("cannot start the HTTP listener on HTTP_ADDR: {0}")]
+    Http(std::io::Error),
+}
+
+/// Opens the database and applies migrations.
+pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .user_agent(concat!("tiltguard/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+pub struct RunningBot {
+    shutdown: CancellationToken,
+    polling: JoinHandle<()>,
+    dispatcher: Arc<Dispatcher>,
+    tasks: TaskTracker,
+    store: Store,
+    http_addr: Option<SocketAddr>,
+    shutdown_timeout: Duration,
+    pub bot_username: String,
+}
+
+impl RunningBot {
+    /// Starts the bot: store, personas, Telegram identity and command menu, HTTP, polling.
+    pub async fn start(config: Config) -> Result<RunningBot, AppError> {
+        let telegram = config.require_telegram()?.clone();
+        let store = open_store(&config).await?;
+        let personas = Arc::new(PersonaBook::load(
+            &config.personalities_dir,
+            &config.default_persona,
+        )?);
+        let api = BotApi::new(http_client(), &telegram.api_url, &telegram.token);
+        let me = api.get_me().await.map_err(|error| match error {
+            TgError::Api { code: 401, .. } | TgError::Api { code: 404, .. } => AppError::BadToken,
+            other => AppError::Telegram(other),
+        })?;
+        let bot_username = me.username.clone().unwrap_or_default();
+        if let Err(error) = api.set_my_commands(COMMANDS).await {
+            tracing::warn!(%error, "could not register the command menu");
+        }
+        let shutdown = CancellationToken::new();
+        let http_addr = match config.http_addr {
+            Some(addr) => Some(
+                crate::http::serve(addr, store.clone(), shutdown.clone())
+                    .await
+                    .map_err(AppError::Http)?,
+            ),
+            None => None,
+        };
+        let tasks = TaskTracker::new();
+        let outbox = Outbox::new(api.clone(), store.clone(), Budgets::telegram_defaults(4.0));
+        let shutdown_timeout = config.shutdown_timeout;
+        let ctx = Arc::new(BotContext {
+            outbox,
+            store: store.clone(),
+            personas,
+            config: Arc::new(config),
+            bot_username: bot_username.clone(),
+            tasks: tasks.clone(),
+        });
+        let dispatcher = Dispatcher::new(ctx);
+        let polling = tokio::spawn(polling::run(
+            api,
+            store.clone(),
+            dispatcher.clone(),
+            telegram.poll_timeout,
+            shutdown.clone(),
+        ));
+        tracing::info!(bot = %bot_username, "tiltguard is running");
+        Ok(RunningBot {
+            shutdown,
+            polling,
+            dispatcher,
+            tasks,
+            store,
+            http_addr,
+            shutdown_timeout,
+            bot_username,
+        })
+    }
+
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
+    }
+
+    /// Stops polling, lets in-flight handlers finish (bounded), confirms what was taken.
+    pub async fn shutdown(self) {
+        tracing::info!("stopping: no new updates; finishing in-flight work");
+        self.shutdown.cancel();
+        if let Err(error) = self.polling.await {
+            tracing::error!(%error, "the polling task crashed");
+        }
+        self.dispatcher.close();
+        if tokio::time::timeout(self.shutdown_timeout, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                timeout = ?self.shutdown_timeout,
+                "some handlers did not finish in time; they will be replayed on the next start"
+            );
+        }
+        self.store.close().await;
+        tracing::info!("stopped");
+    }
+
+    /// Simulates a crash for tests: everything stops at once, nothing is confirmed.
+    #[doc(hidden)]
+    pub fn abort(self) {
+        self.polling.abort();
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,3 @@
+//! The coach: personas, prompt assembly, conversation memory.
+
+pub mod personas;

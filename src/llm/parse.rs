@@ -1,0 +1,175 @@
+//! Turns the `data:` payloads of a chat-completions stream into [`StreamEvent`]s (pure).
+//!
+//! Handles what real servers send besides plain content deltas: `[DONE]`, `choices: []`
+//! usage chunks, `usage: null` on every chunk, usage with `cost` on late chunks (the last
+//! non-null report wins), `reasoning` / `reasoning_content` deltas, `content: null`, tool-call
+//! deltas, an `error` object in a chunk (a mid-stream failure, after which `[DONE]` may still
+//! come), and shapes it does not know (skipped, not fatal).
+
+use super::error::{LlmError, WireError};
+use super::types::{FinishReason, StreamEvent, TokenUsage};
+use serde::Deserialize;
+use std::collections::VecDeque;
+
+pub type EventQueue = VecDeque<Result<StreamEvent, LlmError>>;
+
+/// Whether the stream has reached its end (successful or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Continue,
+    Terminal,
+}
+
+#[derive(Debug, Default)]
+pub struct CompletionParser {
+    usage: Option<TokenUsage>,
+    finish_reason: Option<FinishReason>,
+    terminal: bool,
+}
+
+#[derive(Deserialize)]
+struct Chunk {
+    choices: Option<Vec<Choice>>,
+    usage: Option<WireUsage>,
+    /// Usually `{code, message, metadata}`, but some servers send a bare string.
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    #[serde(default)]
+    index: u32,
+    delta: Option<Delta>,
+    /// Non-streaming replies (`chat.completion`) carry `message` instead of `delta`.
+    message: Option<Delta>,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Delta {
+    content: Option<String>,
+    reasoning: Option<String>,
+    reasoning_content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+    cost: Option<f64>,
+}
+
+impl CompletionParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Interprets one event's data. After `Terminal` the caller stops reading.
+    pub fn push_data(&mut self, data: &str, out: &mut EventQueue) -> Progress {
+        if self.terminal {
+            return Progress::Terminal;
+        }
+        if data.trim() == "[DONE]" {
+            self.finish(out);
+            return Progress::Terminal;
+        }
+        let chunk = match serde_json::from_str::<Chunk>(data) {
+            Ok(chunk) => chunk,
+            Err(err) => {
+                tracing::debug!(%err, bytes = data.len(), "skipping unrecognised LLM stream chunk");
+                return Progress::Continue;
+            }
+        };
+        if let Some(error) = chunk.error {
+            return self.fail(wire_error_from_value(error), out);
+        }
+        if chunk.choices.is_none() && chunk.usage.is_none() {
+            tracing::debug!(bytes = data.len(), "skipping LLM stream chunk without choices or usage");
+            return Progress::Continue;
+        }
+        if let Some(usage) = chunk.usage {
+            self.usage = Some(TokenUsage {
+                prompt_tokens: usage.prompt_tokens,
+                completion_tokens: usage.completion_tokens,
+                cost: usage.cost,
+            });
+        }
+        // Only the first choice is ours: requests never ask for n > 1.
+        let choice = chunk.choices.into_iter().flatten().find(|c| c.index == 0);
+        if let Some(choice) = choice {
+            if let Some(delta) = choice.delta.or(choice.message) {
+                // OpenRouter mirrors `reasoning` in `reasoning_details`; DeepSeek's own API
+                // says `reasoning_content`. Take one so nothing is doubled.
+                if let Some(reasoning) = delta.reasoning.or(delta.reasoning_content).filter(|r| !r.is_empty()) {
+                    out.push_back(Ok(StreamEvent::Reasoning(reasoning)));
+                }
+                if let Some(content) = delta.content.filter(|c| !c.is_empty()) {
+                    out.push_back(Ok(StreamEvent::Delta(content)));
+                }
+            }
+            if let Some(reason) = choice.finish_reason {
+                self.finish_reason = Some(FinishReason::from_wire(&reason));
+            }
+        }
+        Progress::Continue
+    }
+
+    /// Interprets a line-level `error:` field (older llama.cpp servers).
+    pub fn push_error_field(&mut self, value: &str, out: &mut EventQueue) -> Progress {
+        if self.terminal {
+            return Progress::Terminal;
+        }
+        let error = match serde_json::from_str::<serde_json::Value>(value) {
+            Ok(parsed) => wire_error_from_value(parsed),
+            Err(_) => wire_error_from_value(serde_json::Value::String(value.to_owned())),
+        };
+        self.fail(error, out)
+    }
+
+    /// The byte stream ended. Without `[DONE]` that is only a success if the model already
+    /// said why it stopped; otherwise the reply was cut off.
+    pub fn end_of_stream(&mut self, out: &mut EventQueue) {
+        if self.terminal {
+            return;
+        }
+        if self.finish_reason.is_some() {
+            self.finish(out);
+        } else {
+            self.terminal = true;
+            out.push_back(Err(LlmError::Truncated));
+        }
+    }
+
+    fn finish(&mut self, out: &mut EventQueue) {
+        self.terminal = true;
+        if let Some(usage) = self.usage {
+            out.push_back(Ok(StreamEvent::Usage(usage)));
+        }
+        out.push_back(Ok(StreamEvent::Finished { finish_reason: self.finish_reason.take() }));
+    }
+
+    fn fail(&mut self, error: WireError, out: &mut EventQueue) -> Progress {
+        self.terminal = true;
+        // Tokens already generated are billed even when the stream fails.
+        if let Some(usage) = self.usage {
+            out.push_back(Ok(StreamEvent::Usage(usage)));
+        }
+        out.push_back(Err(LlmError::MidStream { code: error.code_string(), message: error.full_message() }));
+        Progress::Terminal
+    }
+}
+
+fn wire_error_from_value(value: serde_json::Value) -> WireError {
+    match value {
+        serde_json::Value::String(message) => WireError { message: Some(message), ..WireError::default() },
+        other => {
+            let fallback = other.to_string();
+            serde_json::from_value::<WireError>(other)
+                .ok()
+                .filter(|e| e.message.is_some() || e.code.is_some())
+                .unwrap_or(WireError { message: Some(fallback), ..WireError::default() })
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Incremental decoder of the WHATWG `text/event-stream` format (HTML "event stream
+//! interpretation").
+//!
+//! Bytes arrive in arbitrary network chunks: a UTF-8 character, a CRLF pair or a leading BOM
+//! may be split anywhere. Every byte is scanned exactly once (a long line arriving in many
+//! small chunks is never re-scanned), invalid UTF-8 becomes U+FFFD the way the WHATWG UTF-8
+//! decoder does it, and no input makes the decoder panic or stop producing events.
+
+/// One dispatched event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The event type; `"message"` when the stream did not name one.
+    pub event: String,
+    pub data: String,
+    /// The last event ID in force when the event was dispatched.
+    pub last_event_id: String,
+}
+
+/// What the decoder hands out while it reads the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SseItem {
+    Event(SseEvent),
+    /// The value of a line-level `error:` field. The spec ignores unknown fields, so this never
+    /// changes which events are dispatched; it exists because older llama.cpp servers report
+    /// failures that way instead of inside a `data:` payload.
+    ErrorField(String),
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Streaming decoder state. Feed it chunks with [`SseDecoder::feed`], then call
+/// [`SseDecoder::finish`] at end of stream.
+#[derive(Debug, Default)]
+pub struct SseDecoder {
+    /// Bytes of the line being received, not yet terminated.
+    line: Vec<u8>,
+    /// The previous chunk ended in CR: an LF at the start of the next chunk belongs to it.
+    swallow_lf: bool,
+    /// At most one BOM is stripped, and only at the very start of the stream.
+    past_first_line: bool,
+    data: String,
+    event_type: String,
+    id_buffer: String,
+    last_event_id: String,
+    retry_ms: Option<u64>,
+}
+
+impl SseDecoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes one chunk of the stream, appending whatever it completes to `out`.
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<SseItem>) {
+        let mut rest = chunk;
+        if self.swallow_lf && !rest.is_empty() {
+            self.swallow_lf = false;
+            if rest[0] == b'\n' {
+                rest = &rest[1..];
+            }
+        }
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            self.line.extend_from_slice(&rest[..pos]);
+            self.end_line(out);
+            let terminator = rest[pos];
+            rest = &rest[pos + 1..];
+            if terminator == b'\r' {
+                match rest.first() {
+                    Some(b'\n') => rest = &rest[1..],
+                    Some(_) => {}
+                    None => self.swallow_lf = true,
+                }
+            }
+        }
+        self.line.extend_from_slice(rest);
+    }
+
+    /// Ends the stream. Per the spec an event that was not terminated by a blank line is
+    /// discarded; returns whether anything was discarded (a sign of a cut-off stream).
+    pub fn finish(&mut self) -> bool {
+        let discarded = !self.line.is_empty() || !self.data.is_empty() || !self.event_type.is_empty();
+        self.line.clear();
+        self.data.clear();
+        self.event_type.clear();
+        self.swallow_lf = false;
+        discarded
+    }
+
+    /// Bytes held for an event still being received; callers cap it against hostile streams.
+    pub fn pending_len(&self) -> usize {
+        self.line.len() + self.data.len() + self.event_type.len()
+    }
+
+    /// The reconnection time the stream asked for with `retry:`, in milliseconds.
+    pub fn retry_ms(&self) -> Option<u64> {
+        self.retry_ms
+    }
+
+    /// The last event ID committed by a dispatch.
+    pub fn last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    fn end_line(&mut self, out: &mut Vec<SseItem>) {
+        let mut line = std::mem::take(&mut self.line);
+        let mut bytes = line.as_slice();
+        if !self.past_first_line {
+            self.past_first_line = true;
+            bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+        }
+        // CR and LF never occur inside a multi-byte sequence, and the decoder never swallows
+        // an ASCII byte into an invalid sequence, so decoding line by line gives the same text
+        // as decoding the whole stream at once.
+        let text = String::from_utf8_lossy(bytes);
+        self.interpret_line(&text, out);
+        line.clear();
+        self.line = line;
+    }
+
+    fn interpret_line(&mut self, line: &str, out: &mut Vec<SseItem>) {
+        if line.is_empty() {
+            self.dispatch(out);
+            return;
+        }
+        if line.starts_with(':') {
+            return;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line, ""),
+        };
+        match field {
+            "event" => {
+                self.event_type.clear();
+                self.event_type.push_str(value);
+            }
+            "data" => {
+                self.data.push_str(value);
+                self.data.push('\n');
+            }
+            "id" if !value.contains('\0') => {
+                self.id_buffer.clear();
+                self.id_buffer.push_str(value);
+            }
+            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                // A value too large for u64 is as unusable as a bogus one: keep the old one.
+                if let Ok(ms) = value.parse() {
+                    self.retry_ms = Some(ms);
+                }
+            }
+            "error" => out.push(SseItem::ErrorField(value.to_owned())),
+            _ => {}
+        }
+    }
+
+    fn dispatch(&mut self, out: &mut Vec<SseItem>) {
+        self.last_event_id.clone_from(&self.id_buffer);
+        if self.data.is_empty() {
+            self.event_type.clear();
+            return;
+        }
+        let mut data = std::mem::take(&mut self.data);
+        if data.ends_with('\n') {
+            data.pop();
+        }
+        let event = if self.event_type.is_empty() {
+            "message".to_owned()
+        } else {
+            std::mem::take(&mut self.event_type)
+        };
+        out.push(SseItem::Event(SseEvent {
+            event,
+            data,
+            last_event_id: self.last_event_id.clone(),
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(chunks: &[&[u8]]) -> Vec<SseEvent> {
+        let mut decoder = SseDecoder::new();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            decoder.feed(chunk, &mut out);
+        }
+        decoder.finish();
+        out.into_iter()
+            .filter_map(|item| match item {
+                SseItem::Event(event) => Some(event),
+                SseItem::ErrorField(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn crlf_split_between_chunks_is_one_line_end() {
+        let got = events(&[b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].data, "a\nb");
+    }
+
+    #[test]
+    fn lone_cr_at_chunk_end_followed_by_text_ends_the_line() {
+        let got = events(&[b"data: a\r", b"data: b\r\r"]);
+        assert_eq!(got[0].data, "a\nb");
+    }
+
+    #[test]
+    fn bom_is_stripped_only_once_even_when_split() {
+        let got = events(&[b"\xEF", b"\xBB", b"\xBFdata:1\n\n\xEF\xBB\xBFdata:2\n\n"]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].data, "1");
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_and_decoding_continues() {
+        let got = events(&[b"data: \xE4\xBD", b"\n\ndata: \xF0\x9F\x91\x8D\n\n"]);
+        assert_eq!(got[0].data, "\u{FFFD}");
+        assert_eq!(got[1].data, "👍");
+    }
+
+    #[test]
+    fn legacy_error_field_is_reported_but_dispatches_nothing() {
+        let mut decoder = SseDecoder::new();
+        let mut out = Vec::new();
+        decoder.feed(b"error: {\"code\":500}\n\ndata: [DONE]\n\n", &mut out);
+        assert_eq!(out[0], SseItem::ErrorField("{\"code\":500}".to_owned()));
+        assert!(matches!(&out[1], SseItem::Event(e) if e.data == "[DONE]"));
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn finish_reports_a_discarded_partial_event() {
+        let mut decoder = SseDecoder::new();
+        let mut out = Vec::new();
+        decoder.feed(b"data: {\"x\":1}\n\n", &mut out);
+        assert!(!decoder.finish());
+        decoder.feed(b"data: {\"y\"", &mut out);
+        assert!(decoder.finish());
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn multi_megabyte_line_in_tiny_chunks_is_linear() {
+        // A decoder that re-scans its buffer per chunk does ~2^36 byte visits here and never
+        // finishes; a linear one takes milliseconds.
+        let line_len = 8 << 20;
+        let mut decoder = SseDecoder::new();
+        let mut out = Vec::new();
+        decoder.feed(b"data: ", &mut out);
+        let piece = [b'z'; 64];
+        for _ in 0..line_len / piece.len() {
+            decoder.feed(&piece, &mut out);
+        }
+        assert_eq!(decoder.pending_len(), 6 + line_len);
+        decoder.feed(b"\n\n", &mut out);
+        match out.as_slice() {
+            [SseItem::Event(event)] => assert_eq!(event.data.len(), line_len),
+            other => panic!("expected one event, got {}", other.len()),
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! A thin Bot API client: one `call` that speaks Telegram's envelope, plus typed wrappers.
+//!
+//! We use teloxide's types but our own transport, because the bot needs methods teloxide 0.17
+//! does not know (`sendMessageDraft`), raw update JSON for the durable inbox, and errors that
+//! can never carry the request URL (it contains the bot token).
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use teloxide::types::{InlineKeyboardMarkup, Message, User};
+
+use crate::config::Secret;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TgError {
+    #[error("Telegram refused {method}: {code} {description}")]
+    Api {
+        method: &'static str,
+        code: u16,
+        description: String,
+        retry_after: Option<u64>,
+        migrate_to_chat_id: Option<i64>,
+    },
+    #[error("cannot reach Telegram for {method}: {detail}")]
+    Network { method: &'static str, detail: String },
+    #[error("unexpected reply from Telegram to {method}: {detail}")]
+    Decode { method: &'static str, detail: String },
+}
+
+impl TgError {
+    fn description(&self) -> &str {
+        match self {
+            TgError::Api { description, .. } => description,
+            _ => "",
+        }
+    }
+
+    fn code(&self) -> Option<u16> {
+        match self {
+            TgError::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Flood control: how long Telegram asks us to wait.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            TgError::Api {
+                retry_after: Some(s),
+                ..
+            } => Some(Duration::from_secs(*s)),
+            TgError::Api { code: 429, .. } => Some(Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+
+    /// An edit that would change nothing: the message already shows what we wanted.
+    pub fn is_not_modified(&self) -> bool {
+        self.description().contains("message is not modified")
+    }
+
+    pub fn is_parse_error(&self) -> bool {
+        self.description().contains("can't parse entities")
+    }
+
+    /// The user blocked the bot, left, or the chat is gone: stop writing to it.
+    pub fn is_chat_gone(&self) -> bool {
+        self.code() == Some(403) || self.description().contains("chat not found")
+    }
+
+    pub fn is_message_gone(&self) -> bool {
+        let d = self.description();
+        d.contains("message to edit not found") || d.contains("message to delete not found")
+    }
+
+    /// Worth retrying with backoff: the network or Telegram itself failed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            TgError::Network { .. } => true,
+            TgError::Api { code, .. } => *code >= 500,
+            TgError::Decode { .. } => false,
+        }
+    }
+
+    /// The server does not know the method (an older self-hosted Bot API server).
+    pub fn is_unknown_method(&self) -> bool {
+        self.code() == Some(404)
+    }
+
+    pub fn is_conflict(&self) -> bool {
+        self.code() == Some(409)
+    }
+}
+
+/// A file Telegram stores for us (`getFile`).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RemoteFile {
+    pub file_id: String,
+    pub file_size: Option<u64>,
+    pub file_path: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct BotApi {
+    http: reqwest::Client,
+    /// `{api_url}/bot{token}`: secret, never logged.
+    method_base: Secret,
+    file_base: Secret,
+}
+
+/// Parse mode for outgoing text: HTML from our formatter, or none for the plain fallback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextMode {
+    Html,
+    Plain,
+}
+
+impl BotApi {
+    pub fn new(http: reqwest::Client, api_url: &str, token: &Secret) -> BotApi {
+        let api_url = api_url.trim_end_matches('/');
+        BotApi {
+            http,
+            method_base: Secret::new(format!("{api_url}/bot{}", token.expose())),
+            file_base: Secret::new(format!("{api_url}/file/bot{}", token.expose())),
+        }
+    }
+
+    /// Calls `method` with a JSON body and decodes `result`.
+    pub async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        body: &B,
+        timeout: Duration,
+    ) -> Result<R, TgError> {
+        let url = format!("{}/{method}", self.method_base.expose());
+        let response = self
+            .http
+            .post(url)
+            .json(body)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| network(method, e))?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|e| network(method, e))?;
+        let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| TgError::Decode {
+            method,
+            detail: format!("HTTP {status}, body is not a Bot API envelope: {e}"),
+        })?;
+        if envelope.ok {
+            let result = envelope.result.unwrap_or(Value::Null);
+            serde_json::from_value(result).map_err(|e| TgError::Decode {
+                method,
+                detail: e.to_string(),
+            })
+        } else {
+            let parameters = envelope.parameters.unwrap_or_default();
+            Err(TgError::Api {
+                method,
+                code: envelope.error_code.unwrap_or(status),
+                description: envelope.description.unwrap_or_default(),
+                retry_after: parameters.retry_after,
+                migrate_to_chat_id: parameters.migrate_to_chat_id,
+            })
+        }
+    }
+
+    pub async fn get_me(&self) -> Result<User, TgError> {
+        self.call("getMe", &json!({}), SHORT).await
+    }
+
+    /// One long poll. Updates come back raw so the inbox can store them verbatim, including
+    /// kinds teloxide does not model (`stopped_message_generation`).
+    pub async fn get_updates(
+        &self,
+        offset: i64,
+        timeout: Duration,
+        allowed_updates: &[&str],
+    ) -> Result<Vec<Value>, TgError> {
+        let body = json!({
+            "offset": offset,
+            "timeout": timeout.as_secs(),
+            "allowed_updates": allowed_updates,
+        });
+        self.call("getUpdates", &body, timeout + Duration::from_secs(10))
+            .await
+    }
+
+    /// Confirms every update below `offset` without waiting for new ones.
+    pub async fn get_updates_confirm_only(&self, offset: i64) -> Result<(), TgError> {
+        let body = json!({"offset": offset, "timeout": 0, "limit": 1});
+        self.call::<_, Value>("getUpdates", &body, SHORT)
+            .await
+            .map(drop)
+    }
+
+    pub async fn send_message(
+        &self,
+        chat_id: i64,
+        text: &str,
+        mode: TextMode,
+        keyboard: Option<&InlineKeyboardMarkup>,
+        reply_to: Option<i32>,
+    ) -> Result<Message, TgError> {
+        let mut body = text_body(chat_id, text, mode, keyboard);
+        body["link_preview_options"] = json!({"is_disabled": true});
+        if let Some(id) = reply_to {
+            body["reply_parameters"] = json!({"message_id": id, "allow_sending_without_reply": true});
+        }
+        self.call("sendMessage", &body, SHORT).await
+    }
+
+    pub async fn edit_message_text(
+        &self,
+        chat_id: i64,
+        message_id: i32,
+        text: &str,
+        mode: TextMode,
+        keyboard: Option<&InlineKeyboardMarkup>,
+    ) -> Result<(), TgError> {
+        let mut body = text_body(chat_id, text, mode, keyboard);
+        body["message_id"] = json!(message_id);
+        body["link_preview_options"] = json!({"is_disabled": true});
+        // The result is the edited Message (or `true` for inline messages); we need neither.
+        self.call::<_, Value>("editMessageText", &body, SHORT)
+            .await
+            .map(drop)
+    }
+
+    /// Bot API 9.3+: animate a private-chat draft. Empty text shows "Thinking…".
+    pub async fn send_message_draft(
+        &self,
+        chat_id: i64,
+        draft_id: i64,
+        text: &str,
+        mode: TextMode,
+        can_stop: bool,
+    ) -> Result<(), TgError> {
+        let mut body = text_body(chat_id, text, mode, None);
+        body["draft_id"] = json!(draft_id);
+        body["can_stop"] = json!(can_stop);
+        body["keep_on_stop"] = json!(false);
+        self.call::<_, Value>("sendMessageDraft", &body, SHORT)
+            .await
+            .map(drop)
+    }
+
+    pub async fn delete_message(&self, chat_id: i64, message_id: i32) -> Result<(), TgError> {
+        let body = json!({"chat_id": chat_id, "message_id": message_id});
+        self.call::<_, Value>("deleteMessage", &body, SHORT)
+            .await
+            .map(drop)
+    }
+
+    pub async fn send_chat_action(&self, chat_id: i64, action: &str) -> Result<(), TgError> {
+        let body = json!({"chat_id": chat_id, "action": action});
+        self.call::<_, Value>("sendChatAction", &body, SHORT)
+            .await
+            .map(drop)
+    }
+
+    pub async fn answer_callback_query(
+        &self,
+        callback_id: &str,
+        text: Option<&str>,
+    ) -> Result<(), TgError> {
+        let mut body = json!({"callback_query_id": callback_id});
+        if let Some(text) = text {
+            body["text"] = json!(text);
+        }
+        self.call::<_, Value>("answerCallbackQuery", &body, SHORT)
+            .await
+            .map(drop)
+    }
+
+    pub async fn set_my_commands(&self, commands: &[(&str, &str)]) -> Result<(), TgError> {
+        let commands: Vec<Value> = commands
+            .iter()
+            .map(|(command, description)| json!({"command": command, "description": description}))
+            .collect();
+        self.call::<_, Value>("setMyCommands", &json!({"commands": commands}), SHORT)
+            .await
+            .map(drop)
+    }
+
+    pub async fn get_file(&self, file_id: &str) -> Result<RemoteFile, TgError> {
+        self.call("getFile", &json!({"file_id": file_id}), SHORT)
+            .await
+    }
+
+    /// Downloads a file, refusing anything larger than `max_bytes` before reading it all.
+    pub async fn download(&self, file_path: &str, max_bytes: u64) -> Result<Vec<u8>, TgError> {
+        const METHOD: &str = "file download";
+        let url = format!("{}/{file_path}", self.file_base.expose());
+        let mut response = self
+            .http
+            .get(url)
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .map_err(|e| network(METHOD, e))?;
+        if !response.status().is_success() {
+            return Err(TgError::Api {
+                method: METHOD,
+                code: response.status().as_u16(),
+                description: "file download failed".into(),
+                retry_after: None,
+                migrate_to_chat_id: None,
+            });
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| network(METHOD, e))? {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err(TgError::Decode {
+                    method: METHOD,
+                    detail: format!("file is larger than {max_bytes} bytes"),
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+}
+
+const SHORT: Duration = Duration::from_secs(30);
+
+fn text_body(
+    chat_id: i64,
+    text: &str,
+    mode: TextMode,
+    keyboard: Option<&InlineKeyboardMarkup>,
+) -> Value {
+    let mut body = json!({"chat_id": chat_id, "text": text});
+    if mode == TextMode::Html {
+        body["parse_mode"] = json!("HTML");
+    }
+    if let Some(keyboard) = keyboard {
+        body["reply_markup"] = json!(keyboard);
+    }
+    body
+}
+
+/// reqwest puts the URL (and so the token) into its errors; strip it before anything else
+/// sees the error.
+fn network(method: &'static str, error: reqwest::Error) -> TgError {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let error = error.without_url();
+    let mut detail = format!("{kind}: {error}");
+    let mut source = std::error::Error::source(&error);
+    while let Some(inner) = source {
+        detail.push_str(": ");
+        detail.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    TgError::Network { method, detail }
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope {
+    ok: bool,
+    result: Option<Value>,
+    error_code: Option<u16>,
+    description: Option<String>,
+    parameters: Option<ResponseParameters>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ResponseParameters {
+    retry_after: Option<u64>,
+    migrate_to_chat_id: Option<i64>,
+}

@@ -1,0 +1,138 @@
+//! One file per user flow. `handle` is the tree: guards first, then the room for the update.
+
+mod persona;
+mod start;
+
+use std::sync::Arc;
+
+use teloxide::types::{CallbackQuery, Message};
+use tokio_util::task::TaskTracker;
+
+use super::delivery::{OutMessage, Outbox};
+use super::update::{Incoming, parse_command};
+use crate::coach::personas::PersonaBook;
+use crate::config::Config;
+use crate::store::Store;
+
+/// Everything a handler may use. Built once in `app`, shared by every update.
+pub struct BotContext {
+    pub outbox: Arc<Outbox>,
+    pub store: Store,
+    pub personas: Arc<PersonaBook>,
+    pub config: Arc<Config>,
+    pub bot_username: String,
+    /// Every task the bot starts, so shutdown can wait for them.
+    pub tasks: TaskTracker,
+}
+
+/// The command menu Telegram shows; `/help` prints the same list.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("start", "Welcome and pick your coach"),
+    ("help", "What I can do"),
+    ("persona", "Choose your coaching personality"),
+];
+
+pub async fn handle(ctx: Arc<BotContext>, incoming: Incoming) {
+    match incoming {
+        Incoming::Message(message) => on_message(&ctx, &message).await,
+        Incoming::Callback(query) => on_callback(&ctx, &query).await,
+        Incoming::StopGeneration { .. } | Incoming::Ignored => {}
+    }
+}
+
+async fn on_message(ctx: &BotContext, message: &Message) {
+    let chat_id = message.chat.id.0;
+    let Some(user) = message.from.as_ref() else {
+        return;
+    };
+    let record = match remember(ctx, message).await {
+        Ok(record) => record,
+        Err(error) => {
+            tracing::error!(%error, "store unavailable while handling a message");
+            reply(ctx, chat_id, "I can't reach my memory right now. Please try again in a minute.")
+                .await;
+            return;
+        }
+    };
+    if record.is_banned && !ctx.config.is_admin(user.id.0 as i64) {
+        return;
+    }
+    let text = message.text().or(message.caption()).unwrap_or_default();
+    if let Some(command) = parse_command(text, &ctx.bot_username) {
+        match command.name.as_str() {
+            "start" => start::welcome(ctx, chat_id, &record).await,
+            "help" => start::help(ctx, chat_id).await,
+            "persona" | "personality" | "coach" => persona::show_picker(ctx, chat_id, &record).await,
+            _ => start::unknown_command(ctx, chat_id, &command.name).await,
+        }
+    }
+}
+
+async fn on_callback(ctx: &BotContext, query: &CallbackQuery) {
+    let data = query.data.as_deref().unwrap_or_default();
+    match data.split_once(':') {
+        Some(("persona", id)) => persona::choose(ctx, query, id).await,
+        _ => {
+            ctx.outbox
+                .answer_callback(&query.id.0, Some("This button has expired."))
+                .await
+        }
+    }
+}
+
+async fn remember(
+    ctx: &BotContext,
+    message: &Message,
+) -> Result<crate::store::UserRecord, crate::store::StoreError> {
+    let chat = &message.chat;
+    let kind = if chat.is_private() {
+        "private"
+    } else if chat.is_supergroup() {
+        "supergroup"
+    } else if chat.is_group() {
+        "group"
+    } else {
+        "channel"
+    };
+    ctx.store.touch_chat(chat.id.0, kind, chat.title()).await?;
+    let user = message.from.as_ref().ok_or(sqlx::Error::RowNotFound)?;
+    ctx.store
+        .touch_user(
+            user.id.0 as i64,
+            &user.first_name,
+            user.username.as_deref(),
+            user.language_code.as_deref(),
+        )
+        .await
+}
+
+/// Sends a short HTML reply, logging (not propagating) delivery failures: the user already
+/// left or blocked us, and there is nobody else to tell.
+pub(crate) async fn reply(ctx: &BotContext, chat_id: i64, html: &str) {
+    send(ctx, chat_id, OutMessage::html(html)).await;
+}
+
+pub(crate) async fn send(ctx: &BotContext, chat_id: i64, message: OutMessage) -> Option<i32> {
+    match ctx.outbox.send(chat_id, &message).await {
+        Ok(id) => Some(id),
+        Err(error) => {
+            tracing::warn!(chat_id, %error, "could not deliver a reply");
+            None
+        }
+    }
+}
+
+/// Escapes text for Telegram HTML.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

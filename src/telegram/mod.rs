@@ -1,0 +1,9 @@
+//! The only module that knows Telegram: its API, updates, the outbox and the user flows.
+
+pub mod api;
+pub mod delivery;
+pub mod dispatch;
+pub mod handlers;
+pub mod pacing;
+pub mod polling;
+pub mod update;
