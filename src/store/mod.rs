@@ -5,10 +5,14 @@
 //! base units. Migrations are per dialect (`migrations/sqlite`, `migrations/postgres`) because DDL
 //! differs, but every query below runs unchanged on both.
 
+mod conversations;
 mod updates;
+mod usage;
 mod users;
 
+pub use conversations::{ConversationKey, ConversationState, Turn};
 pub use updates::PendingUpdate;
+pub use usage::{Counter, LedgerEntry, Quota, UsageTotals, utc_day};
 pub use users::{ChatRecord, UserRecord};
 
 use std::path::Path;

@@ -1,0 +1,234 @@
+//! Conversation memory: turns, sessions and the rolling summary.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, now_unix};
+
+/// Who a conversation belongs to: a user in a private chat, or a whole group (`user_id` 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConversationKey {
+    pub chat_id: i64,
+    pub user_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Turn {
+    pub id: i64,
+    pub role: String,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationState {
+    pub session_started_at: i64,
+    pub last_activity_at: i64,
+    pub summary: String,
+    pub summarized_through: i64,
+    pub session_from_turn: i64,
+}
+
+impl Store {
+    pub async fn conversation(
+        &self,
+        key: ConversationKey,
+    ) -> Result<Option<ConversationState>, StoreError> {
+        let row = sqlx::query(
+            "SELECT session_started_at, last_activity_at, summary, summarized_through,
+                    session_from_turn
+             FROM conversations WHERE chat_id = $1 AND user_id = $2",
+        )
+        .bind(key.chat_id)
+        .bind(key.user_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|row| ConversationState {
+            session_started_at: row.get(0),
+            last_activity_at: row.get(1),
+            summary: row.get(2),
+            summarized_through: row.get(3),
+            session_from_turn: row.get(4),
+        }))
+    }
+
+    /// Appends a turn and refreshes the conversation's activity time; returns the turn id.
+    pub async fn append_turn(
+        &self,
+        key: ConversationKey,
+        role: &str,
+        content: &str,
+    ) -> Result<i64, StoreError> {
+        let now = now_unix();
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO conversations (chat_id, user_id, session_started_at, last_activity_at)
+             VALUES ($1, $2, $3, $3)
+             ON CONFLICT (chat_id, user_id) DO UPDATE SET last_activity_at = $3",
+        )
+        .bind(key.chat_id)
+        .bind(key.user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(
+            "INSERT INTO turns (chat_id, user_id, role, content, created_at)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(key.chat_id)
+        .bind(key.user_id)
+        .bind(role)
+        .bind(content)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.get(0))
+    }
+
+    /// The newest turns of the current session, oldest first, at most `limit`.
+    pub async fn session_turns(
+        &self,
+        key: ConversationKey,
+        from_turn: i64,
+        limit: i64,
+    ) -> Result<Vec<Turn>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, role, content FROM turns
+             WHERE chat_id = $1 AND user_id = $2 AND id >= $3
+             ORDER BY id DESC LIMIT $4",
+        )
+        .bind(key.chat_id)
+        .bind(key.user_id)
+        .bind(from_turn)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let mut turns: Vec<Turn> = rows
+            .into_iter()
+            .map(|row| Turn {
+                id: row.get(0),
+                role: row.get(1),
+                content: row.get(2),
+            })
+            .collect();
+        turns.reverse();
+        Ok(turns)
+    }
+
+    /// Turns not yet folded into the summary and older than `before_turn`, oldest first.
+    pub async fn unsummarized_turns(
+        &self,
+        key: ConversationKey,
+        before_turn: i64,
+    ) -> Result<Vec<Turn>, StoreError> {
+        let state = self.conversation(key).await?;
+        let after = state.map_or(0, |s| s.summarized_through);
+        let rows = sqlx::query(
+            "SELECT id, role, content FROM turns
+             WHERE chat_id = $1 AND user_id = $2 AND id > $3 AND id < $4 ORDER BY id",
+        )
+        .bind(key.chat_id)
+        .bind(key.user_id)
+        .bind(after)
+        .bind(before_turn)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Turn {
+                id: row.get(0),
+                role: row.get(1),
+                content: row.get(2),
+            })
+            .collect())
+    }
+
+    /// Starts a new session: turns from now on form the visible window.
+    pub async fn start_new_session(&self, key: ConversationKey) -> Result<i64, StoreError> {
+        let now = now_unix();
+        let next_turn: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM turns")
+            .fetch_one(self.pool())
+            .await?
+            .get(0);
+        sqlx::query(
+            "INSERT INTO conversations (chat_id, user_id, session_started_at, last_activity_at,
+                                        session_from_turn)
+             VALUES ($1, $2, $3, $3, $4)
+             ON CONFLICT (chat_id, user_id) DO UPDATE
+                 SET session_started_at = $3, last_activity_at = $3, session_from_turn = $4",
+        )
+        .bind(key.chat_id)
+        .bind(key.user_id)
+        .bind(now)
+        .bind(next_turn)
+        .execute(self.pool())
+        .await?;
+        Ok(next_turn)
+    }
+
+    /// Stores a new rolling summary covering every turn up to `through_turn`. A summary
+    /// computed from older turns never overwrites a newer one.
+    pub async fn save_summary(
+        &self,
+        key: ConversationKey,
+        summary: &str,
+        through_turn: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE conversations SET summary = $1, summarized_through = $2
+             WHERE chat_id = $3 AND user_id = $4 AND summarized_through < $2",
+        )
+        .bind(summary)
+        .bind(through_turn)
+        .bind(key.chat_id)
+        .bind(key.user_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::each_store;
+
+    const ANN: ConversationKey = ConversationKey {
+        chat_id: 42,
+        user_id: 42,
+    };
+
+    #[tokio::test]
+    async fn turns_sessions_and_summaries_round_trip() {
+        for (dialect, store) in each_store().await {
+            assert!(store.conversation(ANN).await.unwrap().is_none());
+            let first = store.append_turn(ANN, "user", "I lost 3R today").await.unwrap();
+            store.append_turn(ANN, "assistant", "What was the plan?").await.unwrap();
+            let session = store.start_new_session(ANN).await.unwrap();
+            let third = store.append_turn(ANN, "user", "new day").await.unwrap();
+            assert!(third >= session, "{dialect}");
+            let window = store.session_turns(ANN, session, 10).await.unwrap();
+            assert_eq!(window.len(), 1, "{dialect}");
+            assert_eq!(window[0].content, "new day");
+            let old = store.unsummarized_turns(ANN, session).await.unwrap();
+            assert_eq!(old.len(), 2, "{dialect}");
+            assert_eq!(old[0].id, first);
+            assert!(store.save_summary(ANN, "Lost 3R.", old[1].id).await.unwrap());
+            assert!(!store.save_summary(ANN, "stale", first).await.unwrap(), "{dialect}");
+            let state = store.conversation(ANN).await.unwrap().unwrap();
+            assert_eq!(state.summary, "Lost 3R.");
+            assert!(store.unsummarized_turns(ANN, session).await.unwrap().is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn the_window_keeps_the_newest_turns_in_order() {
+        for (dialect, store) in each_store().await {
+            for i in 0..5 {
+                store.append_turn(ANN, "user", &format!("m{i}")).await.unwrap();
+            }
+            let window = store.session_turns(ANN, 0, 2).await.unwrap();
+            let texts: Vec<_> = window.iter().map(|t| t.content.as_str()).collect();
+            assert_eq!(texts, vec!["m3", "m4"], "{dialect}");
+        }
+    }
+}
