@@ -1,3 +1,5 @@
-//! The coach: personas, prompt assembly, conversation memory.
+//! The coach: personas, prompt assembly, conversation memory. Knows nothing of Telegram.
 
+pub mod context;
 pub mod personas;
+pub mod prompts;

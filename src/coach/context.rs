@@ -1,0 +1,185 @@
+//! Prompt assembly within a token budget, so a request never exceeds the model's context.
+//!
+//! Order: system (persona inside the safety frame) → rolling summary → the newest turns that
+//! fit → the new user message, leaving `reply_tokens` free for the answer. Pure.
+
+use crate::store::Turn;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// The model's whole context window, in tokens.
+    pub context_tokens: usize,
+    /// Tokens kept free for the reply (`max_tokens` on the request).
+    pub reply_tokens: usize,
+}
+
+impl Budget {
+    /// The same budget with the window shrunk, for the one retry after a context-length error.
+    pub fn shrunk(self) -> Budget {
+        Budget {
+            context_tokens: self.context_tokens / 2,
+            ..self
+        }
+    }
+}
+
+/// A deliberately pessimistic token estimate: about 3 bytes per token covers English (~4 chars
+/// per token) and over-counts CJK and emoji, plus a little per-message overhead.
+pub fn estimate_tokens(text: &str) -> usize {
+    text.len().div_ceil(3) + 4
+}
+
+/// Builds the message list. Turns are dropped oldest first; if even the user's message does not
+/// fit, it is cut from the middle so its beginning and end survive.
+pub fn assemble(
+    system: &str,
+    summary: &str,
+    turns: &[Turn],
+    user_message: &str,
+    budget: Budget,
+) -> Vec<PromptMessage> {
+    let available = budget.context_tokens.saturating_sub(budget.reply_tokens);
+    let mut system = system.to_string();
+    if !summary.trim().is_empty() {
+        system.push_str("\n\n## What you remember about this trader from earlier sessions\n");
+        system.push_str(summary.trim());
+    }
+    let fixed = estimate_tokens(&system);
+    let user_room = available.saturating_sub(fixed).max(64);
+    let user_message = fit(user_message, user_room);
+    let mut left = available.saturating_sub(fixed + estimate_tokens(&user_message));
+    let mut kept: Vec<&Turn> = Vec::new();
+    for turn in turns.iter().rev() {
+        let cost = estimate_tokens(&turn.content);
+        if cost > left {
+            break;
+        }
+        left -= cost;
+        kept.push(turn);
+    }
+    // A window must not open with an assistant turn that answers something we cut.
+    while kept.last().is_some_and(|t| t.role != "user") {
+        kept.pop();
+    }
+    let mut messages = Vec::with_capacity(kept.len() + 2);
+    messages.push(PromptMessage {
+        role: Role::System,
+        content: system,
+    });
+    messages.extend(kept.into_iter().rev().map(|turn| PromptMessage {
+        role: if turn.role == "assistant" {
+            Role::Assistant
+        } else {
+            Role::User
+        },
+        content: turn.content.clone(),
+    }));
+    messages.push(PromptMessage {
+        role: Role::User,
+        content: user_message,
+    });
+    messages
+}
+
+/// Cuts `text` to about `tokens`, keeping its head and tail.
+fn fit(text: &str, tokens: usize) -> String {
+    if estimate_tokens(text) <= tokens {
+        return text.to_string();
+    }
+    let keep_bytes = tokens.saturating_sub(8) * 3 / 2;
+    let head_end = floor_char_boundary(text, keep_bytes);
+    let tail_start = ceil_char_boundary(text, text.len().saturating_sub(keep_bytes));
+    format!("{}\n[…]\n{}", &text[..head_end], &text[tail_start.max(head_end)..])
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    index = index.min(text.len());
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+fn ceil_char_boundary(text: &str, mut index: usize) -> usize {
+    while index < text.len() && !text.is_char_boundary(index) {
+        index += 1;
+    }
+    index
+}
+
+/// Total estimated prompt size, for logs and tests.
+pub fn estimated_size(messages: &[PromptMessage]) -> usize {
+    messages.iter().map(|m| estimate_tokens(&m.content)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn turn(id: i64, role: &str, content: &str) -> Turn {
+        Turn {
+            id,
+            role: role.into(),
+            content: content.into(),
+        }
+    }
+
+    fn history(n: i64) -> Vec<Turn> {
+        (0..n)
+            .map(|i| {
+                let role = if i % 2 == 0 { "user" } else { "assistant" };
+                turn(i, role, &format!("turn {i} {}", "x".repeat(300)))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn everything_fits_in_a_roomy_window() {
+        let budget = Budget { context_tokens: 100_000, reply_tokens: 1_000 };
+        let messages = assemble("sys", "Prefers 1% risk.", &history(4), "hi", budget);
+        assert_eq!(messages.len(), 6);
+        assert!(messages[0].content.contains("Prefers 1% risk."));
+        assert_eq!(messages[1].role, Role::User);
+        assert_eq!(messages.last().unwrap().content, "hi");
+    }
+
+    #[test]
+    fn old_turns_are_dropped_so_the_prompt_plus_reply_fits() {
+        let budget = Budget { context_tokens: 1_000, reply_tokens: 400 };
+        let messages = assemble("system prompt", "", &history(40), "latest question", budget);
+        assert!(estimated_size(&messages) + budget.reply_tokens <= budget.context_tokens);
+        // The newest turns survive, in order, starting with a user turn.
+        assert_eq!(messages[1].role, Role::User);
+        assert!(messages[messages.len() - 2].content.starts_with("turn 39"));
+        assert!(messages.len() < 42);
+    }
+
+    #[test]
+    fn a_huge_user_message_is_cut_in_the_middle_not_dropped() {
+        let budget = Budget { context_tokens: 2_000, reply_tokens: 500 };
+        let text = format!("START {} END", "é".repeat(20_000));
+        let messages = assemble("sys", "", &[], &text, budget);
+        let user = &messages.last().unwrap().content;
+        assert!(user.starts_with("START") && user.ends_with("END") && user.contains("[…]"));
+        assert!(estimated_size(&messages) + 500 <= 2_000);
+    }
+
+    #[test]
+    fn shrinking_halves_the_window() {
+        let budget = Budget { context_tokens: 8_000, reply_tokens: 1_000 };
+        assert_eq!(budget.shrunk().context_tokens, 4_000);
+    }
+}
