@@ -11,13 +11,19 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::coach::context::Budget;
 use crate::coach::personas::{PersonaBook, PersonaError};
+use crate::coach::prompts::{TemplateError, Templates};
+use crate::coach::{Coach, CoachSettings};
+use crate::llm::router::{InputKind, RetryPolicy, Router, parse_chain};
+use crate::llm::{BreakerSettings, LlmEndpoint, LlmError};
 use crate::config::{Config, ConfigError};
 use crate::store::{Store, StoreError};
 use crate::telegram::api::{BotApi, TgError};
 use crate::telegram::delivery::Outbox;
 use crate::telegram::dispatch::Dispatcher;
-use crate::telegram::handlers::{BotContext, COMMANDS};
+use crate::telegram::handlers::chat::ChatRoom;
+use crate::telegram::handlers::{BotContext, BotSettings, COMMANDS};
 use crate::telegram::pacing::Budgets;
 use crate::telegram::polling;
 
@@ -29,6 +35,10 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Personas(#[from] PersonaError),
+    #[error(transparent)]
+    Templates(#[from] TemplateError),
+    #[error("LLM settings: {0}")]
+    Llm(#[from] LlmError),
     #[error("Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check it with @BotFather")]
     BadToken,
     #[error("cannot reach the Telegram Bot API at TELEGRAM_API_URL: {0}")]
@@ -53,6 +63,47 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// The model router from `LLM_*` settings.
+pub fn build_router(config: &Config, http: reqwest::Client) -> Result<Router, LlmError> {
+    let llm = &config.llm;
+    let endpoint = LlmEndpoint {
+        base_url: llm.base_url.clone(),
+        api_key: llm.api_key.as_ref().map(|k| k.expose().to_string()),
+        app_url: llm.app_url.clone(),
+        app_title: llm.app_title.clone(),
+        timeout: llm.timeout,
+    };
+    let chains = [
+        (InputKind::Text, parse_chain(&llm.text_models)),
+        (InputKind::Vision, parse_chain(&llm.vision_models)),
+    ];
+    let breakers = BreakerSettings {
+        failures: llm.breaker_failures,
+        window: llm.breaker_window,
+        cooldown: llm.breaker_cooldown,
+    };
+    let retry = RetryPolicy {
+        deadline: llm.timeout,
+        ..RetryPolicy::default()
+    };
+    Router::new(&endpoint, &chains, http, breakers, retry)
+}
+
+/// The coach with its router, templates and memory, shared by the bot and the REPL.
+pub fn build_coach(config: &Config, store: Store, http: reqwest::Client) -> Result<Coach, AppError> {
+    let router = Arc::new(build_router(config, http)?);
+    let templates = Arc::new(Templates::load(&config.prompts_dir)?);
+    let settings = CoachSettings {
+        budget: Budget {
+            context_tokens: config.llm.context_tokens as usize,
+            reply_tokens: config.llm.max_tokens as usize,
+        },
+        session_timeout: config.limits.session_timeout,
+        prices: config.llm.prices.clone(),
+    };
+    Ok(Coach::new(store, router, templates, settings))
+}
+
 pub struct RunningBot {
     shutdown: CancellationToken,
     polling: JoinHandle<()>,
@@ -73,7 +124,9 @@ impl RunningBot {
             &config.personalities_dir,
             &config.default_persona,
         )?);
-        let api = BotApi::new(http_client(), &telegram.api_url, &telegram.token);
+        let http = http_client();
+        let coach = Arc::new(build_coach(&config, store.clone(), http.clone())?);
+        let api = BotApi::new(http, &telegram.api_url, &telegram.token);
         let me = api.get_me().await.map_err(|error| match error {
             TgError::Api { code: 401, .. } | TgError::Api { code: 404, .. } => AppError::BadToken,
             other => AppError::Telegram(other),
@@ -92,7 +145,14 @@ impl RunningBot {
             None => None,
         };
         let tasks = TaskTracker::new();
-        let outbox = Outbox::new(api.clone(), store.clone(), Budgets::telegram_defaults(4.0));
+        let budgets = Budgets::telegram_defaults(config.limits.draft_hz);
+        let outbox = Outbox::new(api.clone(), store.clone(), budgets);
+        let settings = BotSettings {
+            max_image_bytes: config.limits.max_image_bytes,
+            user_messages_per_minute: config.limits.user_messages_per_minute,
+            free_daily_messages: config.limits.free_daily_messages,
+        };
+        let chat_room = ChatRoom::new(config.limits.user_messages_per_minute);
         let shutdown_timeout = config.shutdown_timeout;
         let ctx = Arc::new(BotContext {
             outbox,
@@ -100,6 +160,9 @@ impl RunningBot {
             personas,
             config: Arc::new(config),
             bot_username: bot_username.clone(),
+            coach,
+            chat_room,
+            settings,
             tasks: tasks.clone(),
         });
         let dispatcher = Dispatcher::new(ctx);

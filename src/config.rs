@@ -52,10 +52,41 @@ pub struct TelegramConfig {
     pub poll_timeout: Duration,
 }
 
+/// The language models and how the coach uses them.
+#[derive(Debug, Clone)]
+pub struct LlmConfig {
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    pub text_models: String,
+    pub vision_models: String,
+    pub max_tokens: u32,
+    pub context_tokens: u32,
+    pub timeout: Duration,
+    pub app_url: String,
+    pub app_title: String,
+    /// (model, USD per million prompt tokens, USD per million completion tokens).
+    pub prices: Vec<(String, f64, f64)>,
+    pub breaker_failures: u32,
+    pub breaker_window: Duration,
+    pub breaker_cooldown: Duration,
+}
+
+/// Per-user limits and the coach's pacing.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    pub free_daily_messages: i64,
+    pub user_messages_per_minute: u32,
+    pub session_timeout: Duration,
+    pub draft_hz: f64,
+    pub max_image_bytes: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `None` until `serve` asks for it: `migrate`, `scan` and `verify` run without a bot.
     pub telegram: Option<TelegramConfig>,
+    pub llm: LlmConfig,
+    pub limits: LimitsConfig,
     pub database_url: String,
     pub database_kind: DatabaseKind,
     pub admin_user_ids: Vec<i64>,
@@ -194,6 +225,89 @@ fn parse_token(raw: &str) -> Result<Secret, ConfigError> {
     }
 }
 
+fn parse_prices(source: &dyn Source) -> Result<Vec<(String, f64, f64)>, ConfigError> {
+    const VAR: &str = "MODEL_PRICES";
+    let Some(raw) = read(source, VAR) else {
+        return Ok(Vec::new());
+    };
+    raw.split(';')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let bad = || {
+                ConfigError::new(
+                    VAR,
+                    format!("entries look like model=prompt/completion (USD per 1M tokens), got {entry:?}"),
+                )
+            };
+            let (model, prices) = entry.rsplit_once('=').ok_or_else(bad)?;
+            let (prompt, completion) = prices.split_once('/').ok_or_else(bad)?;
+            let prompt: f64 = prompt.trim().parse().map_err(|_| bad())?;
+            let completion: f64 = completion.trim().parse().map_err(|_| bad())?;
+            if prompt < 0.0 || completion < 0.0 {
+                return Err(bad());
+            }
+            Ok((model.trim().to_string(), prompt, completion))
+        })
+        .collect()
+}
+
+fn load_llm(source: &dyn Source) -> Result<LlmConfig, ConfigError> {
+    let models = |var: &'static str, default: &str| -> Result<String, ConfigError> {
+        let chain = read(source, var).unwrap_or_else(|| default.to_string());
+        if chain.split(',').all(|m| m.trim().is_empty()) {
+            return Err(ConfigError::new(var, "must name at least one model"));
+        }
+        Ok(chain)
+    };
+    let max_tokens = parse_number(source, "LLM_MAX_TOKENS", 1024u32)?;
+    let context_tokens = parse_number(source, "LLM_CONTEXT_TOKENS", 32_000u32)?;
+    if max_tokens == 0 || context_tokens < max_tokens + 512 {
+        return Err(ConfigError::new(
+            "LLM_CONTEXT_TOKENS",
+            format!("must leave room for LLM_MAX_TOKENS ({max_tokens}) plus at least 512 tokens of prompt"),
+        ));
+    }
+    Ok(LlmConfig {
+        base_url: parse_url(source, "LLM_BASE_URL", "https://openrouter.ai/api/v1")?,
+        api_key: read(source, "LLM_API_KEY").map(Secret::new),
+        text_models: models("LLM_TEXT_MODELS", "deepseek/deepseek-chat,openai/gpt-4o-mini")?,
+        vision_models: models(
+            "LLM_VISION_MODELS",
+            "google/gemini-2.5-flash,openai/gpt-4o-mini",
+        )?,
+        max_tokens,
+        context_tokens,
+        timeout: Duration::from_secs(parse_number(source, "LLM_TIMEOUT_SECONDS", 60u64)?),
+        app_url: read(source, "LLM_APP_URL").unwrap_or_else(|| "https://github.com/tiltguard/tiltguard".into()),
+        app_title: read(source, "LLM_APP_TITLE").unwrap_or_else(|| "tiltguard".into()),
+        prices: parse_prices(source)?,
+        breaker_failures: parse_number(source, "BREAKER_FAILURES", 3u32)?.max(1),
+        breaker_window: Duration::from_secs(parse_number(source, "BREAKER_WINDOW_SECONDS", 60u64)?),
+        breaker_cooldown: Duration::from_secs(parse_number(
+            source,
+            "BREAKER_COOLDOWN_SECONDS",
+            30u64,
+        )?),
+    })
+}
+
+fn load_limits(source: &dyn Source) -> Result<LimitsConfig, ConfigError> {
+    let draft_hz = parse_number(source, "DRAFT_HZ", 4.0f64)?;
+    if !(0.2..=20.0).contains(&draft_hz) {
+        return Err(ConfigError::new("DRAFT_HZ", "must be between 0.2 and 20"));
+    }
+    Ok(LimitsConfig {
+        free_daily_messages: parse_number(source, "FREE_DAILY_MESSAGES", 30i64)?,
+        user_messages_per_minute: parse_number(source, "USER_MESSAGES_PER_MINUTE", 8u32)?.max(1),
+        session_timeout: Duration::from_secs(
+            60 * parse_number(source, "SESSION_TIMEOUT_MINUTES", 60u64)?,
+        ),
+        draft_hz,
+        max_image_bytes: parse_number(source, "MAX_IMAGE_BYTES", 5_000_000u64)?,
+    })
+}
+
 impl Config {
     /// Loads everything except the Telegram part; `require_telegram` adds it.
     pub fn load(source: &dyn Source) -> Result<Config, ConfigError> {
@@ -231,6 +345,8 @@ impl Config {
         };
         Ok(Config {
             telegram,
+            llm: load_llm(source)?,
+            limits: load_limits(source)?,
             database_url,
             database_kind,
             admin_user_ids: parse_admins(source)?,
@@ -314,6 +430,12 @@ mod tests {
             ("LOG_FORMAT", "xml", "LOG_FORMAT"),
             ("HTTP_ADDR", "8080", "HTTP_ADDR"),
             ("POLL_TIMEOUT_SECONDS", "soon", "POLL_TIMEOUT_SECONDS"),
+            ("LLM_BASE_URL", "openrouter", "LLM_BASE_URL"),
+            ("LLM_MAX_TOKENS", "lots", "LLM_MAX_TOKENS"),
+            ("LLM_CONTEXT_TOKENS", "1000", "LLM_CONTEXT_TOKENS"),
+            ("LLM_TEXT_MODELS", " , ", "LLM_TEXT_MODELS"),
+            ("MODEL_PRICES", "m=1", "MODEL_PRICES"),
+            ("DRAFT_HZ", "100", "DRAFT_HZ"),
         ];
         for (var, value, named) in cases {
             let source = env(&[("TELEGRAM_BOT_TOKEN", "123:abc"), (var, value)]);
@@ -331,6 +453,20 @@ mod tests {
         let bad = env(&[("TELEGRAM_BOT_TOKEN", "not-a-token-secret")]);
         let err = Config::load(&bad).unwrap_err().to_string();
         assert!(!err.contains("not-a-token-secret"), "{err}");
+    }
+
+    #[test]
+    fn model_prices_and_llm_defaults_are_read() {
+        let source = env(&[
+            ("MODEL_PRICES", "deepseek/deepseek-chat=0.27/1.10; openai/gpt-4o-mini=0.15/0.6"),
+            ("LLM_API_KEY", "sk-or-secret-key"),
+        ]);
+        let config = Config::load(&source).unwrap();
+        assert_eq!(config.llm.prices.len(), 2);
+        assert_eq!(config.llm.prices[0], ("deepseek/deepseek-chat".to_string(), 0.27, 1.10));
+        assert_eq!(config.llm.base_url, "https://openrouter.ai/api/v1");
+        assert_eq!(config.limits.free_daily_messages, 30);
+        assert!(!format!("{config:?}").contains("sk-or-secret-key"));
     }
 
     #[test]

@@ -6,4 +6,5 @@ pub mod coach;
 pub mod telegram;
 pub mod app;
 pub mod http;
+pub mod llm;
 pub mod telemetry;

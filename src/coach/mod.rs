@@ -3,3 +3,6 @@
 pub mod context;
 pub mod personas;
 pub mod prompts;
+pub mod service;
+
+pub use service::{Coach, CoachError, CoachInput, CoachSettings, ReplyOutcome};

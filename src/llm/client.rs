@@ -5,7 +5,9 @@ use super::error::{LlmError, classify_http_error};
 use super::parse::{CompletionParser, EventQueue};
 use super::stream::ChatStream;
 use super::types::{ChatRequest, WireRequest};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
+};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -64,22 +66,32 @@ impl LlmClient {
     pub fn new(endpoint: LlmEndpoint, http: reqwest::Client) -> Result<Self, LlmError> {
         let base = endpoint.base_url.trim_end_matches('/');
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(LlmError::InvalidConfig(format!("LLM base URL must be http(s): {base:?}")));
+            return Err(LlmError::InvalidConfig(format!(
+                "LLM base URL must be http(s): {base:?}"
+            )));
         }
         let mut headers = HeaderMap::new();
-        let api_key = endpoint.api_key.filter(|k| !k.trim().is_empty()).map(|k| k.trim().to_owned());
+        let api_key = endpoint
+            .api_key
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| k.trim().to_owned());
         if let Some(key) = &api_key {
-            let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
-                .map_err(|_| LlmError::InvalidConfig("the LLM API key contains invalid characters".into()))?;
+            let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+                LlmError::InvalidConfig("the LLM API key contains invalid characters".into())
+            })?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
-        for (name, value) in [("http-referer", &endpoint.app_url), ("x-title", &endpoint.app_title)] {
+        for (name, value) in [
+            ("http-referer", &endpoint.app_url),
+            ("x-title", &endpoint.app_title),
+        ] {
             if value.is_empty() {
                 continue;
             }
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| LlmError::InvalidConfig(format!("{name} header value is not valid: {value:?}")))?;
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                LlmError::InvalidConfig(format!("{name} header value is not valid: {value:?}"))
+            })?;
             headers.insert(HeaderName::from_static(name), value);
         }
         Ok(Self {
@@ -113,8 +125,16 @@ impl LlmClient {
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let body = self.read_limited(response, MAX_ERROR_BODY_BYTES).await.unwrap_or_default();
-            let error = classify_http_error(status.as_u16(), retry_after.as_deref(), &body, SystemTime::now());
+            let body = self
+                .read_limited(response, MAX_ERROR_BODY_BYTES)
+                .await
+                .unwrap_or_default();
+            let error = classify_http_error(
+                status.as_u16(),
+                retry_after.as_deref(),
+                &body,
+                SystemTime::now(),
+            );
             let error = error.redact(self.api_key.as_deref());
             tracing::warn!(model = %request.model, %error, "LLM request failed");
             return Err(error);
@@ -129,12 +149,19 @@ impl LlmClient {
             let body = self.read_limited(response, MAX_JSON_REPLY_BYTES).await?;
             return Ok(ChatStream::from_events(events_of_whole_reply(&body)));
         }
-        Ok(ChatStream::from_bytes(response.bytes_stream(), self.timeout))
+        Ok(ChatStream::from_bytes(
+            response.bytes_stream(),
+            self.timeout,
+        ))
     }
 
     /// Model ids the server lists at `GET {base_url}/models`.
     pub async fn list_models(&self) -> Result<Vec<String>, LlmError> {
-        let send = self.http.get(&self.models_url).headers(self.headers.clone()).send();
+        let send = self
+            .http
+            .get(&self.models_url)
+            .headers(self.headers.clone())
+            .send();
         let response = match tokio::time::timeout(self.timeout, send).await {
             Err(_) => return Err(LlmError::Timeout),
             Ok(Err(err)) => return Err(self.transport_error(&err)),
@@ -143,12 +170,17 @@ impl LlmClient {
         let status = response.status().as_u16();
         let body = self.read_limited(response, MAX_JSON_REPLY_BYTES).await?;
         if !(200..300).contains(&status) {
-            return Err(classify_http_error(status, None, &body, SystemTime::now()).redact(self.api_key.as_deref()));
+            return Err(classify_http_error(status, None, &body, SystemTime::now())
+                .redact(self.api_key.as_deref()));
         }
         parse_model_list(&body)
     }
 
-    async fn read_limited(&self, mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, LlmError> {
+    async fn read_limited(
+        &self,
+        mut response: reqwest::Response,
+        limit: usize,
+    ) -> Result<Vec<u8>, LlmError> {
         let mut body = Vec::new();
         loop {
             let chunk = match tokio::time::timeout(self.timeout, response.chunk()).await {
@@ -209,8 +241,11 @@ fn parse_model_list(body: &[u8]) -> Result<Vec<String>, LlmError> {
     struct ModelEntry {
         id: String,
     }
-    let list: ModelList = serde_json::from_slice(body)
-        .map_err(|err| LlmError::Protocol(format!("model list is not {{\"data\":[{{\"id\"}}]}}: {err}")))?;
+    let list: ModelList = serde_json::from_slice(body).map_err(|err| {
+        LlmError::Protocol(format!(
+            "model list is not {{\"data\":[{{\"id\"}}]}}: {err}"
+        ))
+    })?;
     Ok(list.data.into_iter().map(|m| m.id).collect())
 }
 
@@ -230,19 +265,35 @@ mod tests {
             events,
             vec![
                 Ok(StreamEvent::Delta("**Kiwi**".into())),
-                Ok(StreamEvent::Usage(TokenUsage { prompt_tokens: 484, completion_tokens: 9, cost: Some(0.001587) })),
-                Ok(StreamEvent::Finished { finish_reason: Some(FinishReason::Stop) }),
+                Ok(StreamEvent::Usage(TokenUsage {
+                    prompt_tokens: 484,
+                    completion_tokens: 9,
+                    cost: Some(0.001587)
+                })),
+                Ok(StreamEvent::Finished {
+                    finish_reason: Some(FinishReason::Stop)
+                }),
             ]
         );
     }
 
     #[test]
     fn ollama_reply_keeps_reasoning_apart_from_the_answer() {
-        let body = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/llm/ollama_v1_nonstream_qwen3.json"));
+        let body = include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/llm/ollama_v1_nonstream_qwen3.json"
+        ));
         let events: Vec<_> = events_of_whole_reply(body).into_iter().collect();
         use super::super::types::StreamEvent;
-        assert!(matches!(&events[0], Ok(StreamEvent::Reasoning(r)) if r.starts_with("Okay, the user")));
-        assert_eq!(events[1], Ok(StreamEvent::Delta("{ \"city\": \"Paris\", \"country\": \"France\" }".into())));
+        assert!(
+            matches!(&events[0], Ok(StreamEvent::Reasoning(r)) if r.starts_with("Okay, the user"))
+        );
+        assert_eq!(
+            events[1],
+            Ok(StreamEvent::Delta(
+                "{ \"city\": \"Paris\", \"country\": \"France\" }".into()
+            ))
+        );
     }
 
     #[test]
@@ -261,8 +312,13 @@ mod tests {
 
     #[test]
     fn model_list_reads_ids() {
-        let ids = parse_model_list(br#"{"object":"list","data":[{"id":"a/b","object":"model"},{"id":"c"}]}"#);
+        let ids = parse_model_list(
+            br#"{"object":"list","data":[{"id":"a/b","object":"model"},{"id":"c"}]}"#,
+        );
         assert_eq!(ids, Ok(vec!["a/b".to_owned(), "c".to_owned()]));
-        assert!(matches!(parse_model_list(b"<html>"), Err(LlmError::Protocol(_))));
+        assert!(matches!(
+            parse_model_list(b"<html>"),
+            Err(LlmError::Protocol(_))
+        ));
     }
 }

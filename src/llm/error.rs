@@ -24,7 +24,10 @@ pub enum LlmError {
     #[error("payload too large (413): {message}")]
     PayloadTooLarge { message: String },
     #[error("rate limited (429), retry after {retry_after:?}: {message}")]
-    RateLimited { retry_after: Option<Duration>, message: String },
+    RateLimited {
+        retry_after: Option<Duration>,
+        message: String,
+    },
     #[error("context length exceeded: {message}")]
     ContextLengthExceeded { message: String },
     #[error("bad request ({status}): {message}")]
@@ -34,7 +37,10 @@ pub enum LlmError {
     #[error("connection failed: {0}")]
     Connect(String),
     #[error("error in the stream (code {code:?}): {message}")]
-    MidStream { code: Option<String>, message: String },
+    MidStream {
+        code: Option<String>,
+        message: String,
+    },
     #[error("stream ended before the reply was complete")]
     Truncated,
     #[error("protocol error: {0}")]
@@ -100,21 +106,52 @@ impl LlmError {
 
     /// Replaces every occurrence of `secret` in the messages (some providers echo the key back).
     pub(crate) fn redact(self, secret: Option<&str>) -> Self {
-        let Some(secret) = secret.filter(|s| !s.is_empty()) else { return self };
+        let Some(secret) = secret.filter(|s| !s.is_empty()) else {
+            return self;
+        };
         let scrub = |m: String| m.replace(secret, "[redacted]");
         match self {
-            Self::Unauthorized { message } => Self::Unauthorized { message: scrub(message) },
-            Self::InsufficientCredits { message } => Self::InsufficientCredits { message: scrub(message) },
-            Self::Forbidden { message } => Self::Forbidden { message: scrub(message) },
-            Self::ModelNotFound { message } => Self::ModelNotFound { message: scrub(message) },
-            Self::NoEndpoints { message } => Self::NoEndpoints { message: scrub(message) },
-            Self::PayloadTooLarge { message } => Self::PayloadTooLarge { message: scrub(message) },
-            Self::RateLimited { retry_after, message } => Self::RateLimited { retry_after, message: scrub(message) },
-            Self::ContextLengthExceeded { message } => Self::ContextLengthExceeded { message: scrub(message) },
-            Self::BadRequest { status, message } => Self::BadRequest { status, message: scrub(message) },
-            Self::Upstream { status, message } => Self::Upstream { status, message: scrub(message) },
+            Self::Unauthorized { message } => Self::Unauthorized {
+                message: scrub(message),
+            },
+            Self::InsufficientCredits { message } => Self::InsufficientCredits {
+                message: scrub(message),
+            },
+            Self::Forbidden { message } => Self::Forbidden {
+                message: scrub(message),
+            },
+            Self::ModelNotFound { message } => Self::ModelNotFound {
+                message: scrub(message),
+            },
+            Self::NoEndpoints { message } => Self::NoEndpoints {
+                message: scrub(message),
+            },
+            Self::PayloadTooLarge { message } => Self::PayloadTooLarge {
+                message: scrub(message),
+            },
+            Self::RateLimited {
+                retry_after,
+                message,
+            } => Self::RateLimited {
+                retry_after,
+                message: scrub(message),
+            },
+            Self::ContextLengthExceeded { message } => Self::ContextLengthExceeded {
+                message: scrub(message),
+            },
+            Self::BadRequest { status, message } => Self::BadRequest {
+                status,
+                message: scrub(message),
+            },
+            Self::Upstream { status, message } => Self::Upstream {
+                status,
+                message: scrub(message),
+            },
             Self::Connect(message) => Self::Connect(scrub(message)),
-            Self::MidStream { code, message } => Self::MidStream { code, message: scrub(message) },
+            Self::MidStream { code, message } => Self::MidStream {
+                code,
+                message: scrub(message),
+            },
             Self::Protocol(message) => Self::Protocol(scrub(message)),
             Self::InvalidConfig(message) => Self::InvalidConfig(scrub(message)),
             other @ (Self::Timeout | Self::Truncated) => other,
@@ -166,7 +203,10 @@ impl WireError {
         if let Some(raw) = metadata.and_then(|m| m.get("raw")).and_then(|r| r.as_str()) {
             message = format!("{message} ({raw})");
         }
-        if let Some(provider) = metadata.and_then(|m| m.get("provider_name")).and_then(|p| p.as_str()) {
+        if let Some(provider) = metadata
+            .and_then(|m| m.get("provider_name"))
+            .and_then(|p| p.as_str())
+        {
             message = format!("{message} [provider: {provider}]");
         }
         clip(&message)
@@ -185,8 +225,15 @@ fn clip(text: &str) -> String {
 
 /// Maps a non-success HTTP response to its error. `now` is only used to turn an HTTP-date
 /// `Retry-After` into a delay.
-pub fn classify_http_error(status: u16, retry_after_header: Option<&str>, body: &[u8], now: SystemTime) -> LlmError {
-    let wire = serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| e.error);
+pub fn classify_http_error(
+    status: u16,
+    retry_after_header: Option<&str>,
+    body: &[u8],
+    now: SystemTime,
+) -> LlmError {
+    let wire = serde_json::from_slice::<ErrorEnvelope>(body)
+        .ok()
+        .map(|e| e.error);
     let message = match &wire {
         Some(error) => error.full_message(),
         None => clip(&String::from_utf8_lossy(body)),
@@ -196,11 +243,15 @@ pub fn classify_http_error(status: u16, retry_after_header: Option<&str>, body: 
         400 | 413 | 422 if mentions_context_length(&message, code.as_deref()) => {
             LlmError::ContextLengthExceeded { message }
         }
-        400 | 422 if mentions_invalid_model(&message, code.as_deref()) => LlmError::ModelNotFound { message },
+        400 | 422 if mentions_invalid_model(&message, code.as_deref()) => {
+            LlmError::ModelNotFound { message }
+        }
         401 => LlmError::Unauthorized { message },
         402 => LlmError::InsufficientCredits { message },
         403 => LlmError::Forbidden { message },
-        404 if message.to_ascii_lowercase().contains("no endpoints found") => LlmError::NoEndpoints { message },
+        404 if message.to_ascii_lowercase().contains("no endpoints found") => {
+            LlmError::NoEndpoints { message }
+        }
         404 => LlmError::ModelNotFound { message },
         408 => LlmError::Timeout,
         413 => LlmError::PayloadTooLarge { message },
@@ -211,7 +262,10 @@ pub fn classify_http_error(status: u16, retry_after_header: Option<&str>, body: 
                 .and_then(|w| w.availability.as_ref())
                 .and_then(|a| a.retry_after)
                 .and_then(|secs| Duration::try_from_secs_f64(secs).ok());
-            LlmError::RateLimited { retry_after: from_header.or(from_body), message }
+            LlmError::RateLimited {
+                retry_after: from_header.or(from_body),
+                message,
+            }
         }
         500..=599 => LlmError::Upstream { status, message },
         _ => LlmError::BadRequest { status, message },
@@ -243,7 +297,9 @@ pub(crate) fn mentions_context_length(message: &str, code: Option<&str>) -> bool
 
 fn mentions_invalid_model(message: &str, code: Option<&str>) -> bool {
     let message = message.to_ascii_lowercase();
-    code == Some("model_not_found") || message.contains("not a valid model") || message.contains("model not found")
+    code == Some("model_not_found")
+        || message.contains("not a valid model")
+        || message.contains("model not found")
 }
 
 /// `Retry-After` is either delay-seconds or an HTTP-date.

@@ -5,7 +5,11 @@ use super::error::{LlmError, classify_http_error, parse_retry_after};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/fixtures/llm/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
+    std::fs::read(format!(
+        "{}/fixtures/llm/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture")
 }
 
 fn classify(status: u16, name: &str) -> LlmError {
@@ -54,12 +58,23 @@ fn openai_bodies_map_to_their_kinds() {
 
 #[test]
 fn rate_limit_keeps_the_provider_words_and_the_retry_hint() {
-    let err = classify_http_error(429, Some("7"), &fixture("openrouter_error_429_body.json"), SystemTime::now());
+    let err = classify_http_error(
+        429,
+        Some("7"),
+        &fixture("openrouter_error_429_body.json"),
+        SystemTime::now(),
+    );
     match &err {
-        LlmError::RateLimited { retry_after, message } => {
+        LlmError::RateLimited {
+            retry_after,
+            message,
+        } => {
             assert_eq!(*retry_after, Some(Duration::from_secs(7)));
             assert!(message.starts_with("Provider returned error"));
-            assert!(message.contains("temporarily rate-limited upstream"), "{message}");
+            assert!(
+                message.contains("temporarily rate-limited upstream"),
+                "{message}"
+            );
             assert!(message.contains("[provider: Google]"), "{message}");
         }
         other => panic!("{other:?}"),
@@ -86,14 +101,18 @@ fn context_length_is_recognised_in_every_providers_wording() {
     ];
     for body in bodies {
         let err = classify_http_error(400, None, body.as_bytes(), SystemTime::now());
-        assert!(matches!(err, LlmError::ContextLengthExceeded { .. }), "{body} -> {err:?}");
+        assert!(
+            matches!(err, LlmError::ContextLengthExceeded { .. }),
+            "{body} -> {err:?}"
+        );
         assert!(!err.is_retryable_before_first_token());
     }
 }
 
 #[test]
 fn invalid_model_id_on_400_is_model_not_found() {
-    let body = br#"{"error":{"message":"deepseek/deepseek-chat-v9 is not a valid model ID","code":400}}"#;
+    let body =
+        br#"{"error":{"message":"deepseek/deepseek-chat-v9 is not a valid model ID","code":400}}"#;
     assert!(matches!(
         classify_http_error(400, None, body, SystemTime::now()),
         LlmError::ModelNotFound { .. }
@@ -108,17 +127,35 @@ fn statuses_without_json_bodies_still_classify() {
         classify_http_error(502, None, b"<html>Bad Gateway</html>", now),
         LlmError::Upstream { status: 502, message } if message == "<html>Bad Gateway</html>"
     ));
-    assert!(matches!(classify_http_error(503, None, b"", now), LlmError::Upstream { status: 503, .. }));
-    assert!(matches!(classify_http_error(409, None, b"conflict", now), LlmError::BadRequest { status: 409, .. }));
+    assert!(matches!(
+        classify_http_error(503, None, b"", now),
+        LlmError::Upstream { status: 503, .. }
+    ));
+    assert!(matches!(
+        classify_http_error(409, None, b"conflict", now),
+        LlmError::BadRequest { status: 409, .. }
+    ));
 }
 
 #[test]
 fn retry_after_accepts_seconds_and_http_dates() {
     let now = UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
-    assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
-    assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1500)));
-    assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
-    assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), Some(Duration::ZERO));
+    assert_eq!(
+        parse_retry_after("120", now),
+        Some(Duration::from_secs(120))
+    );
+    assert_eq!(
+        parse_retry_after("1.5", now),
+        Some(Duration::from_millis(1500))
+    );
+    assert_eq!(
+        parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+        Some(Duration::from_secs(30))
+    );
+    assert_eq!(
+        parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+        Some(Duration::ZERO)
+    );
     assert_eq!(parse_retry_after("soon", now), None);
     assert_eq!(parse_retry_after("-3", now), None);
 }
@@ -128,26 +165,52 @@ fn retryability_follows_what_another_model_could_fix() {
     let retryable = [
         LlmError::Connect("refused".into()),
         LlmError::Timeout,
-        LlmError::RateLimited { retry_after: None, message: String::new() },
-        LlmError::Upstream { status: 503, message: String::new() },
-        LlmError::NoEndpoints { message: String::new() },
-        LlmError::InsufficientCredits { message: String::new() },
+        LlmError::RateLimited {
+            retry_after: None,
+            message: String::new(),
+        },
+        LlmError::Upstream {
+            status: 503,
+            message: String::new(),
+        },
+        LlmError::NoEndpoints {
+            message: String::new(),
+        },
+        LlmError::InsufficientCredits {
+            message: String::new(),
+        },
     ];
     let final_ = [
-        LlmError::Unauthorized { message: String::new() },
-        LlmError::Forbidden { message: String::new() },
-        LlmError::PayloadTooLarge { message: String::new() },
-        LlmError::ContextLengthExceeded { message: String::new() },
-        LlmError::BadRequest { status: 400, message: String::new() },
+        LlmError::Unauthorized {
+            message: String::new(),
+        },
+        LlmError::Forbidden {
+            message: String::new(),
+        },
+        LlmError::PayloadTooLarge {
+            message: String::new(),
+        },
+        LlmError::ContextLengthExceeded {
+            message: String::new(),
+        },
+        LlmError::BadRequest {
+            status: 400,
+            message: String::new(),
+        },
     ];
-    assert!(retryable.iter().all(LlmError::is_retryable_before_first_token));
+    assert!(
+        retryable
+            .iter()
+            .all(LlmError::is_retryable_before_first_token)
+    );
     assert!(!final_.iter().any(LlmError::is_retryable_before_first_token));
 }
 
 #[test]
 fn an_echoed_key_is_redacted_and_user_messages_carry_no_details() {
     let body = br#"{"error":{"message":"Incorrect API key provided: sk-live-123456. You can find your API key at ...","code":"invalid_api_key"}}"#;
-    let err = classify_http_error(401, None, body, SystemTime::now()).redact(Some("sk-live-123456"));
+    let err =
+        classify_http_error(401, None, body, SystemTime::now()).redact(Some("sk-live-123456"));
     assert!(!err.to_string().contains("sk-live-123456"), "{err}");
     assert!(err.to_string().contains("[redacted]"));
     assert!(!err.user_message().contains("API key provided"));

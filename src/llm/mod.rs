@@ -4,9 +4,11 @@
 //!
 //! Model routing and fallback live in `router.rs`, built on this layer.
 
+mod breaker;
 mod client;
 mod error;
 mod parse;
+pub mod router;
 pub mod sse;
 mod stream;
 mod types;
@@ -18,11 +20,12 @@ mod replay_tests;
 #[cfg(test)]
 mod sse_conformance_tests;
 
+pub use breaker::{Breaker, BreakerSettings, BreakerState};
 pub use client::{LlmClient, LlmEndpoint};
 pub use error::{LlmError, classify_http_error, parse_retry_after};
 pub use parse::{CompletionParser, EventQueue, Progress};
 pub use stream::{ChatStream, Completion, ReplyDecoder};
 pub use types::{
-    ChatMessage, ChatRequest, ContentPart, FinishReason, ImageKind, ImageUrl, MessageContent, Role, StreamEvent,
-    TokenUsage,
+    ChatMessage, ChatRequest, ContentPart, FinishReason, ImageKind, ImageUrl, MessageContent, Role,
+    StreamEvent, TokenUsage,
 };

@@ -86,7 +86,10 @@ impl CompletionParser {
             return self.fail(wire_error_from_value(error), out);
         }
         if chunk.choices.is_none() && chunk.usage.is_none() {
-            tracing::debug!(bytes = data.len(), "skipping LLM stream chunk without choices or usage");
+            tracing::debug!(
+                bytes = data.len(),
+                "skipping LLM stream chunk without choices or usage"
+            );
             return Progress::Continue;
         }
         if let Some(usage) = chunk.usage {
@@ -102,7 +105,11 @@ impl CompletionParser {
             if let Some(delta) = choice.delta.or(choice.message) {
                 // OpenRouter mirrors `reasoning` in `reasoning_details`; DeepSeek's own API
                 // says `reasoning_content`. Take one so nothing is doubled.
-                if let Some(reasoning) = delta.reasoning.or(delta.reasoning_content).filter(|r| !r.is_empty()) {
+                if let Some(reasoning) = delta
+                    .reasoning
+                    .or(delta.reasoning_content)
+                    .filter(|r| !r.is_empty())
+                {
                     out.push_back(Ok(StreamEvent::Reasoning(reasoning)));
                 }
                 if let Some(content) = delta.content.filter(|c| !c.is_empty()) {
@@ -147,7 +154,9 @@ impl CompletionParser {
         if let Some(usage) = self.usage {
             out.push_back(Ok(StreamEvent::Usage(usage)));
         }
-        out.push_back(Ok(StreamEvent::Finished { finish_reason: self.finish_reason.take() }));
+        out.push_back(Ok(StreamEvent::Finished {
+            finish_reason: self.finish_reason.take(),
+        }));
     }
 
     fn fail(&mut self, error: WireError, out: &mut EventQueue) -> Progress {
@@ -156,20 +165,29 @@ impl CompletionParser {
         if let Some(usage) = self.usage {
             out.push_back(Ok(StreamEvent::Usage(usage)));
         }
-        out.push_back(Err(LlmError::MidStream { code: error.code_string(), message: error.full_message() }));
+        out.push_back(Err(LlmError::MidStream {
+            code: error.code_string(),
+            message: error.full_message(),
+        }));
         Progress::Terminal
     }
 }
 
 fn wire_error_from_value(value: serde_json::Value) -> WireError {
     match value {
-        serde_json::Value::String(message) => WireError { message: Some(message), ..WireError::default() },
+        serde_json::Value::String(message) => WireError {
+            message: Some(message),
+            ..WireError::default()
+        },
         other => {
             let fallback = other.to_string();
             serde_json::from_value::<WireError>(other)
                 .ok()
                 .filter(|e| e.message.is_some() || e.code.is_some())
-                .unwrap_or(WireError { message: Some(fallback), ..WireError::default() })
+                .unwrap_or(WireError {
+                    message: Some(fallback),
+                    ..WireError::default()
+                })
         }
     }
 }

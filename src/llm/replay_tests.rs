@@ -63,7 +63,9 @@ fn random_cuts(bytes: &[u8], seed: u64) -> Vec<&[u8]> {
     let mut pieces = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let len = 1 + (state >> 33) as usize % 23;
         let (piece, tail) = rest.split_at(len.min(rest.len()));
         pieces.push(piece);
@@ -78,7 +80,11 @@ fn replay_all_chunkings(bytes: &[u8]) -> Outcome {
     let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
     assert_eq!(replay(&bytewise), whole, "byte-by-byte replay differs");
     for seed in 1..=5 {
-        assert_eq!(replay(&random_cuts(bytes, seed)), whole, "random cut (seed {seed}) differs");
+        assert_eq!(
+            replay(&random_cuts(bytes, seed)),
+            whole,
+            "random cut (seed {seed}) differs"
+        );
     }
     whole
 }
@@ -92,7 +98,11 @@ struct Expected {
 }
 
 fn expected_from_payloads<'a>(payloads: impl Iterator<Item = &'a str>) -> Expected {
-    let mut expected = Expected { text: String::new(), reasoning: String::new(), last_usage: None };
+    let mut expected = Expected {
+        text: String::new(),
+        reasoning: String::new(),
+        last_usage: None,
+    };
     for payload in payloads {
         if payload == "[DONE]" {
             break;
@@ -102,7 +112,10 @@ fn expected_from_payloads<'a>(payloads: impl Iterator<Item = &'a str>) -> Expect
         if let Some(content) = delta["content"].as_str() {
             expected.text.push_str(content);
         }
-        if let Some(reasoning) = delta["reasoning"].as_str().or(delta["reasoning_content"].as_str()) {
+        if let Some(reasoning) = delta["reasoning"]
+            .as_str()
+            .or(delta["reasoning_content"].as_str())
+        {
             expected.reasoning.push_str(reasoning);
         }
         if !value["usage"].is_null() {
@@ -113,14 +126,21 @@ fn expected_from_payloads<'a>(payloads: impl Iterator<Item = &'a str>) -> Expect
 }
 
 fn sse_payloads(text: &str) -> impl Iterator<Item = &str> {
-    text.split("\n\n").filter_map(|block| block.strip_prefix("data: "))
+    text.split("\n\n")
+        .filter_map(|block| block.strip_prefix("data: "))
 }
 
 fn assert_usage_matches(usage: Option<TokenUsage>, expected: &Option<Value>) {
     let expected = expected.as_ref().expect("fixture has a usage report");
     let usage = usage.expect("usage extracted");
-    assert_eq!(Some(usage.prompt_tokens), expected["prompt_tokens"].as_u64());
-    assert_eq!(Some(usage.completion_tokens), expected["completion_tokens"].as_u64());
+    assert_eq!(
+        Some(usage.prompt_tokens),
+        expected["prompt_tokens"].as_u64()
+    );
+    assert_eq!(
+        Some(usage.completion_tokens),
+        expected["completion_tokens"].as_u64()
+    );
     assert_eq!(usage.cost, expected["cost"].as_f64());
 }
 
@@ -129,12 +149,18 @@ fn every_recorded_stream_replays_to_its_content_deltas() {
     let mut replayed = 0;
     for entry in std::fs::read_dir(fixture_dir()).expect("fixture dir") {
         let path = entry.expect("dir entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        if !(name.contains("stream") && name.ends_with(".txt")) || name.contains("midstream_error") {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if !(name.contains("stream") && name.ends_with(".txt")) || name.contains("midstream_error")
+        {
             continue;
         }
         let bytes = std::fs::read(&path).expect("fixture");
-        let expected = expected_from_payloads(sse_payloads(std::str::from_utf8(&bytes).expect("utf-8")));
+        let expected =
+            expected_from_payloads(sse_payloads(std::str::from_utf8(&bytes).expect("utf-8")));
         let outcome = replay_all_chunkings(&bytes);
         assert_eq!(outcome.error, None, "{name}");
         assert!(outcome.finished.is_some(), "{name}: no Finished");
@@ -151,7 +177,14 @@ fn every_recorded_stream_replays_to_its_content_deltas() {
 fn openai_stream_ends_with_stop_and_usage_without_cost() {
     let outcome = replay_all_chunkings(&read_fixture("openai_stream_gpt4omini_text_usage.txt"));
     assert_eq!(outcome.finished, Some(Some(FinishReason::Stop)));
-    assert_eq!(outcome.usage, Some(TokenUsage { prompt_tokens: 78, completion_tokens: 9, cost: None }));
+    assert_eq!(
+        outcome.usage,
+        Some(TokenUsage {
+            prompt_tokens: 78,
+            completion_tokens: 9,
+            cost: None
+        })
+    );
     assert!(outcome.text.starts_with("The capital"), "{}", outcome.text);
 }
 
@@ -164,15 +197,27 @@ fn tool_call_deltas_produce_no_answer_text() {
 
 #[test]
 fn openrouter_reasoning_is_kept_out_of_the_answer_and_cost_is_read() {
-    let outcome = replay_all_chunkings(&read_fixture("openrouter_stream_reasoning_claude_sonnet45.txt"));
-    assert!(outcome.reasoning.contains("2+2 equals 4."), "{}", outcome.reasoning);
-    assert!(!outcome.text.contains("simple arithmetic"), "{}", outcome.text);
+    let outcome = replay_all_chunkings(&read_fixture(
+        "openrouter_stream_reasoning_claude_sonnet45.txt",
+    ));
+    assert!(
+        outcome.reasoning.contains("2+2 equals 4."),
+        "{}",
+        outcome.reasoning
+    );
+    assert!(
+        !outcome.text.contains("simple arithmetic"),
+        "{}",
+        outcome.text
+    );
     assert_eq!(outcome.usage.and_then(|u| u.cost), Some(0.000669));
 }
 
 #[test]
 fn annotations_and_keepalives_leave_only_the_answer_text() {
-    let outcome = replay_all_chunkings(&read_fixture("openrouter_stream_deepseek_chat_web_annotations.txt"));
+    let outcome = replay_all_chunkings(&read_fixture(
+        "openrouter_stream_deepseek_chat_web_annotations.txt",
+    ));
     assert_eq!(
         outcome.text,
         "The URL for Pydantic AI's GitHub repository is:  \n\nhttps://github.com/pydantic/pydantic-ai"
@@ -182,7 +227,9 @@ fn annotations_and_keepalives_leave_only_the_answer_text() {
 
 #[test]
 fn midstream_error_chunk_surfaces_as_an_error() {
-    let outcome = replay_all_chunkings(&read_fixture("openrouter_stream_midstream_error_documented.txt"));
+    let outcome = replay_all_chunkings(&read_fixture(
+        "openrouter_stream_midstream_error_documented.txt",
+    ));
     assert_eq!(
         outcome.error,
         Some(LlmError::MidStream {
@@ -205,7 +252,10 @@ fn midstream_error_followed_by_done_is_still_an_error() {
 
 #[test]
 fn deepseek_payloads_reframed_split_reasoning_content_from_content() {
-    let payloads = String::from_utf8(read_fixture("deepseek_direct_stream_v4flash_reasoning.payloads.jsonl")).expect("utf-8");
+    let payloads = String::from_utf8(read_fixture(
+        "deepseek_direct_stream_v4flash_reasoning.payloads.jsonl",
+    ))
+    .expect("utf-8");
     let lines: Vec<&str> = payloads.lines().filter(|l| !l.trim().is_empty()).collect();
     let expected = expected_from_payloads(lines.iter().copied());
     let mut framed: String = lines.iter().map(|l| format!("data: {l}\n\n")).collect();
@@ -217,7 +267,14 @@ fn deepseek_payloads_reframed_split_reasoning_content_from_content() {
     assert!(!expected.text.is_empty() && !expected.reasoning.is_empty());
     assert_eq!(outcome.text, expected.text);
     assert_eq!(outcome.reasoning, expected.reasoning);
-    assert_eq!(outcome.usage, Some(TokenUsage { prompt_tokens: 18, completion_tokens: 219, cost: None }));
+    assert_eq!(
+        outcome.usage,
+        Some(TokenUsage {
+            prompt_tokens: 18,
+            completion_tokens: 219,
+            cost: None
+        })
+    );
     assert_eq!(outcome.finished, Some(Some(FinishReason::Stop)));
 }
 
@@ -225,7 +282,9 @@ fn deepseek_payloads_reframed_split_reasoning_content_from_content() {
 fn stream_cut_before_finish_is_truncated_not_success() {
     let bytes = read_fixture("openai_stream_gpt4omini_text_usage.txt");
     let text = std::str::from_utf8(&bytes).expect("utf-8");
-    let cut = text.find("\"finish_reason\":\"stop\"").expect("finish chunk");
+    let cut = text
+        .find("\"finish_reason\":\"stop\"")
+        .expect("finish chunk");
     let outcome = replay_all_chunkings(&bytes[..cut]);
     assert_eq!(outcome.error, Some(LlmError::Truncated));
     assert_eq!(outcome.finished, None);
@@ -236,7 +295,13 @@ fn legacy_llamacpp_error_field_is_a_midstream_error() {
     let bytes = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\nerror: {\"code\":500,\"message\":\"boom\",\"type\":\"server_error\"}\n\ndata: [DONE]\n\n";
     let outcome = replay_all_chunkings(bytes);
     assert_eq!(outcome.text, "Hi");
-    assert_eq!(outcome.error, Some(LlmError::MidStream { code: Some("500".into()), message: "boom".into() }));
+    assert_eq!(
+        outcome.error,
+        Some(LlmError::MidStream {
+            code: Some("500".into()),
+            message: "boom".into()
+        })
+    );
 }
 
 #[test]
@@ -258,6 +323,13 @@ fn unknown_chunks_and_empty_choices_are_skipped() {
 
 #[test]
 fn a_bare_string_error_is_not_mistaken_for_an_unknown_chunk() {
-    let outcome = replay_all_chunkings(b"data: {\"error\":\"model overloaded\"}\n\ndata: [DONE]\n\n");
-    assert_eq!(outcome.error, Some(LlmError::MidStream { code: None, message: "model overloaded".into() }));
+    let outcome =
+        replay_all_chunkings(b"data: {\"error\":\"model overloaded\"}\n\ndata: [DONE]\n\n");
+    assert_eq!(
+        outcome.error,
+        Some(LlmError::MidStream {
+            code: None,
+            message: "model overloaded".into()
+        })
+    );
 }

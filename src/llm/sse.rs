@@ -78,7 +78,8 @@ impl SseDecoder {
     /// Ends the stream. Per the spec an event that was not terminated by a blank line is
     /// discarded; returns whether anything was discarded (a sign of a cut-off stream).
     pub fn finish(&mut self) -> bool {
-        let discarded = !self.line.is_empty() || !self.data.is_empty() || !self.event_type.is_empty();
+        let discarded =
+            !self.line.is_empty() || !self.data.is_empty() || !self.event_type.is_empty();
         self.line.clear();
         self.data.clear();
         self.event_type.clear();

@@ -18,7 +18,7 @@ struct Vector {
 }
 
 fn hex_decode(hex: &str) -> Vec<u8> {
-    assert!(hex.len() % 2 == 0, "odd hex length");
+    assert!(hex.len().is_multiple_of(2), "odd hex length");
     (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digit"))
@@ -89,7 +89,11 @@ fn check(vector: &Vector, chunks: &[Vec<u8>], chunking: &str) -> Result<(), Stri
 #[test]
 fn every_conformance_vector_passes_under_any_chunking() {
     let vectors = load_vectors();
-    assert!(vectors.len() >= 31, "vector file shrank to {}", vectors.len());
+    assert!(
+        vectors.len() >= 31,
+        "vector file shrank to {}",
+        vectors.len()
+    );
     let mut failures = Vec::new();
     for vector in &vectors {
         let joined = vec![vector.chunks.concat()];
@@ -104,5 +108,9 @@ fn every_conformance_vector_passes_under_any_chunking() {
             }
         }
     }
-    assert!(failures.is_empty(), "failing vectors:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing vectors:\n{}",
+        failures.join("\n")
+    );
 }

@@ -45,7 +45,9 @@ impl ReplyDecoder {
         }
         self.items.clear();
         if progress == Progress::Continue && self.sse.pending_len() > MAX_EVENT_BYTES {
-            out.push_back(Err(LlmError::Protocol(format!("stream event larger than {MAX_EVENT_BYTES} bytes"))));
+            out.push_back(Err(LlmError::Protocol(format!(
+                "stream event larger than {MAX_EVENT_BYTES} bytes"
+            ))));
             return Progress::Terminal;
         }
         progress
@@ -66,7 +68,8 @@ pub struct ChatStream {
     decoder: ReplyDecoder,
     ready: EventQueue,
     idle_timeout: Duration,
-    idle: Pin<Box<tokio::time::Sleep>>,
+    /// Armed on the first poll, so a stream can be built outside a runtime.
+    idle: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl ChatStream {
@@ -82,7 +85,7 @@ impl ChatStream {
             decoder: ReplyDecoder::new(),
             ready: EventQueue::new(),
             idle_timeout,
-            idle: Box::pin(tokio::time::sleep(idle_timeout)),
+            idle: None,
         }
     }
 
@@ -93,7 +96,7 @@ impl ChatStream {
             decoder: ReplyDecoder::new(),
             ready: events,
             idle_timeout: Duration::ZERO,
-            idle: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            idle: None,
         }
     }
 
@@ -134,8 +137,10 @@ impl Stream for ChatStream {
             };
             match body.poll_next_unpin(cx) {
                 Poll::Ready(Some(Ok(bytes))) => {
-                    let deadline = tokio::time::Instant::now() + this.idle_timeout;
-                    this.idle.as_mut().reset(deadline);
+                    if let Some(idle) = this.idle.as_mut() {
+                        idle.as_mut()
+                            .reset(tokio::time::Instant::now() + this.idle_timeout);
+                    }
                     if this.decoder.feed(&bytes, &mut this.ready) == Progress::Terminal {
                         this.close();
                     }
@@ -150,7 +155,11 @@ impl Stream for ChatStream {
                     this.close();
                 }
                 Poll::Pending => {
-                    if this.idle.as_mut().poll(cx).is_ready() {
+                    let timeout = this.idle_timeout;
+                    let idle = this
+                        .idle
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                    if idle.as_mut().poll(cx).is_ready() {
                         tracing::warn!(timeout = ?this.idle_timeout, "LLM stream went silent");
                         this.ready.push_back(Err(LlmError::Timeout));
                         this.close();

@@ -24,20 +24,32 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn system(text: impl Into<String>) -> Self {
-        Self { role: Role::System, content: MessageContent::Text(text.into()) }
+        Self {
+            role: Role::System,
+            content: MessageContent::Text(text.into()),
+        }
     }
 
     pub fn user(text: impl Into<String>) -> Self {
-        Self { role: Role::User, content: MessageContent::Text(text.into()) }
+        Self {
+            role: Role::User,
+            content: MessageContent::Text(text.into()),
+        }
     }
 
     pub fn assistant(text: impl Into<String>) -> Self {
-        Self { role: Role::Assistant, content: MessageContent::Text(text.into()) }
+        Self {
+            role: Role::Assistant,
+            content: MessageContent::Text(text.into()),
+        }
     }
 
     /// A user turn made of parts, e.g. an image followed by the question about it.
     pub fn user_parts(parts: Vec<ContentPart>) -> Self {
-        Self { role: Role::User, content: MessageContent::Parts(parts) }
+        Self {
+            role: Role::User,
+            content: MessageContent::Parts(parts),
+        }
     }
 }
 
@@ -52,7 +64,9 @@ impl MessageContent {
     fn has_image(&self) -> bool {
         match self {
             Self::Text(_) => false,
-            Self::Parts(parts) => parts.iter().any(|p| matches!(p, ContentPart::ImageUrl { .. })),
+            Self::Parts(parts) => parts
+                .iter()
+                .any(|p| matches!(p, ContentPart::ImageUrl { .. })),
         }
     }
 
@@ -86,7 +100,9 @@ impl ContentPart {
     pub fn image(kind: ImageKind, bytes: &[u8]) -> Self {
         let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
         Self::ImageUrl {
-            image_url: ImageUrl { url: format!("data:{};base64,{encoded}", kind.mime()) },
+            image_url: ImageUrl {
+                url: format!("data:{};base64,{encoded}", kind.mime()),
+            },
         }
     }
 }
@@ -155,7 +171,12 @@ pub struct ChatRequest {
 
 impl ChatRequest {
     pub fn new(model: impl Into<String>, messages: Vec<ChatMessage>, max_tokens: u32) -> Self {
-        Self { model: model.into(), messages, max_tokens, temperature: None }
+        Self {
+            model: model.into(),
+            messages,
+            max_tokens,
+            temperature: None,
+        }
     }
 
     /// Whether any turn carries an image, i.e. only a vision model can take it.
@@ -194,7 +215,9 @@ impl<'a> From<&'a ChatRequest> for WireRequest<'a> {
             max_tokens: request.max_tokens,
             temperature: request.temperature,
             stream: true,
-            stream_options: StreamOptions { include_usage: true },
+            stream_options: StreamOptions {
+                include_usage: true,
+            },
         }
     }
 }
@@ -259,8 +282,12 @@ mod tests {
         .expect("fixture json");
         let recorded_part = &recorded["messages"][0]["content"][0];
         let recorded_url = recorded_part["image_url"]["url"].as_str().expect("url");
-        let payload = recorded_url.strip_prefix("data:image/jpeg;base64,").expect("jpeg data url");
-        let bytes = base64::engine::general_purpose::STANDARD.decode(payload).expect("base64");
+        let payload = recorded_url
+            .strip_prefix("data:image/jpeg;base64,")
+            .expect("jpeg data url");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .expect("base64");
         assert_eq!(ImageKind::sniff(&bytes), Some(ImageKind::Jpeg));
 
         let message = ChatMessage::user_parts(vec![
@@ -270,13 +297,20 @@ mod tests {
         let ours = serde_json::to_value(&message).expect("serialize");
         assert_eq!(ours["role"], "user");
         assert_eq!(ours["content"][0]["type"], recorded_part["type"]);
-        assert_eq!(ours["content"][0]["image_url"]["url"], recorded_part["image_url"]["url"]);
+        assert_eq!(
+            ours["content"][0]["image_url"]["url"],
+            recorded_part["image_url"]["url"]
+        );
         assert_eq!(ours["content"][1], recorded["messages"][0]["content"][1]);
     }
 
     #[test]
     fn wire_request_always_streams_with_usage_and_max_tokens() {
-        let request = ChatRequest::new("m", vec![ChatMessage::system("s"), ChatMessage::user("hi")], 700);
+        let request = ChatRequest::new(
+            "m",
+            vec![ChatMessage::system("s"), ChatMessage::user("hi")],
+            700,
+        );
         let wire = serde_json::to_value(WireRequest::from(&request)).expect("serialize");
         assert_eq!(
             wire,
@@ -293,8 +327,14 @@ mod tests {
 
     #[test]
     fn sniffing_trusts_magic_bytes_only() {
-        assert_eq!(ImageKind::sniff(b"\x89PNG\r\n\x1a\n...."), Some(ImageKind::Png));
-        assert_eq!(ImageKind::sniff(b"RIFF\x10\0\0\0WEBPVP8 "), Some(ImageKind::Webp));
+        assert_eq!(
+            ImageKind::sniff(b"\x89PNG\r\n\x1a\n...."),
+            Some(ImageKind::Png)
+        );
+        assert_eq!(
+            ImageKind::sniff(b"RIFF\x10\0\0\0WEBPVP8 "),
+            Some(ImageKind::Webp)
+        );
         assert_eq!(ImageKind::sniff(b"GIF89a..."), Some(ImageKind::Gif));
         assert_eq!(ImageKind::sniff(b"RIFF\x10\0\0\0WAVEfmt "), None);
         assert_eq!(ImageKind::sniff(b"<html>"), None);

@@ -78,9 +78,7 @@ impl Amount {
         if fraction.len() > decimals as usize {
             return Err(AmountError::TooManyDecimals { max: decimals });
         }
-        let scale = 10u128
-            .checked_pow(decimals)
-            .ok_or(AmountError::TooLarge)?;
+        let scale = 10u128.checked_pow(decimals).ok_or(AmountError::TooLarge)?;
         let whole: u128 = whole.parse().map_err(|_| AmountError::TooLarge)?;
         let padded = format!("{fraction:0<width$}", width = decimals as usize);
         let fraction: u128 = if padded.is_empty() {
@@ -107,7 +105,10 @@ impl Amount {
         };
         let whole = self.0 / scale;
         let fraction = format!("{:0width$}", self.0 % scale, width = decimals as usize);
-        let keep = fraction.trim_end_matches('0').len().max(2.min(decimals as usize));
+        let keep = fraction
+            .trim_end_matches('0')
+            .len()
+            .max(2.min(decimals as usize));
         format!("{whole}.{}", &fraction[..keep])
     }
 }
@@ -144,7 +145,9 @@ mod tests {
             parse6("12.3456789"),
             Err(AmountError::TooManyDecimals { max: 6 })
         );
-        for bad in ["-1", "+1", "1e3", "1,5", "1.2.3", ".5", "5.", "abc", "1 000", "0x10"] {
+        for bad in [
+            "-1", "+1", "1e3", "1,5", "1.2.3", ".5", "5.", "abc", "1 000", "0x10",
+        ] {
             assert!(
                 matches!(parse6(bad), Err(AmountError::NotDecimal(_))),
                 "{bad} should be refused"
@@ -172,7 +175,15 @@ mod tests {
 
     #[test]
     fn format_then_parse_round_trips() {
-        for units in [0u128, 1, 99, 100_000, 12_345_678, 4_496_800_000, u64::MAX as u128] {
+        for units in [
+            0u128,
+            1,
+            99,
+            100_000,
+            12_345_678,
+            4_496_800_000,
+            u64::MAX as u128,
+        ] {
             let amount = Amount::from_base_units(units);
             assert_eq!(parse6(&amount.to_decimal_string(6)).unwrap(), amount);
         }

@@ -67,11 +67,16 @@ pub enum AddressError {
     #[error("the address is empty")]
     Empty,
     #[error("{chain} addresses start with {expected}")]
-    WrongShape { chain: Chain, expected: &'static str },
+    WrongShape {
+        chain: Chain,
+        expected: &'static str,
+    },
     #[error("the Ethereum address has a wrong checksum (mixed case that does not match EIP-55)")]
     BadChecksum,
     #[error("the {chain} address is not valid: {detail}")]
     Invalid { chain: Chain, detail: String },
+    #[error("not an Ethereum, TRON or Solana address")]
+    UnknownFormat,
 }
 
 /// Validates `raw` as an address on `chain` and returns its canonical spelling:
@@ -137,13 +142,14 @@ fn normalize_tron(raw: &str) -> Result<String, AddressError> {
             expected: "T (base58check, 34 characters)",
         });
     }
-    let bytes = bs58::decode(raw)
-        .with_check(None)
-        .into_vec()
-        .map_err(|e| AddressError::Invalid {
-            chain: Chain::Tron,
-            detail: e.to_string(),
-        })?;
+    let bytes =
+        bs58::decode(raw)
+            .with_check(None)
+            .into_vec()
+            .map_err(|e| AddressError::Invalid {
+                chain: Chain::Tron,
+                detail: e.to_string(),
+            })?;
     // 0x41 is TRON's mainnet address prefix; 20 bytes of account id follow it.
     if bytes.len() != 21 || bytes[0] != 0x41 {
         return Err(AddressError::Invalid {
@@ -197,8 +203,11 @@ mod tests {
             normalized
         );
         assert_eq!(
-            normalize_address(Chain::Ethereum, "0xdAC17F958D2ee523a2206206994597C13D831ec7")
-                .unwrap(),
+            normalize_address(
+                Chain::Ethereum,
+                "0xdAC17F958D2ee523a2206206994597C13D831ec7"
+            )
+            .unwrap(),
             "0xdAC17F958D2ee523a2206206994597C13D831ec7"
         );
     }
@@ -206,11 +215,18 @@ mod tests {
     #[test]
     fn evm_mixed_case_with_a_wrong_checksum_is_refused() {
         assert_eq!(
-            normalize_address(Chain::Ethereum, "0xDAC17F958D2ee523a2206206994597C13D831ec7"),
+            normalize_address(
+                Chain::Ethereum,
+                "0xDAC17F958D2ee523a2206206994597C13D831ec7"
+            ),
             Err(AddressError::BadChecksum)
         );
-        assert!(normalize_address(Chain::Ethereum, "0xab6960a6511ff18ed8b8c012cb91c7f637947f").is_err());
-        assert!(normalize_address(Chain::Ethereum, "ab6960a6511ff18ed8b8c012cb91c7f637947fc0").is_err());
+        assert!(
+            normalize_address(Chain::Ethereum, "0xab6960a6511ff18ed8b8c012cb91c7f637947f").is_err()
+        );
+        assert!(
+            normalize_address(Chain::Ethereum, "ab6960a6511ff18ed8b8c012cb91c7f637947fc0").is_err()
+        );
     }
 
     #[test]
@@ -219,7 +235,9 @@ mod tests {
         assert_eq!(normalize_address(Chain::Tron, good).unwrap(), good);
         // One character changed breaks the base58check checksum.
         assert!(normalize_address(Chain::Tron, "TV52XQKBLG74BmRkaZZGNoTQGJA2VVBt2J").is_err());
-        assert!(normalize_address(Chain::Tron, "0xab6960a6511ff18ed8b8c012cb91c7f637947fc0").is_err());
+        assert!(
+            normalize_address(Chain::Tron, "0xab6960a6511ff18ed8b8c012cb91c7f637947fc0").is_err()
+        );
     }
 
     #[test]
@@ -236,7 +254,10 @@ mod tests {
             address_chain("0xab6960a6511ff18ed8b8c012cb91c7f637947fc0"),
             Some(Chain::Ethereum)
         );
-        assert_eq!(address_chain("TV52XQKBLG74BmRkaZZGNoTQGJA2VVBt2H"), Some(Chain::Tron));
+        assert_eq!(
+            address_chain("TV52XQKBLG74BmRkaZZGNoTQGJA2VVBt2H"),
+            Some(Chain::Tron)
+        );
         assert_eq!(
             address_chain("3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui"),
             Some(Chain::Solana)

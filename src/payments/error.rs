@@ -11,8 +11,8 @@ use super::hash::HashError;
 pub enum VerifyError {
     #[error("invalid transaction hash: {0}")]
     InvalidHash(#[from] HashError),
-    #[error("invalid {chain} receiving address: {source}")]
-    InvalidAddress { chain: Chain, source: AddressError },
+    #[error("invalid receiving address: {0}")]
+    InvalidAddress(AddressError),
     #[error("no receiving address is configured for {0}")]
     NoRecipient(Chain),
     /// Down, rate limited, timed out: try again later.
@@ -41,15 +41,15 @@ impl VerifyError {
     pub fn user_message(&self) -> String {
         match self {
             VerifyError::InvalidHash(e) => e.user_message().to_string(),
-            VerifyError::InvalidAddress { chain, .. } => {
-                format!("That isn't a valid {chain} address.")
-            }
+            VerifyError::InvalidAddress(e) => format!("That isn't a valid receiving address: {e}."),
             VerifyError::NoRecipient(chain) => {
                 format!("Payments on {chain} are not enabled on this bot.")
             }
-            VerifyError::Unavailable { chain, .. } | VerifyError::Malformed { chain, .. } => format!(
-                "I can't reach the {chain} network right now; I've kept your transaction and will check it again shortly."
-            ),
+            VerifyError::Unavailable { chain, .. } | VerifyError::Malformed { chain, .. } => {
+                format!(
+                    "I can't reach the {chain} network right now; I've kept your transaction and will check it again shortly."
+                )
+            }
             VerifyError::Refused { chain, .. } => format!(
                 "I can't check {chain} payments right now because of a setup problem on our side; the operator has been told."
             ),

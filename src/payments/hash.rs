@@ -30,7 +30,10 @@ impl fmt::Display for TxRef {
 pub enum DetectedHash {
     Single(TxRef),
     /// 64 hex characters: TRON's format, or Ethereum's without the `0x`.
-    TronOrEthereum { tron: TxRef, ethereum: TxRef },
+    TronOrEthereum {
+        tron: TxRef,
+        ethereum: TxRef,
+    },
 }
 
 impl DetectedHash {
@@ -66,7 +69,7 @@ impl HashError {
     pub fn user_message(&self) -> &'static str {
         match self {
             HashError::Empty => {
-                "Please send the transaction hash after the command, like /verify 0x1234…"
+                "Please add your transaction hash after the command: /verify followed by the hash."
             }
             HashError::WrongHexLength { .. } | HashError::NotHex => {
                 "That hash looks cut off or mistyped: an Ethereum hash is 0x plus 64 hex characters, a TRON hash is 64 hex characters. Please copy it again from your wallet."
@@ -87,7 +90,10 @@ pub fn detect_tx_hash(input: &str) -> Result<DetectedHash, HashError> {
     if token.is_empty() {
         return Err(HashError::Empty);
     }
-    if let Some(hex) = token.strip_prefix("0x").or_else(|| token.strip_prefix("0X")) {
+    if let Some(hex) = token
+        .strip_prefix("0x")
+        .or_else(|| token.strip_prefix("0X"))
+    {
         check_hex(hex)?;
         return Ok(DetectedHash::Single(TxRef {
             chain: Chain::Ethereum,
@@ -148,7 +154,8 @@ mod tests {
 
     const ETH: &str = "0xadb8aec59e80db99811ac4a0235efa3e45da32928bcff557998552250fa672eb";
     const TRON: &str = "f6301aa72e56f09b054baf0aa2018d3d213cfce30171fb5bcf37b1493e3b8b28";
-    const SOL: &str = "2S2rTZjaqzxYRw9mnqzwtyqitKtSsnE8GVqLn1KrD5R2YpXZnU4GdjppsgfSAbrzJfaqadfi8CtrqEBy588WVQ3E";
+    const SOL: &str =
+        "2S2rTZjaqzxYRw9mnqzwtyqitKtSsnE8GVqLn1KrD5R2YpXZnU4GdjppsgfSAbrzJfaqadfi8CtrqEBy588WVQ3E";
 
     fn single(chain: Chain, hash: &str) -> DetectedHash {
         DetectedHash::Single(TxRef {
@@ -166,8 +173,14 @@ mod tests {
             (
                 TRON,
                 Ok(DetectedHash::TronOrEthereum {
-                    tron: TxRef { chain: Chain::Tron, hash: TRON.into() },
-                    ethereum: TxRef { chain: Chain::Ethereum, hash: format!("0x{TRON}") },
+                    tron: TxRef {
+                        chain: Chain::Tron,
+                        hash: TRON.into(),
+                    },
+                    ethereum: TxRef {
+                        chain: Chain::Ethereum,
+                        hash: format!("0x{TRON}"),
+                    },
                 }),
             ),
             (SOL, Ok(single(Chain::Solana, SOL))),

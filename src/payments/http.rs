@@ -38,7 +38,10 @@ pub(crate) async fn fetch_json(
     Err(classify_failure(chain, status, &body))
 }
 
-async fn read_capped(chain: Chain, mut response: reqwest::Response) -> Result<Vec<u8>, VerifyError> {
+async fn read_capped(
+    chain: Chain,
+    mut response: reqwest::Response,
+) -> Result<Vec<u8>, VerifyError> {
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
@@ -92,9 +95,15 @@ fn classify_failure(chain: Chain, status: StatusCode, body: &[u8]) -> VerifyErro
 
 pub(crate) fn mentions_throttling(text: &str) -> bool {
     let text = text.to_ascii_lowercase();
-    ["rate limit", "too many", "too quickly", "frequency limit", "rate exceeded"]
-        .iter()
-        .any(|needle| text.contains(needle))
+    [
+        "rate limit",
+        "too many",
+        "too quickly",
+        "frequency limit",
+        "rate exceeded",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }
 
 /// The human message of a JSON error body, shortened; HTML error pages give nothing.
@@ -151,7 +160,8 @@ mod tests {
 
     #[test]
     fn json_rpc_error_messages_are_extracted() {
-        let body = br#"{"jsonrpc":"2.0","error":{"code":429,"message":"Too many requests"},"id":1}"#;
+        let body =
+            br#"{"jsonrpc":"2.0","error":{"code":429,"message":"Too many requests"},"id":1}"#;
         assert_eq!(error_message(body).as_deref(), Some("Too many requests"));
         assert_eq!(error_message(b"not json"), None);
     }

@@ -86,7 +86,11 @@ pub fn match_incoming<Id: Clone + PartialEq>(
     invoices: &[OpenInvoice<Id>],
 ) -> Vec<AutoMatch<Id>> {
     let mut ordered: Vec<&IncomingTransfer> = transfers.iter().collect();
-    ordered.sort_by(|a, b| a.block_time.cmp(&b.block_time).then(a.tx_hash.cmp(&b.tx_hash)));
+    ordered.sort_by(|a, b| {
+        a.block_time
+            .cmp(&b.block_time)
+            .then(a.tx_hash.cmp(&b.tx_hash))
+    });
 
     let mut matches: Vec<AutoMatch<Id>> = Vec::new();
     for transfer in ordered {
@@ -120,7 +124,7 @@ mod tests {
     use crate::payments::tokens::{ETHEREUM_USDC, ETHEREUM_USDT, TRON_USDT};
     use chrono::Duration;
 
-    const US: &str = "0xAb6960A6511Ff18eD8b8C012cB91c7F637947fc0";
+    const US: &str = "0xab6960a6511ff18Ed8B8c012cB91C7F637947Fc0";
 
     fn units(n: u128) -> Amount {
         Amount::from_base_units(n)
@@ -135,7 +139,10 @@ mod tests {
         let price = units(9_990_000); // $9.99
         assert_eq!(pick_unique_amount(price, []).unwrap(), units(9_990_001));
         let reserved = [units(9_990_001), units(9_990_002), units(9_990_004)];
-        assert_eq!(pick_unique_amount(price, reserved).unwrap(), units(9_990_003));
+        assert_eq!(
+            pick_unique_amount(price, reserved).unwrap(),
+            units(9_990_003)
+        );
         // Reservations for other prices do not block this one.
         assert_eq!(
             pick_unique_amount(price, [units(19_990_001)]).unwrap(),
@@ -215,9 +222,9 @@ mod tests {
         let mut wrong_to = incoming("0x3", 9_990_001, 60);
         wrong_to.to = "0x292f04a44506c2fd49bac032e1ca148c35a478c8".into();
         let transfers = [
-            incoming("0x4", 9_990_000, 60),  // the plain price, no suffix
-            incoming("0x5", 9_990_002, 60),  // one unit off
-            incoming("0x6", 9_990_001, -1),  // before the invoice
+            incoming("0x4", 9_990_000, 60),   // the plain price, no suffix
+            incoming("0x5", 9_990_002, 60),   // one unit off
+            incoming("0x6", 9_990_001, -1),   // before the invoice
             incoming("0x7", 9_990_001, 3601), // after expiry
             wrong_token,
             wrong_chain,
@@ -229,7 +236,10 @@ mod tests {
     #[test]
     fn each_invoice_and_each_transaction_match_once() {
         let invoices = [invoice(1, 9_990_001)];
-        let transfers = [incoming("0xlate", 9_990_001, 120), incoming("0xearly", 9_990_001, 30)];
+        let transfers = [
+            incoming("0xlate", 9_990_001, 120),
+            incoming("0xearly", 9_990_001, 30),
+        ];
         assert_eq!(
             match_incoming(&transfers, &invoices),
             [AutoMatch {

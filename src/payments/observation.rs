@@ -134,7 +134,16 @@ mod tests {
 
     #[test]
     fn finality_reports_confirmations_when_known() {
-        assert_eq!(Finality::Depth { confirmations: 3 }.confirmations(), Some(3));
-        assert_eq!(Finality::Final { confirmations: None }.confirmations(), None);
+        assert_eq!(
+            Finality::Depth { confirmations: 3 }.confirmations(),
+            Some(3)
+        );
+        assert_eq!(
+            Finality::Final {
+                confirmations: None
+            }
+            .confirmations(),
+            None
+        );
     }
 }

@@ -94,7 +94,9 @@ impl Token {
 
     /// Every official token on `chain`.
     pub fn on_chain(chain: Chain) -> impl Iterator<Item = Token> {
-        OFFICIAL_TOKENS.into_iter().filter(move |t| t.chain == chain)
+        OFFICIAL_TOKENS
+            .into_iter()
+            .filter(move |t| t.chain == chain)
     }
 
     /// The official `coin` on `chain`, if there is one (there is no USDC on TRON here).
@@ -150,7 +152,10 @@ mod tests {
     #[test]
     fn lookup_is_by_contract_only() {
         assert_eq!(
-            Token::by_contract(Chain::Ethereum, "0xdac17f958d2ee523a2206206994597c13d831ec7"),
+            Token::by_contract(
+                Chain::Ethereum,
+                "0xdac17f958d2ee523a2206206994597c13d831ec7"
+            ),
             Some(ETHEREUM_USDT)
         );
         assert_eq!(
@@ -172,12 +177,19 @@ mod tests {
 
     #[test]
     fn tokens_per_chain_match_the_offer() {
-        let symbols = |chain| Token::on_chain(chain).map(Token::symbol).collect::<Vec<_>>();
+        let symbols = |chain| {
+            Token::on_chain(chain)
+                .map(Token::symbol)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(symbols(Chain::Ethereum), ["USDT", "USDC"]);
         assert_eq!(symbols(Chain::Tron), ["USDT"]);
         assert_eq!(symbols(Chain::Solana), ["USDC", "USDT"]);
         assert_eq!(Token::find(Chain::Tron, Stablecoin::Usdc), None);
-        assert_eq!(Token::find(Chain::Solana, Stablecoin::Usdt), Some(SOLANA_USDT));
+        assert_eq!(
+            Token::find(Chain::Solana, Stablecoin::Usdt),
+            Some(SOLANA_USDT)
+        );
     }
 
     #[test]

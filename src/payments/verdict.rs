@@ -110,7 +110,10 @@ pub enum RejectReason {
     InvoiceExpired,
     /// Produced by the ledger when the (chain, tx_hash) already credited something.
     AlreadyUsed,
-    WrongNetwork { expected: Chain, found: Chain },
+    WrongNetwork {
+        expected: Chain,
+        found: Chain,
+    },
     ZeroValue,
 }
 
@@ -178,7 +181,10 @@ pub fn judge(observation: &Observation, expectation: &Expectation) -> Verdict {
     let Some(block_time) = observation.block_time else {
         return Verdict::Pending(PendingReason::BlockTimeUnknown);
     };
-    if expectation.not_before.is_some_and(|start| block_time < start) {
+    if expectation
+        .not_before
+        .is_some_and(|start| block_time < start)
+    {
         return Verdict::Rejected(RejectReason::BeforeInvoice);
     }
     if expectation.not_after.is_some_and(|end| block_time > end) {

@@ -261,7 +261,9 @@ fn detect_evm(hex: &str) -> Result<AddressKind, DetectError> {
         // Mixed case is a claim of an EIP-55 checksum, so it must hold.
         Address::parse_checksummed(&with_prefix, None).map_err(|_| DetectError::BadChecksum)?
     } else {
-        with_prefix.parse::<Address>().map_err(|_| DetectError::NotHex)?
+        with_prefix
+            .parse::<Address>()
+            .map_err(|_| DetectError::NotHex)?
     };
     Ok(AddressKind::Evm(address))
 }
@@ -270,8 +272,7 @@ fn detect_base58(text: &str) -> Result<AddressKind, DetectError> {
     let bytes = bs58::decode(text)
         .into_vec()
         .map_err(|_| DetectError::Unrecognised)?;
-    if text.starts_with('T') && text.len() == TRON_TEXT_LEN && bytes.len() == TRON_PAYLOAD_LEN + 4
-    {
+    if text.starts_with('T') && text.len() == TRON_TEXT_LEN && bytes.len() == TRON_PAYLOAD_LEN + 4 {
         let payload = bs58::decode(text)
             .with_check(None)
             .into_vec()
@@ -331,8 +332,14 @@ mod tests {
                 "0xdac17F958D2ee523a2206206994597C13D831ec7",
                 Err(DetectError::BadChecksum),
             ),
-            ("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756C", Err(DetectError::WrongEvmLength(38))),
-            ("0xZ02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", Err(DetectError::NotHex)),
+            (
+                "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756C",
+                Err(DetectError::WrongEvmLength(38)),
+            ),
+            (
+                "0xZ02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2",
+                Err(DetectError::NotHex),
+            ),
             (
                 "0x2e07c690f149223e4f290986277304ea6a05c6ee47ba303732166bc1b15cbafb",
                 Err(DetectError::LooksLikeTxHash),
@@ -345,14 +352,23 @@ mod tests {
             (USDC_SOL, Ok(ChainFamily::Solana)),
             (USDT_SOL, Ok(ChainFamily::Solana)),
             (TOES_SOL, Ok(ChainFamily::Solana)),
-            ("So11111111111111111111111111111111111111112", Ok(ChainFamily::Solana)),
+            (
+                "So11111111111111111111111111111111111111112",
+                Ok(ChainFamily::Solana),
+            ),
             // A Solana address with a character outside the base58 alphabet (0).
-            ("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt10", Err(DetectError::Unrecognised)),
+            (
+                "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt10",
+                Err(DetectError::Unrecognised),
+            ),
             // Too short to be a 32-byte key.
             ("EPjFWdd5AufqSSqeM2qN1xzyb", Err(DetectError::Unrecognised)),
             // TRON.
             (USDT_TRON, Ok(ChainFamily::Tron)),
-            ("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u", Err(DetectError::BadTronChecksum)),
+            (
+                "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u",
+                Err(DetectError::BadTronChecksum),
+            ),
             ("", Err(DetectError::Empty)),
             ("   ", Err(DetectError::Empty)),
             ("hello there", Err(DetectError::Unrecognised)),
@@ -371,7 +387,10 @@ mod tests {
     fn evm_display_is_checksummed_and_canonical_is_lowercase() {
         let kind = detect("0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2").expect("valid");
         assert_eq!(kind.display(), WETH);
-        assert_eq!(kind.canonical(), "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2");
+        assert_eq!(
+            kind.canonical(),
+            "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2"
+        );
     }
 
     #[test]

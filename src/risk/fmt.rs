@@ -26,16 +26,18 @@ pub fn usd(amount: f64) -> String {
     }
 }
 
-/// A fraction 0–1 as a percentage: whole numbers from 1% up, one decimal below.
+/// A fraction 0–1 as a percentage: whole numbers from 10% up, one decimal below.
 pub fn percent(fraction: f64) -> String {
     if !fraction.is_finite() || fraction <= 0.0 {
         return "0%".to_string();
     }
     let pct = fraction * 100.0;
-    if pct >= 1.0 {
+    if pct >= 9.95 {
         format!("{}%", pct.round() as u64)
     } else if pct >= 0.1 {
-        format!("{pct:.1}%")
+        // One decimal below 10%, so a 4.93% tax doesn't read as the 5% next to it.
+        let text = format!("{pct:.1}");
+        format!("{}%", text.strip_suffix(".0").unwrap_or(&text))
     } else {
         "under 0.1%".to_string()
     }
@@ -46,7 +48,7 @@ pub fn count(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -74,7 +76,10 @@ mod tests {
     #[test]
     fn percent_rounds_like_a_person_would() {
         assert_eq!(percent(0.87), "87%");
-        assert_eq!(percent(0.0493), "5%");
+        assert_eq!(percent(0.0493), "4.9%");
+        assert_eq!(percent(0.05), "5%");
+        assert_eq!(percent(0.039988), "4%");
+        assert_eq!(percent(0.0996), "10%");
         assert_eq!(percent(0.005), "0.5%");
         assert_eq!(percent(0.0), "0%");
         assert_eq!(percent(0.00001), "under 0.1%");

@@ -101,7 +101,10 @@ impl HoneypotClient {
             return Err(HoneypotError::RateLimited);
         }
         if status.is_server_error() {
-            return Err(HoneypotError::Unavailable(format!("HTTP {}", status.as_u16())));
+            return Err(HoneypotError::Unavailable(format!(
+                "HTTP {}",
+                status.as_u16()
+            )));
         }
         if !status.is_success() {
             return Err(HoneypotError::Rejected {
@@ -158,7 +161,9 @@ pub fn parse_verdict(body: &str) -> Result<HoneypotVerdict, HoneypotError> {
             .and_then(|p| p.get("pair"))
             .and_then(Value::as_object)
             .and_then(|p| string(p, "name")),
-        open_source: code.and_then(|c| c.get("openSource")).and_then(Value::as_bool),
+        open_source: code
+            .and_then(|c| c.get("openSource"))
+            .and_then(Value::as_bool),
         is_proxy: code.and_then(|c| c.get("isProxy")).and_then(Value::as_bool),
         siphoned_holders: holders.and_then(|h| count(h, "siphoned")),
         flags: flags(root),
@@ -304,7 +309,10 @@ mod tests {
             "honeypotResult":{"isHoneypot":false}}"#;
         let verdict = parse_verdict(failed).expect("parses");
         assert_eq!(verdict.is_honeypot, None);
-        assert_eq!(verdict.simulation_error.as_deref(), Some("Insufficient liquidity"));
+        assert_eq!(
+            verdict.simulation_error.as_deref(),
+            Some("Insufficient liquidity")
+        );
 
         let caught = r#"{"simulationSuccess":true,"honeypotResult":{"isHoneypot":true,
             "honeypotReason":"PancakeSwap: TRANSFER_FROM_FAILED"},
@@ -320,14 +328,18 @@ mod tests {
 
     #[test]
     fn flags_accept_strings_and_objects() {
-        let body = r#"{"flags":["high_siphon_rate"],"summary":{"flags":[{"flag":"EXTERNAL_CALLS"}]}}"#;
+        let body =
+            r#"{"flags":["high_siphon_rate"],"summary":{"flags":[{"flag":"EXTERNAL_CALLS"}]}}"#;
         let verdict = parse_verdict(body).expect("parses");
         assert_eq!(verdict.flags, vec!["high_siphon_rate", "EXTERNAL_CALLS"]);
     }
 
     #[test]
     fn errors_and_garbage_do_not_panic() {
-        assert!(matches!(parse_verdict("oops"), Err(HoneypotError::BadResponse(_))));
+        assert!(matches!(
+            parse_verdict("oops"),
+            Err(HoneypotError::BadResponse(_))
+        ));
         assert_eq!(
             error_message(r#"{"code":400,"error":"invalid token address"}"#),
             "invalid token address"

@@ -202,6 +202,12 @@ impl Outbox {
         pacer.penalize(chat_id, until);
     }
 
+    /// How far ahead the bot-wide budget is booked.
+    pub(crate) fn global_backlog(&self) -> Duration {
+        let pacer = self.pacer.lock().unwrap_or_else(|p| p.into_inner());
+        pacer.global_backlog(Instant::now())
+    }
+
     /// Periodic housekeeping for the budget map.
     pub fn forget_idle_chats(&self) {
         let mut pacer = self.pacer.lock().unwrap_or_else(|p| p.into_inner());

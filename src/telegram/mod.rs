@@ -7,3 +7,5 @@ pub mod handlers;
 pub mod pacing;
 pub mod polling;
 pub mod update;
+pub mod render;
+pub mod stream;

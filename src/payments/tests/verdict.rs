@@ -6,7 +6,7 @@ use super::*;
 use crate::payments::observation::{Finality, NearMiss, Observation, Transfer};
 use crate::payments::tokens::{ETHEREUM_USDC, ETHEREUM_USDT, SOLANA_USDC, TRON_USDT};
 
-const US: &str = "0xAb6960A6511Ff18eD8b8C012cB91c7F637947fc0";
+const US: &str = "0xab6960a6511ff18Ed8B8c012cB91C7F637947Fc0";
 const THEM: &str = "0x292f04a44506c2fd49bac032e1ca148c35a478c8";
 
 fn time(secs: i64) -> DateTime<Utc> {
@@ -98,7 +98,9 @@ fn not_final_flag_is_pending() {
             status: "unconfirmed".into()
         })
     );
-    obs.finality = Finality::Final { confirmations: None };
+    obs.finality = Finality::Final {
+        confirmations: None,
+    };
     assert!(matches!(judge(&obs, &expect(1)), Verdict::Confirmed(_)));
 }
 
@@ -230,10 +232,7 @@ fn zero_value_transfer_is_its_own_reason() {
 #[test]
 fn content_is_judged_before_finality() {
     // An underpayment with 1 confirmation is rejected now, not kept pending.
-    assert_eq!(
-        rejected_id(judge(&paid(9, 1), &expect(10))),
-        "underpaid"
-    );
+    assert_eq!(rejected_id(judge(&paid(9, 1), &expect(10))), "underpaid");
     let mut early = paid(10, 1);
     early.block_time = Some(time(1));
     assert_eq!(rejected_id(judge(&early, &expect(10))), "before_invoice");

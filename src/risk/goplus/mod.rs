@@ -123,7 +123,10 @@ impl GoPlusClient {
             return Err(GoPlusError::RateLimited);
         }
         if status.is_server_error() {
-            return Err(GoPlusError::Unavailable(format!("HTTP {}", status.as_u16())));
+            return Err(GoPlusError::Unavailable(format!(
+                "HTTP {}",
+                status.as_u16()
+            )));
         }
         let body = response
             .text()
@@ -188,7 +191,11 @@ pub fn parse_response(
     let result = match envelope.get("result") {
         Some(Value::Object(result)) => result,
         Some(Value::Null) | None => return Err(GoPlusError::TokenNotFound),
-        Some(_) => return Err(GoPlusError::BadResponse("result is not an object".to_string())),
+        Some(_) => {
+            return Err(GoPlusError::BadResponse(
+                "result is not an object".to_string(),
+            ));
+        }
     };
     let entry = find_entry(result, address).ok_or(GoPlusError::TokenNotFound)?;
     let entry = entry

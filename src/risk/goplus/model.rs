@@ -186,24 +186,30 @@ impl TokenSecurity {
             transfer_fee_upgradable: authority(entry, "transfer_fee_upgradable"),
             transfer_hook_upgradable: authority(entry, "transfer_hook_upgradable"),
             transfer_fee: solana_transfer_fee(entry),
-            transfer_hooks: entry.get("transfer_hook").and_then(Value::as_array).map(|hooks| {
-                hooks
-                    .iter()
-                    .filter_map(|hook| hook.as_object().and_then(|h| text(h, "address")))
-                    .collect()
-            }),
+            transfer_hooks: entry
+                .get("transfer_hook")
+                .and_then(Value::as_array)
+                .map(|hooks| {
+                    hooks
+                        .iter()
+                        .filter_map(|hook| hook.as_object().and_then(|h| text(h, "address")))
+                        .collect()
+                }),
             default_account_state: whole(entry, "default_account_state")
                 .and_then(|state| u8::try_from(state).ok()),
             // The SDK schema spells it `none_transferable`, live responses `non_transferable`.
             non_transferable: flag(entry, "non_transferable")
                 .or_else(|| flag(entry, "none_transferable")),
             trusted_token: flag(entry, "trusted_token"),
-            malicious_creator: entry.get("creators").and_then(Value::as_array).map(|creators| {
-                creators
-                    .iter()
-                    .filter_map(Value::as_object)
-                    .any(|creator| flag(creator, "malicious_address") == Some(true))
-            }),
+            malicious_creator: entry
+                .get("creators")
+                .and_then(Value::as_array)
+                .map(|creators| {
+                    creators
+                        .iter()
+                        .filter_map(Value::as_object)
+                        .any(|creator| flag(creator, "malicious_address") == Some(true))
+                }),
         };
         TokenSecurity {
             name: metadata.and_then(|m| text(m, "name")),
@@ -228,9 +234,9 @@ impl TokenSecurity {
 pub(crate) fn flag(map: &Map<String, Value>, key: &str) -> Option<bool> {
     match map.get(key)? {
         Value::Bool(value) => Some(*value),
-        Value::Number(n) => match n.as_f64()? {
-            v if v == 1.0 => Some(true),
-            v if v == 0.0 => Some(false),
+        Value::Number(n) => match n.as_u64()? {
+            1 => Some(true),
+            0 => Some(false),
             _ => None,
         },
         Value::String(s) => match s.trim() {
@@ -387,7 +393,8 @@ mod tests {
 
     #[test]
     fn solana_transfer_fee_reads_ratio_basis_points_and_absence() {
-        let ratio = object(json!({ "transfer_fee": { "current_fee_rate": { "fee_rate": "0.02" } } }));
+        let ratio =
+            object(json!({ "transfer_fee": { "current_fee_rate": { "fee_rate": "0.02" } } }));
         assert_eq!(solana_transfer_fee(&ratio), Some(0.02));
         let bps = object(json!({ "transfer_fee": { "current_fee_rate": { "fee_rate": "250" } } }));
         assert_eq!(solana_transfer_fee(&bps), Some(0.025));
@@ -399,6 +406,8 @@ mod tests {
     #[test]
     fn wallet_like_entries_are_told_apart_from_tokens() {
         assert!(!TokenSecurity::entry_describes_a_token(&Map::new()));
-        assert!(TokenSecurity::entry_describes_a_token(&object(json!({ "is_honeypot": "0" }))));
+        assert!(TokenSecurity::entry_describes_a_token(&object(
+            json!({ "is_honeypot": "0" })
+        )));
     }
 }

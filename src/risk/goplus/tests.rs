@@ -120,7 +120,10 @@ fn toes_solana_entry_reads_authorities_and_accounts() {
     assert_eq!(toes.holder_count, Some(19_745));
     let controls = toes.solana.expect("solana controls");
     assert_eq!(controls.mint.as_ref().and_then(|a| a.enabled), Some(false));
-    assert_eq!(controls.freeze.as_ref().and_then(|a| a.enabled), Some(false));
+    assert_eq!(
+        controls.freeze.as_ref().and_then(|a| a.enabled),
+        Some(false)
+    );
     assert_eq!(controls.transfer_fee, Some(0.0));
     assert_eq!(controls.transfer_hooks, Some(vec![]));
     assert_eq!(controls.non_transferable, Some(false));

@@ -131,6 +131,56 @@ pub enum FlagId {
 }
 
 impl FlagId {
+    /// Every id, in the order the rules run.
+    pub const ALL: [FlagId; 43] = {
+        use FlagId::*;
+        [
+            Honeypot,
+            CannotSellAll,
+            CannotBuy,
+            HighSellTax,
+            HighBuyTax,
+            OwnerCanChangeBalance,
+            HiddenOwner,
+            Mintable,
+            Proxy,
+            NotOpenSource,
+            Blacklist,
+            Whitelist,
+            TransferPausable,
+            TradingCooldown,
+            SlippageModifiable,
+            PersonalSlippageModifiable,
+            TakeBackOwnership,
+            Selfdestruct,
+            ExternalCall,
+            AntiWhaleModifiable,
+            HoneypotCreator,
+            FakeToken,
+            AirdropScam,
+            LpUnlocked,
+            LowLiquidity,
+            HolderConcentration,
+            FewHolders,
+            OwnerConcentration,
+            CreatorConcentration,
+            FreezeAuthority,
+            MintAuthority,
+            MetadataMutable,
+            TransferFee,
+            TransferFeeUpgradable,
+            TransferHook,
+            Closable,
+            DefaultAccountFrozen,
+            NonTransferable,
+            MaliciousAuthority,
+            UnknownData,
+            HoneypotDisagreement,
+            RecognisedIssuer,
+            LpToken,
+        ]
+    };
+
     /// The stable snake_case id (same as the JSON spelling).
     pub fn as_str(self) -> &'static str {
         use FlagId::*;
@@ -240,13 +290,13 @@ pub fn assess(input: &ScoreInput<'_>) -> Assessment {
         }
     }
     market::checks(&mut list, input.chain, input.goplus, &facts);
-    unknown_data(&mut list, input.chain, input.issuer.is_some());
     if let Some(issuer) = input.issuer {
         issuers::apply(&mut list, issuer);
     }
+    unknown_data(&mut list, input.chain, input.issuer.is_some());
     let Checklist { checks, mut flags } = list;
     // Stable sort: equal severities keep rule order, which lists the worse rules first.
-    flags.sort_by(|a, b| b.severity.cmp(&a.severity));
+    flags.sort_by_key(|flag| std::cmp::Reverse(flag.severity));
     let (score, level) = score_flags(&flags);
     Assessment {
         score,
@@ -261,11 +311,11 @@ pub fn assess(input: &ScoreInput<'_>) -> Assessment {
 pub fn score_flags(flags: &[Flag]) -> (u8, Level) {
     let sum: u32 = flags.iter().map(|flag| flag.severity.weight()).sum();
     let mut score = sum.min(100) as u8;
-    let worst = flags.iter().map(|flag| flag.severity).max();
-    match worst {
+    // Only a critical finding makes a token critical; one high finding makes it high.
+    match flags.iter().map(|flag| flag.severity).max() {
         Some(Severity::Critical) => score = score.max(85),
-        Some(Severity::High) => score = score.max(50),
-        _ => {}
+        Some(Severity::High) => score = score.clamp(50, 79),
+        _ => score = score.min(79),
     }
     (score, Level::from_score(score))
 }
@@ -340,6 +390,21 @@ impl Checklist {
             Some(true) => self.flag(id, label, severity, flagged),
             Some(false) => self.pass(id, label, passed),
             None => self.unknown(id, label),
+        }
+    }
+
+    /// For fields GoPlus only sends when they apply: absence adds no row at all.
+    pub(crate) fn boolean_if_sent(
+        &mut self,
+        id: FlagId,
+        label: &'static str,
+        value: Option<bool>,
+        severity: Severity,
+        flagged: &str,
+        passed: &str,
+    ) {
+        if value.is_some() {
+            self.boolean(id, label, value, severity, flagged, passed);
         }
     }
 

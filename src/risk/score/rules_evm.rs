@@ -86,7 +86,7 @@ pub(super) fn checks(list: &mut Checklist, sec: &TokenSecurity, hp: Option<&Hone
         "The creator has deployed honeypots before",
         "No honeypots from the same creator",
     );
-    list.boolean(
+    list.boolean_if_sent(
         FlagId::FakeToken,
         "Genuine token",
         sec.is_true_token.map(|genuine| !genuine),
@@ -94,7 +94,7 @@ pub(super) fn checks(list: &mut Checklist, sec: &TokenSecurity, hp: Option<&Hone
         "This copies a well-known token's name but is not the real one",
         "Not an impersonation of a known token",
     );
-    list.boolean(
+    list.boolean_if_sent(
         FlagId::AirdropScam,
         "Airdrop scam",
         sec.is_airdrop_scam,
@@ -202,7 +202,9 @@ fn honeypot(
         (Some(true), _) | (_, Some(true)) => {
             let detail = match (simulated, reason) {
                 (Some(true), Some(reason)) => {
-                    format!("Sells are blocked: this is a honeypot (simulated sell failed: {reason})")
+                    format!(
+                        "Sells are blocked: this is a honeypot (simulated sell failed: {reason})"
+                    )
                 }
                 _ => "Sells are blocked: this is a honeypot".to_string(),
             };

@@ -22,9 +22,21 @@ pub(super) fn checks(list: &mut Checklist, sec: &TokenSecurity) {
         "The token can't be transferred, so it can't be sold",
         "The token can be transferred",
     );
-    default_account_state(list, controls.default_account_state, &controls.default_account_state_upgradable);
-    transfer_fee(list, controls.transfer_fee, &controls.transfer_fee_upgradable);
-    transfer_hook(list, &controls.transfer_hooks, &controls.transfer_hook_upgradable);
+    default_account_state(
+        list,
+        controls.default_account_state,
+        &controls.default_account_state_upgradable,
+    );
+    transfer_fee(
+        list,
+        controls.transfer_fee,
+        &controls.transfer_fee_upgradable,
+    );
+    transfer_hook(
+        list,
+        &controls.transfer_hooks,
+        &controls.transfer_hook_upgradable,
+    );
     list.boolean(
         FlagId::FreezeAuthority,
         "Freeze authority",
@@ -111,7 +123,11 @@ fn default_account_state(list: &mut Checklist, state: Option<u8>, upgradable: &O
             Severity::Medium,
             "The issuer can make new token accounts start frozen",
         ),
-        (Some(_), _) => list.pass(FlagId::DefaultAccountFrozen, LABEL, "New accounts start usable"),
+        (Some(_), _) => list.pass(
+            FlagId::DefaultAccountFrozen,
+            LABEL,
+            "New accounts start usable",
+        ),
         (None, _) => list.unknown(FlagId::DefaultAccountFrozen, LABEL),
     }
 }
@@ -153,7 +169,11 @@ fn transfer_fee(list: &mut Checklist, fee: Option<f64>, upgradable: &Option<Auth
     }
 }
 
-fn transfer_hook(list: &mut Checklist, hooks: &Option<Vec<String>>, upgradable: &Option<Authority>) {
+fn transfer_hook(
+    list: &mut Checklist,
+    hooks: &Option<Vec<String>>,
+    upgradable: &Option<Authority>,
+) {
     const LABEL: &str = "Transfer hook";
     match (hooks, enabled(upgradable)) {
         (Some(hooks), _) if !hooks.is_empty() => list.flag(

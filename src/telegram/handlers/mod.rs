@@ -1,5 +1,6 @@
 //! One file per user flow. `handle` is the tree: guards first, then the room for the update.
 
+pub mod chat;
 mod persona;
 mod start;
 
@@ -9,6 +10,8 @@ use teloxide::types::{CallbackQuery, Message};
 use tokio_util::task::TaskTracker;
 
 use super::delivery::{OutMessage, Outbox};
+use crate::coach::Coach;
+use crate::store::UserRecord;
 use super::update::{Incoming, parse_command};
 use crate::coach::personas::PersonaBook;
 use crate::config::Config;
@@ -21,8 +24,26 @@ pub struct BotContext {
     pub personas: Arc<PersonaBook>,
     pub config: Arc<Config>,
     pub bot_username: String,
+    pub coach: Arc<Coach>,
+    pub chat_room: chat::ChatRoom,
+    pub settings: BotSettings,
     /// Every task the bot starts, so shutdown can wait for them.
     pub tasks: TaskTracker,
+}
+
+/// Limits the rooms apply, from config.
+#[derive(Debug, Clone)]
+pub struct BotSettings {
+    pub max_image_bytes: u64,
+    pub user_messages_per_minute: u32,
+    pub free_daily_messages: i64,
+}
+
+impl BotSettings {
+    /// Coach replies a user may have today.
+    pub fn daily_message_limit(&self, _user: &UserRecord) -> i64 {
+        self.free_daily_messages
+    }
 }
 
 /// The command menu Telegram shows; `/help` prints the same list.
@@ -30,17 +51,22 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("start", "Welcome and pick your coach"),
     ("help", "What I can do"),
     ("persona", "Choose your coaching personality"),
+    ("stop", "Stop the reply being written"),
+    ("reset", "Start a fresh conversation"),
 ];
 
 pub async fn handle(ctx: Arc<BotContext>, incoming: Incoming) {
     match incoming {
         Incoming::Message(message) => on_message(&ctx, &message).await,
         Incoming::Callback(query) => on_callback(&ctx, &query).await,
-        Incoming::StopGeneration { .. } | Incoming::Ignored => {}
+        Incoming::StopGeneration { chat_id, draft_id } => {
+            ctx.chat_room.stop(chat_id, Some(draft_id));
+        }
+        Incoming::Ignored => {}
     }
 }
 
-async fn on_message(ctx: &BotContext, message: &Message) {
+async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
     let chat_id = message.chat.id.0;
     let Some(user) = message.from.as_ref() else {
         return;
@@ -63,9 +89,41 @@ async fn on_message(ctx: &BotContext, message: &Message) {
             "start" => start::welcome(ctx, chat_id, &record).await,
             "help" => start::help(ctx, chat_id).await,
             "persona" | "personality" | "coach" => persona::show_picker(ctx, chat_id, &record).await,
+            "stop" => chat::stop(ctx, chat_id).await,
+            "reset" | "new" => chat::reset(ctx, message, &record).await,
             _ => start::unknown_command(ctx, chat_id, &command.name).await,
         }
+        return;
     }
+    if !chat::addressed_to_bot(message, &ctx.bot_username) {
+        return;
+    }
+    if message.photo().is_some() || is_image_document(message) {
+        chat::on_chart(ctx, message, &record).await;
+    } else if let Some(text) = message.text() {
+        chat::on_text(ctx, message, &record, text).await;
+    } else if message.chat.is_private() {
+        reply(
+            ctx,
+            chat_id,
+            "I read text and chart screenshots. Send me either, or /help for everything else.",
+        )
+        .await;
+    }
+}
+
+fn is_image_document(message: &Message) -> bool {
+    message.document().is_some_and(|doc| {
+        let by_mime = doc
+            .mime_type
+            .as_ref()
+            .is_some_and(|m| m.type_() == "image");
+        let by_name = doc.file_name.as_deref().is_some_and(|n| {
+            let n = n.to_ascii_lowercase();
+            [".png", ".jpg", ".jpeg", ".webp"].iter().any(|ext| n.ends_with(ext))
+        });
+        by_mime || by_name
+    })
 }
 
 async fn on_callback(ctx: &BotContext, query: &CallbackQuery) {

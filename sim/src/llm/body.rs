@@ -1,0 +1,164 @@
+//! The paced response body of one simulated stream. It is driven by the connection's own
+//! task (no extra task, no busy loop: one timer per write), and it notices the client
+//! hanging up because hyper drops the body then; the guard counts that as a cancellation and
+//! generation stops with it.
+
+use super::plan::{Frame, ReplyFrames};
+use super::state::Shared;
+use super::text::SimRng;
+use bytes::Bytes;
+use futures_util::Stream;
+use std::collections::VecDeque;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Gap between the pieces of a cut write, so they reach the client as separate reads.
+const PIECE_GAP: Duration = Duration::from_millis(1);
+
+#[derive(Debug, Clone, Copy)]
+enum StreamEnd {
+    Completed,
+    Aborted,
+}
+
+/// Keeps the active/completed/cancelled counters true however the body ends.
+struct StreamGuard {
+    shared: Arc<Shared>,
+    end: Option<StreamEnd>,
+}
+
+impl StreamGuard {
+    fn new(shared: Arc<Shared>) -> Self {
+        shared
+            .counters
+            .active_streams
+            .fetch_add(1, Ordering::Relaxed);
+        Self { shared, end: None }
+    }
+
+    fn ended(&mut self, end: StreamEnd) {
+        self.end = Some(end);
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        let counters = &self.shared.counters;
+        counters.active_streams.fetch_sub(1, Ordering::Relaxed);
+        let counter = match self.end {
+            Some(StreamEnd::Completed) => &counters.completed_streams,
+            Some(StreamEnd::Aborted) => &counters.aborted_streams,
+            None => &counters.cancelled_streams,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+struct Piece {
+    due: Duration,
+    bytes: Bytes,
+    tokens: u32,
+}
+
+struct BodyState {
+    frames: ReplyFrames,
+    pending: VecDeque<Piece>,
+    start: Instant,
+    cutter: Option<SimRng>,
+    guard: StreamGuard,
+}
+
+impl BodyState {
+    /// Queues a frame's bytes, cut at up to two random offsets when chunking is on.
+    fn queue(&mut self, due: Duration, bytes: Bytes, tokens: u32) {
+        let Some(rng) = self.cutter.as_mut().filter(|_| bytes.len() > 1) else {
+            self.pending.push_back(Piece { due, bytes, tokens });
+            return;
+        };
+        let mut cuts: Vec<usize> = (0..rng.below(3))
+            .map(|_| 1 + rng.below(bytes.len() - 1))
+            .collect();
+        // Uniform cuts rarely land in the few bytes that break naive decoders; aim there half
+        // the time.
+        if rng.below(2) == 0 {
+            cuts.extend(tricky_cut(&bytes, rng));
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        let inside_char = cuts.iter().filter(|&&at| bytes[at] & 0xC0 == 0x80).count();
+        self.guard
+            .shared
+            .counters
+            .cuts_inside_char
+            .fetch_add(inside_char as u64, Ordering::Relaxed);
+        let mut from = 0;
+        let mut piece_due = due;
+        for at in cuts.into_iter().chain(std::iter::once(bytes.len())) {
+            let tokens = if from == 0 { tokens } else { 0 };
+            self.pending.push_back(Piece {
+                due: piece_due,
+                bytes: bytes.slice(from..at),
+                tokens,
+            });
+            from = at;
+            piece_due += PIECE_GAP;
+        }
+    }
+}
+
+/// A cut inside a multi-byte character or between line terminators, if the frame has one.
+fn tricky_cut(bytes: &[u8], rng: &mut SimRng) -> Option<usize> {
+    let is_tricky = |at: usize| bytes[at] & 0xC0 == 0x80 || matches!(bytes[at - 1], b'\r' | b'\n');
+    let candidates = (1..bytes.len()).filter(|&at| is_tricky(at)).count();
+    if candidates == 0 {
+        return None;
+    }
+    let pick = rng.below(candidates);
+    (1..bytes.len()).filter(|&at| is_tricky(at)).nth(pick)
+}
+
+pub(crate) fn paced_body(
+    shared: Arc<Shared>,
+    frames: ReplyFrames,
+    chunk_seed: Option<u64>,
+) -> impl Stream<Item = Result<Bytes, io::Error>> + Send + 'static {
+    let state = BodyState {
+        frames,
+        pending: VecDeque::new(),
+        start: Instant::now(),
+        cutter: chunk_seed.map(SimRng::new),
+        guard: StreamGuard::new(shared),
+    };
+    futures_util::stream::unfold(state, |mut state| async move {
+        loop {
+            if let Some(piece) = state.pending.pop_front() {
+                tokio::time::sleep_until(state.start + piece.due).await;
+                let counters = &state.guard.shared.counters;
+                counters
+                    .tokens_streamed
+                    .fetch_add(u64::from(piece.tokens), Ordering::Relaxed);
+                return Some((Ok(piece.bytes), state));
+            }
+            match state.frames.next_frame() {
+                Some(Frame::Send { due, bytes, tokens }) => state.queue(due, bytes, tokens),
+                Some(Frame::Abort { due }) => {
+                    tokio::time::sleep_until(state.start + due).await;
+                    state.guard.ended(StreamEnd::Aborted);
+                    let cut = io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "simulated connection drop",
+                    );
+                    return Some((Err(cut), state));
+                }
+                Some(Frame::Stall { .. }) => std::future::pending::<()>().await,
+                None => {
+                    state.guard.ended(StreamEnd::Completed);
+                    return None;
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,43 @@
+//! `tiltguard-sim`: runs a simulator as a standalone server.
+//!
+//! Usage: `tiltguard-sim telegram [--port 8081] [--host 127.0.0.1] [--token TOKEN] [--no-flood]`
+
+use std::net::IpAddr;
+
+use anyhow::{Context, bail};
+use tiltguard_sim::{FloodLimits, TelegramSim, TelegramSimConfig};
+
+fn telegram_config(args: &[String]) -> anyhow::Result<TelegramSimConfig> {
+    let mut config = TelegramSimConfig::default();
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--port" => config.port = value()?.parse().context("--port must be a number")?,
+            "--host" => {
+                config.bind_ip = value()?.parse::<IpAddr>().context("--host must be an IP")?;
+            }
+            "--token" => config.token = value()?.clone(),
+            "--no-flood" => config.limits = FloodLimits::disabled(),
+            other => bail!("unknown option {other}"),
+        }
+    }
+    Ok(config)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.split_first() {
+        Some((command, rest)) if command == "telegram" => {
+            let sim = TelegramSim::start(telegram_config(rest)?).await?;
+            println!("telegram simulator: {}", sim.api_url());
+            tokio::signal::ctrl_c().await?;
+            sim.shutdown();
+            Ok(())
+        }
+        _ => bail!(
+            "usage: tiltguard-sim telegram [--port N] [--host IP] [--token TOKEN] [--no-flood]"
+        ),
+    }
+}

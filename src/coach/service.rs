@@ -1,0 +1,410 @@
+//! The coach: one reply = context assembly → model chain → streamed text → memory and ledger.
+//!
+//! Transport-agnostic: the Telegram room and the terminal REPL both call `Coach::reply` with a
+//! sink for text deltas and a cancellation token.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::context::{Budget, PromptMessage, Role, assemble};
+use super::personas::Persona;
+use super::prompts::Templates;
+use crate::llm::router::{InputKind, Router};
+use crate::llm::{ChatMessage, ContentPart, ImageKind, LlmError, StreamEvent, TokenUsage};
+use crate::store::{ConversationKey, LedgerEntry, Store, StoreError, now_unix};
+
+#[derive(Debug, Clone)]
+pub struct CoachSettings {
+    pub budget: Budget,
+    pub session_timeout: Duration,
+    /// USD per million tokens (prompt, completion) by model id, for providers that do not
+    /// report cost themselves.
+    pub prices: Vec<(String, f64, f64)>,
+}
+
+/// What the trader sent.
+#[derive(Debug, Clone)]
+pub enum CoachInput {
+    Text(String),
+    Chart {
+        image: Vec<u8>,
+        kind: ImageKind,
+        caption: Option<String>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoachError {
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CoachError {
+    /// A short, kind sentence for the trader.
+    pub fn user_message(&self) -> String {
+        match self {
+            CoachError::Llm(error) => format!(
+                "{} Please try again in a minute.",
+                error.user_message()
+            ),
+            CoachError::Store(_) => {
+                "I can't reach my memory right now. Please try again in a minute.".into()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReplyOutcome {
+    pub text: String,
+    pub stopped: bool,
+    /// Models that answered, in order (more than one after a mid-stream fallback).
+    pub models: Vec<String>,
+    pub usage: TokenUsage,
+}
+
+pub struct Coach {
+    store: Store,
+    router: Arc<Router>,
+    templates: Arc<Templates>,
+    settings: CoachSettings,
+}
+
+/// What the model is told when it must pick up a reply another model started.
+const CONTINUE_INSTRUCTION: &str = "Your previous reply was interrupted. Continue it from \
+    exactly where it stops, without repeating anything and without mentioning the interruption.";
+
+impl Coach {
+    pub fn new(
+        store: Store,
+        router: Arc<Router>,
+        templates: Arc<Templates>,
+        settings: CoachSettings,
+    ) -> Coach {
+        Coach {
+            store,
+            router,
+            templates,
+            settings,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Produces one reply, streaming answer text into `on_delta`. Cancelling `cancel` stops
+    /// the model at once (the HTTP request is dropped) and keeps what was said so far.
+    pub async fn reply(
+        &self,
+        key: ConversationKey,
+        user_id: i64,
+        persona: &Persona,
+        input: CoachInput,
+        on_delta: &mut (dyn FnMut(&str) + Send),
+        cancel: &CancellationToken,
+    ) -> Result<ReplyOutcome, CoachError> {
+        let session_from = self.ensure_session(key).await?;
+        let state = self.store.conversation(key).await?;
+        let summary = state.map(|s| s.summary).unwrap_or_default();
+        let turns = self.store.session_turns(key, session_from, 200).await?;
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let system = self.templates.system_prompt(persona, &today);
+        let (kind, user_text, remembered) = match &input {
+            CoachInput::Text(text) => (InputKind::Text, text.clone(), text.clone()),
+            CoachInput::Chart { caption, .. } => {
+                let prompt = self.templates.vision_prompt(persona, caption.as_deref());
+                let remembered = match caption {
+                    Some(c) if !c.trim().is_empty() => format!("[chart image] {c}"),
+                    _ => "[chart image]".to_string(),
+                };
+                (InputKind::Vision, prompt, remembered)
+            }
+        };
+        let mut budget = self.settings.budget;
+        let mut outcome = ReplyOutcome::default();
+        let mut failed: Vec<String> = Vec::new();
+        let mut shrunk = false;
+        loop {
+            let prompt = assemble(&system, &summary, &turns, &user_text, budget);
+            let mut messages = to_chat_messages(&prompt, &input);
+            if !outcome.text.is_empty() {
+                messages.push(ChatMessage::assistant(outcome.text.clone()));
+                messages.push(ChatMessage::user(CONTINUE_INSTRUCTION));
+            }
+            let max_tokens = budget.reply_tokens as u32;
+            let opened = tokio::select! {
+                _ = cancel.cancelled() => {
+                    outcome.stopped = true;
+                    break;
+                }
+                opened = self.router.open(kind, &messages, max_tokens, &failed) => opened,
+            };
+            let opened = match opened {
+                Ok(opened) => opened,
+                Err(LlmError::ContextLengthExceeded { .. }) if !shrunk => {
+                    tracing::warn!("provider reported a context overflow; retrying smaller");
+                    shrunk = true;
+                    budget = budget.shrunk();
+                    continue;
+                }
+                Err(error) if outcome.text.is_empty() => return Err(error.into()),
+                Err(error) => {
+                    // The reply was cut and nobody can continue it: keep what we have.
+                    tracing::warn!(%error, "no model could continue an interrupted reply");
+                    on_delta("\n\n…");
+                    outcome.text.push_str("\n\n…");
+                    break;
+                }
+            };
+            let label = opened.route.label.clone();
+            let mut stream = opened.stream;
+            let mut produced = false;
+            let result = loop {
+                let event = tokio::select! {
+                    _ = cancel.cancelled() => break Ok(true),
+                    event = stream.next() => event,
+                };
+                match event {
+                    None => break Err(LlmError::Truncated),
+                    Some(Err(error)) => break Err(error),
+                    Some(Ok(StreamEvent::Delta(text))) => {
+                        produced = true;
+                        let text = seam(&outcome.text, &text, !outcome.models.contains(&label));
+                        on_delta(&text);
+                        outcome.text.push_str(&text);
+                    }
+                    Some(Ok(StreamEvent::Reasoning(_))) => {}
+                    Some(Ok(StreamEvent::Usage(usage))) => {
+                        outcome.usage.prompt_tokens += usage.prompt_tokens;
+                        outcome.usage.completion_tokens += usage.completion_tokens;
+                        outcome.usage.cost = add_cost(outcome.usage.cost, usage.cost, &opened.route.model, usage, &self.settings);
+                    }
+                    Some(Ok(StreamEvent::Finished { .. })) => break Ok(false),
+                }
+            };
+            drop(stream);
+            if produced && !outcome.models.contains(&label) {
+                outcome.models.push(label.clone());
+            }
+            match result {
+                Ok(stopped) => {
+                    outcome.stopped = stopped;
+                    if !stopped {
+                        self.router.record_success(&label);
+                    }
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(model = %label, %error, produced, "model failed; trying the next one");
+                    self.router.record_failure(&label);
+                    failed.push(label);
+                }
+            }
+        }
+        if outcome.text.trim().is_empty() {
+            return Ok(outcome);
+        }
+        self.remember(key, user_id, kind, &remembered, &outcome).await?;
+        Ok(outcome)
+    }
+
+    async fn remember(
+        &self,
+        key: ConversationKey,
+        user_id: i64,
+        kind: InputKind,
+        user_turn: &str,
+        outcome: &ReplyOutcome,
+    ) -> Result<(), StoreError> {
+        self.store.append_turn(key, "user", user_turn).await?;
+        let mut answer = outcome.text.clone();
+        if outcome.stopped {
+            answer.push_str(" [stopped by the trader]");
+        }
+        self.store.append_turn(key, "assistant", &answer).await?;
+        let entry = LedgerEntry {
+            user_id,
+            chat_id: key.chat_id,
+            model: outcome.models.join(" → "),
+            kind: kind.label(),
+            prompt_tokens: outcome.usage.prompt_tokens as i64,
+            completion_tokens: outcome.usage.completion_tokens as i64,
+            cost_micros: outcome.usage.cost.map_or(0, |usd| (usd * 1e6).round() as i64),
+        };
+        self.store.record_completion(&entry).await
+    }
+
+    /// Starts a new session after the silence timeout, folding the old one into the summary
+    /// in the background. Returns the first turn id of the current session.
+    async fn ensure_session(&self, key: ConversationKey) -> Result<i64, StoreError> {
+        let Some(state) = self.store.conversation(key).await? else {
+            return Ok(0);
+        };
+        let idle = now_unix() - state.last_activity_at;
+        if idle < self.settings.session_timeout.as_secs() as i64 {
+            return Ok(state.session_from_turn);
+        }
+        self.rotate_session(key).await
+    }
+
+    /// `/reset`: a new session now; the old turns become summary.
+    pub async fn rotate_session(&self, key: ConversationKey) -> Result<i64, StoreError> {
+        let from = self.store.start_new_session(key).await?;
+        let coach = self.summarizer();
+        tokio::spawn(async move {
+            if let Err(error) = coach.summarize(key, from).await {
+                tracing::warn!(%error, "could not fold the last session into the summary");
+            }
+        });
+        Ok(from)
+    }
+
+    fn summarizer(&self) -> Summarizer {
+        Summarizer {
+            store: self.store.clone(),
+            router: self.router.clone(),
+            templates: self.templates.clone(),
+            max_tokens: self.settings.budget.reply_tokens.min(600) as u32,
+        }
+    }
+
+    /// Folds turns before `before_turn` into the summary now (tests and shutdown use this).
+    pub async fn summarize_now(&self, key: ConversationKey, before_turn: i64) -> Result<bool, CoachError> {
+        self.summarizer().summarize(key, before_turn).await
+    }
+}
+
+/// The background job that turns old turns into the rolling summary.
+struct Summarizer {
+    store: Store,
+    router: Arc<Router>,
+    templates: Arc<Templates>,
+    max_tokens: u32,
+}
+
+impl Summarizer {
+    async fn summarize(&self, key: ConversationKey, before_turn: i64) -> Result<bool, CoachError> {
+        let turns = self.store.unsummarized_turns(key, before_turn).await?;
+        let Some(last) = turns.last() else {
+            return Ok(false);
+        };
+        let previous = self.store.conversation(key).await?.map(|s| s.summary).unwrap_or_default();
+        let transcript: String = turns
+            .iter()
+            .map(|t| {
+                let who = if t.role == "assistant" { "Coach" } else { "Trader" };
+                format!("{who}: {}\n", t.content)
+            })
+            .collect();
+        let prompt = self.templates.summary_prompt(&previous, &transcript);
+        let messages = [ChatMessage::user(prompt)];
+        let opened = self.router.open(InputKind::Text, &messages, self.max_tokens, &[]).await?;
+        let completion = opened.stream.collect().await?;
+        let summary = completion.text.trim();
+        if summary.is_empty() {
+            return Ok(false);
+        }
+        let saved = self.store.save_summary(key, summary, last.id).await?;
+        if let Some(usage) = completion.usage {
+            let entry = LedgerEntry {
+                user_id: key.user_id,
+                chat_id: key.chat_id,
+                model: opened.route.label,
+                kind: "summary",
+                prompt_tokens: usage.prompt_tokens as i64,
+                completion_tokens: usage.completion_tokens as i64,
+                cost_micros: usage.cost.map_or(0, |usd| (usd * 1e6).round() as i64),
+            };
+            self.store.record_completion(&entry).await?;
+        }
+        Ok(saved)
+    }
+}
+
+fn to_chat_messages(prompt: &[PromptMessage], input: &CoachInput) -> Vec<ChatMessage> {
+    let last = prompt.len().saturating_sub(1);
+    prompt
+        .iter()
+        .enumerate()
+        .map(|(i, message)| match (message.role, input) {
+            (Role::System, _) => ChatMessage::system(message.content.clone()),
+            (Role::Assistant, _) => ChatMessage::assistant(message.content.clone()),
+            (Role::User, CoachInput::Chart { image, kind, .. }) if i == last => {
+                ChatMessage::user_parts(vec![
+                    ContentPart::text(message.content.clone()),
+                    ContentPart::image(*kind, image),
+                ])
+            }
+            (Role::User, _) => ChatMessage::user(message.content.clone()),
+        })
+        .collect()
+}
+
+/// Joins a continuation to the interrupted text so the seam does not show: a missing space
+/// between words is added.
+fn seam(before: &str, next: &str, first_piece_of_model: bool) -> String {
+    if first_piece_of_model
+        && !before.is_empty()
+        && before.ends_with(|c: char| c.is_alphanumeric() || c == '.' || c == ',')
+        && next.starts_with(|c: char| c.is_alphanumeric())
+    {
+        format!(" {next}")
+    } else {
+        next.to_string()
+    }
+}
+
+fn add_cost(
+    so_far: Option<f64>,
+    reported: Option<f64>,
+    model: &str,
+    usage: TokenUsage,
+    settings: &CoachSettings,
+) -> Option<f64> {
+    let this = reported.or_else(|| {
+        settings
+            .prices
+            .iter()
+            .find(|(id, _, _)| id == model)
+            .map(|(_, prompt, completion)| {
+                (usage.prompt_tokens as f64 * prompt + usage.completion_tokens as f64 * completion)
+                    / 1e6
+            })
+    });
+    match (so_far, this) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_continuation_gets_a_space_only_where_words_would_touch() {
+        assert_eq!(seam("Size down", "then wait", true), " then wait");
+        assert_eq!(seam("Size down ", "then", true), "then");
+        assert_eq!(seam("Size down", "then", false), "then");
+        assert_eq!(seam("", "Hello", true), "Hello");
+    }
+
+    #[test]
+    fn cost_comes_from_the_provider_or_the_price_table() {
+        let settings = CoachSettings {
+            budget: Budget { context_tokens: 1000, reply_tokens: 100 },
+            session_timeout: Duration::from_secs(60),
+            prices: vec![("m".into(), 1.0, 2.0)],
+        };
+        let usage = TokenUsage { prompt_tokens: 1_000_000, completion_tokens: 500_000, cost: None };
+        assert_eq!(add_cost(None, None, "m", usage, &settings), Some(2.0));
+        assert_eq!(add_cost(Some(1.0), Some(0.5), "m", usage, &settings), Some(1.5));
+        assert_eq!(add_cost(None, None, "other", usage, &settings), None);
+    }
+}

@@ -1,0 +1,337 @@
+//! The Telegram HTML vocabulary and a writer that cannot produce markup Telegram rejects.
+//!
+//! Every string this module tree hands to Telegram is written through [`HtmlWriter`]. It escapes
+//! all text, knows only the tags Telegram allows, drops nestings Telegram forbids (a link inside
+//! a link, anything inside code), opens tags lazily so no element is ever empty, and closes what
+//! is still open when it finishes. Validity is a property of the writer, not of each caller.
+
+use super::utf16::utf16_len;
+
+/// An element Telegram's HTML parse mode understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Tag {
+    Bold,
+    Italic,
+    Underline,
+    Strike,
+    Spoiler,
+    Code,
+    Pre,
+    /// `<code class="language-…">`: only meaningful as the first child of `<pre>`.
+    CodeLang(String),
+    Link(String),
+    Blockquote { expandable: bool },
+    CustomEmoji(String),
+}
+
+/// A tag without its attributes, for closing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Bold,
+    Italic,
+    Underline,
+    Strike,
+    Spoiler,
+    Code,
+    Pre,
+    CodeLang,
+    Link,
+    Blockquote,
+    CustomEmoji,
+}
+
+impl Tag {
+    pub(super) fn kind(&self) -> Kind {
+        match self {
+            Tag::Bold => Kind::Bold,
+            Tag::Italic => Kind::Italic,
+            Tag::Underline => Kind::Underline,
+            Tag::Strike => Kind::Strike,
+            Tag::Spoiler => Kind::Spoiler,
+            Tag::Code => Kind::Code,
+            Tag::Pre => Kind::Pre,
+            Tag::CodeLang(_) => Kind::CodeLang,
+            Tag::Link(_) => Kind::Link,
+            Tag::Blockquote { .. } => Kind::Blockquote,
+            Tag::CustomEmoji(_) => Kind::CustomEmoji,
+        }
+    }
+
+    fn write_open(&self, out: &mut String) {
+        match self {
+            Tag::Bold => out.push_str("<b>"),
+            Tag::Italic => out.push_str("<i>"),
+            Tag::Underline => out.push_str("<u>"),
+            Tag::Strike => out.push_str("<s>"),
+            Tag::Spoiler => out.push_str("<tg-spoiler>"),
+            Tag::Code => out.push_str("<code>"),
+            Tag::Pre => out.push_str("<pre>"),
+            Tag::CodeLang(lang) => {
+                out.push_str("<code class=\"language-");
+                escape_into(lang, out, true);
+                out.push_str("\">");
+            }
+            Tag::Link(href) => {
+                out.push_str("<a href=\"");
+                escape_into(href, out, true);
+                out.push_str("\">");
+            }
+            Tag::Blockquote { expandable: false } => out.push_str("<blockquote>"),
+            Tag::Blockquote { expandable: true } => out.push_str("<blockquote expandable>"),
+            Tag::CustomEmoji(id) => {
+                out.push_str("<tg-emoji emoji-id=\"");
+                escape_into(id, out, true);
+                out.push_str("\">");
+            }
+        }
+    }
+}
+
+impl Kind {
+    fn close_tag(self) -> &'static str {
+        match self {
+            Kind::Bold => "</b>",
+            Kind::Italic => "</i>",
+            Kind::Underline => "</u>",
+            Kind::Strike => "</s>",
+            Kind::Spoiler => "</tg-spoiler>",
+            Kind::Code | Kind::CodeLang => "</code>",
+            Kind::Pre => "</pre>",
+            Kind::Link => "</a>",
+            Kind::Blockquote => "</blockquote>",
+            Kind::CustomEmoji => "</tg-emoji>",
+        }
+    }
+
+    /// Telegram shows nothing but plain text inside these.
+    fn holds_only_text(self) -> bool {
+        matches!(
+            self,
+            Kind::Code | Kind::Pre | Kind::CodeLang | Kind::CustomEmoji
+        )
+    }
+}
+
+/// Appends `text` with `&`, `<`, `>` (and `"` when `attribute`) replaced by entities.
+pub(super) fn escape_into(text: &str, out: &mut String, attribute: bool) {
+    let mut plain_from = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' if attribute => "&quot;",
+            _ => continue,
+        };
+        out.push_str(&text[plain_from..i]);
+        out.push_str(entity);
+        plain_from = i + 1;
+    }
+    out.push_str(&text[plain_from..]);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Opened by the caller, not written yet: written just before the first text inside it.
+    Pending,
+    Written,
+    /// Not allowed where it was opened: its content is written without it.
+    Ignored,
+}
+
+/// An element that is open at some point of a document, as the splitter carries it across parts.
+#[derive(Debug, Clone)]
+pub(super) struct OpenTag {
+    tag: Tag,
+    state: State,
+}
+
+/// Builds Telegram HTML (or, in plain mode, only its text) from open/text/close events.
+#[derive(Debug)]
+pub(super) struct HtmlWriter {
+    out: String,
+    stack: Vec<OpenTag>,
+    /// `stack[..flushed]` is written or ignored; everything above is pending or ignored.
+    flushed: usize,
+    /// Newlines owed before the next text, and the stack depth they belong at. Deferring them
+    /// means a block that turns out empty never leaves a blank line behind.
+    pending_break: Option<(usize, usize)>,
+    visible_utf16: usize,
+    plain: bool,
+}
+
+impl HtmlWriter {
+    pub(super) fn new(capacity: usize) -> HtmlWriter {
+        HtmlWriter::resume(Vec::new(), false, capacity)
+    }
+
+    /// A writer that continues inside `open` (reopened lazily); `plain` writes text only.
+    pub(super) fn resume(open: Vec<OpenTag>, plain: bool, capacity: usize) -> HtmlWriter {
+        let stack = open
+            .into_iter()
+            .map(|entry| OpenTag {
+                state: if entry.state == State::Ignored {
+                    State::Ignored
+                } else {
+                    State::Pending
+                },
+                tag: entry.tag,
+            })
+            .collect();
+        HtmlWriter {
+            out: String::with_capacity(capacity),
+            stack,
+            flushed: 0,
+            pending_break: None,
+            visible_utf16: 0,
+            plain,
+        }
+    }
+
+    /// The elements open right now, to continue them in the next part.
+    pub(super) fn open_tags(&self) -> Vec<OpenTag> {
+        self.stack.clone()
+    }
+
+    /// UTF-16 length of the text written so far.
+    pub(super) fn visible_len(&self) -> usize {
+        self.visible_utf16
+    }
+
+    pub(super) fn open(&mut self, tag: Tag) {
+        let tag = match tag {
+            Tag::CodeLang(_) if !self.pre_awaits_code() => Tag::Code,
+            tag => tag,
+        };
+        let state = if self.permits(&tag) {
+            State::Pending
+        } else {
+            State::Ignored
+        };
+        self.stack.push(OpenTag { tag, state });
+    }
+
+    /// Closes the innermost open element of this kind (and anything left open inside it).
+    pub(super) fn close(&mut self, kind: Kind) {
+        let same = |other: Kind| {
+            other == kind || matches!((other, kind), (Kind::CodeLang, Kind::Code))
+        };
+        let Some(index) = self.stack.iter().rposition(|entry| same(entry.tag.kind())) else {
+            return;
+        };
+        while self.stack.len() > index {
+            if let Some(entry) = self.stack.pop()
+                && entry.state == State::Written
+                && !self.plain
+            {
+                self.out.push_str(entry.tag.kind().close_tag());
+            }
+        }
+        self.flushed = self.flushed.min(index);
+        if let Some((_, depth)) = &mut self.pending_break {
+            *depth = (*depth).min(index);
+        }
+    }
+
+    /// Asks for `newlines` line breaks before the next text; never written if no text follows.
+    pub(super) fn line_break(&mut self, newlines: usize) {
+        let depth = self.stack.len();
+        self.pending_break = Some(match self.pending_break {
+            Some((owed, at)) => (owed.max(newlines), at.min(depth)),
+            None => (newlines, depth),
+        });
+    }
+
+    pub(super) fn text(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        self.flush();
+        self.visible_utf16 += utf16_len(text);
+        if self.plain {
+            self.out.push_str(text);
+        } else {
+            escape_into(text, &mut self.out, false);
+        }
+    }
+
+    /// The markup, with every written element closed.
+    pub(super) fn finish(mut self) -> String {
+        while let Some(entry) = self.stack.pop() {
+            if entry.state == State::Written && !self.plain {
+                self.out.push_str(entry.tag.kind().close_tag());
+            }
+        }
+        self.out
+    }
+
+    fn flush(&mut self) {
+        // An owed break sits after the opening tags of the elements it was asked inside, and
+        // before the pending ones opened after it was asked for.
+        let owed = self
+            .pending_break
+            .take()
+            .map(|(newlines, depth)| (newlines, depth.max(self.flushed)));
+        for index in self.flushed..self.stack.len() {
+            if let Some((newlines, at)) = owed
+                && at == index
+            {
+                self.push_newlines(newlines);
+            }
+            let entry = &mut self.stack[index];
+            if entry.state == State::Pending {
+                if !self.plain {
+                    entry.tag.write_open(&mut self.out);
+                }
+                entry.state = State::Written;
+            }
+        }
+        if let Some((newlines, at)) = owed
+            && at >= self.stack.len()
+        {
+            self.push_newlines(newlines);
+        }
+        self.flushed = self.stack.len();
+    }
+
+    fn push_newlines(&mut self, newlines: usize) {
+        self.out.extend(std::iter::repeat_n('\n', newlines));
+        self.visible_utf16 += newlines;
+    }
+
+    fn active_kinds(&self) -> impl Iterator<Item = Kind> + '_ {
+        self.stack
+            .iter()
+            .filter(|entry| entry.state != State::Ignored)
+            .map(|entry| entry.tag.kind())
+    }
+
+    /// True right after `<pre>` was opened and before any text went into it.
+    fn pre_awaits_code(&self) -> bool {
+        self.stack
+            .iter()
+            .rev()
+            .find(|entry| entry.state != State::Ignored)
+            .is_some_and(|entry| entry.tag == Tag::Pre && entry.state == State::Pending)
+    }
+
+    /// Telegram's nesting rules, read conservatively: code and pre hold only text (pre may
+    /// hold one language-tagged code), links never nest or hold code, pre and blockquote only
+    /// at the top level, and a formatting tag inside the same formatting adds nothing.
+    fn permits(&self, tag: &Tag) -> bool {
+        let kind = tag.kind();
+        if self.active_kinds().any(Kind::holds_only_text) {
+            return kind == Kind::CodeLang;
+        }
+        match tag {
+            Tag::Pre | Tag::Blockquote { .. } => self.active_kinds().next().is_none(),
+            Tag::Link(href) => !href.is_empty() && !self.active_kinds().any(|k| k == Kind::Link),
+            Tag::Code => !self.active_kinds().any(|k| k == Kind::Link),
+            Tag::CustomEmoji(id) => !id.is_empty(),
+            Tag::CodeLang(lang) => !lang.is_empty(),
+            Tag::Bold | Tag::Italic | Tag::Underline | Tag::Strike | Tag::Spoiler => {
+                !self.active_kinds().any(|k| k == kind)
+            }
+        }
+    }
+}

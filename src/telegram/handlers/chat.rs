@@ -1,0 +1,308 @@
+//! The coach room: text and chart screenshots in, a streamed reply out.
+//!
+//! Guards run first (anti-flood, daily quota). Each reply runs as its own task so `/stop` and
+//! the draft stop button are handled while it streams; replies in one chat take turns on a
+//! per-chat lock, so a second message queues behind the first instead of interleaving.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+
+use governor::{DefaultKeyedRateLimiter, Quota as RateQuota, RateLimiter};
+use teloxide::types::{Message, MessageEntityKind};
+use tokio_util::sync::CancellationToken;
+
+use super::{BotContext, reply};
+use crate::coach::CoachInput;
+use crate::llm::ImageKind;
+use crate::store::{ConversationKey, Counter, Quota, UserRecord};
+use crate::telegram::stream::{StreamHandle, StreamMode};
+
+/// Replies in flight and the per-chat turn-taking.
+pub struct ChatRoom {
+    active: Mutex<HashMap<i64, ActiveReply>>,
+    turns: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    flood: DefaultKeyedRateLimiter<i64>,
+    flood_noticed: Mutex<HashMap<i64, std::time::Instant>>,
+}
+
+struct ActiveReply {
+    reply_id: u64,
+    cancel: CancellationToken,
+    draft_ids: std::ops::Range<i64>,
+}
+
+impl ChatRoom {
+    pub fn new(messages_per_minute: u32) -> ChatRoom {
+        let per_minute = NonZeroU32::new(messages_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        ChatRoom {
+            active: Mutex::new(HashMap::new()),
+            turns: Mutex::new(HashMap::new()),
+            flood: RateLimiter::keyed(RateQuota::per_minute(per_minute)),
+            flood_noticed: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Cancels the reply streaming in `chat_id`; with `draft_id`, only if it is that reply's.
+    pub fn stop(&self, chat_id: i64, draft_id: Option<i64>) -> bool {
+        let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        match active.get(&chat_id) {
+            Some(reply) if draft_id.is_none_or(|id| reply.draft_ids.contains(&id)) => {
+                reply.cancel.cancel();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn turn_lock(&self, chat_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget locks nobody holds or waits for, so the map stays small.
+        if turns.len() > 1024 {
+            turns.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        turns.entry(chat_id).or_default().clone()
+    }
+
+    /// True when the user may send another message now. The first refusal of a burst asks
+    /// for one polite notice; later ones in the same minute stay silent.
+    fn admit(&self, user_id: i64) -> Admission {
+        if self.flood.check_key(&user_id).is_ok() {
+            return Admission::Allowed;
+        }
+        let mut noticed = self.flood_noticed.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        match noticed.get(&user_id) {
+            Some(at) if now.duration_since(*at).as_secs() < 60 => Admission::Quiet,
+            _ => {
+                noticed.insert(user_id, now);
+                Admission::Notice
+            }
+        }
+    }
+}
+
+enum Admission {
+    Allowed,
+    Notice,
+    Quiet,
+}
+
+/// Is this group message meant for the bot: a mention, or a reply to one of its messages?
+pub fn addressed_to_bot(message: &Message, bot_username: &str) -> bool {
+    if message.chat.is_private() {
+        return true;
+    }
+    let mention = format!("@{}", bot_username.to_ascii_lowercase());
+    let text = message.text().or(message.caption()).unwrap_or_default();
+    let mentioned = message
+        .entities()
+        .or(message.caption_entities())
+        .unwrap_or_default()
+        .iter()
+        .any(|e| matches!(e.kind, MessageEntityKind::Mention))
+        && text.to_ascii_lowercase().contains(&mention);
+    let replied = message
+        .reply_to_message()
+        .and_then(|m| m.from.as_ref())
+        .is_some_and(|u| {
+            u.is_bot && u.username.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(bot_username))
+        });
+    mentioned || replied
+}
+
+/// The conversation a message belongs to: per user in private, per group otherwise.
+pub fn conversation_key(message: &Message, user_id: i64) -> ConversationKey {
+    ConversationKey {
+        chat_id: message.chat.id.0,
+        user_id: if message.chat.is_private() { user_id } else { 0 },
+    }
+}
+
+pub async fn on_text(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord, text: &str) {
+    let cleaned = strip_mention(text, &ctx.bot_username);
+    if cleaned.trim().is_empty() {
+        reply(ctx, message.chat.id.0, "I'm listening. What's on your mind?").await;
+        return;
+    }
+    start_reply(ctx, message, user, CoachInput::Text(cleaned)).await;
+}
+
+pub async fn on_chart(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord) {
+    let chat_id = message.chat.id.0;
+    let limit = ctx.settings.max_image_bytes;
+    let (file_id, size, declared_mime) = if let Some(sizes) = message.photo() {
+        // Telegram lists sizes smallest first; take the largest that fits the limit.
+        let best = sizes
+            .iter()
+            .rev()
+            .find(|p| u64::from(p.file.size) <= limit)
+            .or(sizes.last());
+        match best {
+            Some(p) => (p.file.id.0.clone(), u64::from(p.file.size), None),
+            None => return,
+        }
+    } else if let Some(doc) = message.document() {
+        let mime = doc.mime_type.as_ref().map(|m| m.essence_str().to_string());
+        (doc.file.id.0.clone(), u64::from(doc.file.size), mime)
+    } else {
+        return;
+    };
+    if let Some(mime) = &declared_mime
+        && !matches!(mime.as_str(), "image/png" | "image/jpeg" | "image/webp")
+    {
+        reply(ctx, chat_id, "I can read chart screenshots as PNG, JPEG or WebP images. Could you send it as one of those?").await;
+        return;
+    }
+    if size > limit {
+        let html = format!(
+            "That image is {:.1} MB; I can read up to {:.1} MB. A screenshot of just the chart works best.",
+            size as f64 / 1e6,
+            limit as f64 / 1e6
+        );
+        reply(ctx, chat_id, &html).await;
+        return;
+    }
+    let api = ctx.outbox.api();
+    let bytes = match api.get_file(&file_id).await {
+        Ok(file) => match file.file_path {
+            Some(path) => api.download(&path, limit).await.ok(),
+            None => None,
+        },
+        Err(_) => None,
+    };
+    let Some(bytes) = bytes else {
+        reply(ctx, chat_id, "I couldn't download that image from Telegram. Please try sending it again.").await;
+        return;
+    };
+    let Some(kind) = ImageKind::sniff(&bytes).filter(|k| *k != ImageKind::Gif) else {
+        reply(ctx, chat_id, "That file doesn't look like a PNG, JPEG or WebP image, so I can't read it.").await;
+        return;
+    };
+    let caption = message
+        .caption()
+        .map(|c| strip_mention(c, &ctx.bot_username))
+        .filter(|c| !c.trim().is_empty());
+    start_reply(ctx, message, user, CoachInput::Chart { image: bytes, kind, caption }).await;
+}
+
+async fn start_reply(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord, input: CoachInput) {
+    let chat_id = message.chat.id.0;
+    let is_admin = ctx.config.is_admin(user.id);
+    if !is_admin {
+        match ctx.chat_room.admit(user.id) {
+            Admission::Allowed => {}
+            Admission::Notice => {
+                let html = format!(
+                    "You're writing faster than I can coach ({} messages a minute). Take a breath; \
+                     I'll pick up your next message in a moment.",
+                    ctx.settings.user_messages_per_minute
+                );
+                reply(ctx, chat_id, &html).await;
+                return;
+            }
+            Admission::Quiet => return,
+        }
+        let limit = ctx.settings.daily_message_limit(user);
+        match ctx.store.try_consume(user.id, Counter::Messages, limit).await {
+            Ok(Quota::Allowed { .. }) => {}
+            Ok(Quota::Exhausted { first_notice }) => {
+                if first_notice {
+                    let html = format!(
+                        "You've used today's {limit} coaching replies. They reset at 00:00 UTC, {}. \
+                         Until then, write your plan down and sleep on it.",
+                        until_utc_midnight()
+                    );
+                    reply(ctx, chat_id, &html).await;
+                }
+                return;
+            }
+            Err(error) => {
+                tracing::error!(%error, "quota check failed");
+                reply(ctx, chat_id, "I can't reach my memory right now. Please try again in a minute.").await;
+                return;
+            }
+        }
+    }
+    let persona = ctx.personas.resolve(user.persona.as_deref()).clone();
+    let key = conversation_key(message, user.id);
+    let reply_to = (!message.chat.is_private()).then_some(message.id.0);
+    let mode = StreamMode::for_chat(message.chat.is_private());
+    let ctx = ctx.clone();
+    let user_id = user.id;
+    let turn = ctx.chat_room.turn_lock(chat_id);
+    ctx.tasks.clone().spawn(async move {
+        let _my_turn = turn.lock().await;
+        let cancel = CancellationToken::new();
+        let stream = StreamHandle::start(ctx.outbox.clone(), chat_id, mode, reply_to);
+        let reply_id = fastrand::u64(..);
+        ctx.chat_room.active.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            chat_id,
+            ActiveReply { reply_id, cancel: cancel.clone(), draft_ids: stream.draft_ids() },
+        );
+        let result = ctx
+            .coach
+            .reply(key, user_id, &persona, input, &mut |delta| stream.append(delta), &cancel)
+            .await;
+        let final_text = match result {
+            Ok(outcome) if outcome.stopped && outcome.text.trim().is_empty() => {
+                "⏹ _Stopped before I said anything._".to_string()
+            }
+            Ok(outcome) if outcome.stopped => format!("{}\n\n⏹ _Stopped._", outcome.text.trim_end()),
+            Ok(outcome) if outcome.text.trim().is_empty() => {
+                refund(&ctx, user_id, is_admin).await;
+                "I came up empty on that one. Could you say it another way?".to_string()
+            }
+            Ok(outcome) => outcome.text,
+            Err(error) => {
+                tracing::warn!(%error, chat_id, "coach reply failed");
+                refund(&ctx, user_id, is_admin).await;
+                error.user_message()
+            }
+        };
+        stream.finish(&final_text).await;
+        let mut active = ctx.chat_room.active.lock().unwrap_or_else(|p| p.into_inner());
+        if active.get(&chat_id).is_some_and(|a| a.reply_id == reply_id) {
+            active.remove(&chat_id);
+        }
+    });
+}
+
+async fn refund(ctx: &BotContext, user_id: i64, is_admin: bool) {
+    if !is_admin && let Err(error) = ctx.store.refund(user_id, Counter::Messages).await {
+        tracing::warn!(%error, "could not refund a quota unit");
+    }
+}
+
+pub async fn stop(ctx: &BotContext, chat_id: i64) {
+    if !ctx.chat_room.stop(chat_id, None) {
+        reply(ctx, chat_id, "Nothing is being written right now.").await;
+    }
+}
+
+pub async fn reset(ctx: &BotContext, message: &Message, user: &UserRecord) {
+    let key = conversation_key(message, user.id);
+    let text = match ctx.coach.rotate_session(key).await {
+        Ok(_) => "🧹 Fresh start. I'll keep a short summary of what mattered, and we begin again from here.",
+        Err(error) => {
+            tracing::error!(%error, "reset failed");
+            "I couldn't reset just now. Please try again in a minute."
+        }
+    };
+    reply(ctx, message.chat.id.0, text).await;
+}
+
+fn strip_mention(text: &str, bot_username: &str) -> String {
+    let mention = format!("@{bot_username}");
+    let lower = text.to_ascii_lowercase();
+    match lower.find(&mention.to_ascii_lowercase()) {
+        Some(at) => format!("{}{}", &text[..at], &text[at + mention.len()..]).trim().to_string(),
+        None => text.trim().to_string(),
+    }
+}
+
+fn until_utc_midnight() -> String {
+    let now = chrono::Utc::now();
+    let seconds_left = 86_400 - now.timestamp().rem_euclid(86_400);
+    format!("in {}h {:02}m", seconds_left / 3600, (seconds_left % 3600) / 60)
+}

@@ -1,0 +1,398 @@
+//! Streaming replies: the latest text wins, previews are paced, the final text always lands.
+//!
+//! A `StreamHandle` is cheap to feed (`append` per token). One driver task per reply wakes when
+//! the text changed, waits for the chat's next budget slot, renders whatever the text is *then*
+//! (so stale snapshots are never queued) and shows it: as a native draft in private chats, or
+//! as a placeholder message plus edits in groups and on servers without drafts. Parts that grew
+//! past Telegram's length limit are sealed into real messages as soon as they are complete.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::api::{TextMode, TgError};
+use super::delivery::{DeliveryError, OutMessage, Outbox};
+use super::render as format;
+use super::pacing::Action;
+
+/// Drafts are unavailable on this Bot API server; set once, for the life of the process.
+static DRAFTS_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+static NEXT_DRAFT_ID: AtomicI64 = AtomicI64::new(1);
+
+/// Intermediate edits are skipped while the bot-wide budget is booked this far ahead, so the
+/// final messages of other replies never wait behind previews.
+const PREVIEW_BACKLOG_LIMIT: Duration = Duration::from_millis(800);
+const TYPING_REFRESH: Duration = Duration::from_secs(4);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamMode {
+    /// `sendMessageDraft` previews, private chats only.
+    Draft,
+    /// A placeholder message that is edited as the text grows.
+    Edit,
+}
+
+impl StreamMode {
+    /// Drafts in private chats unless the server lacks them; edits everywhere else.
+    pub fn for_chat(is_private: bool) -> StreamMode {
+        if is_private && !DRAFTS_UNSUPPORTED.load(Ordering::Relaxed) {
+            StreamMode::Draft
+        } else {
+            StreamMode::Edit
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct Snapshot {
+    markdown: String,
+    finished: bool,
+}
+
+/// What happened to a streamed reply, for the caller and for tests.
+#[derive(Debug, Clone, Default)]
+pub struct StreamOutcome {
+    /// Ids of the final messages, in order.
+    pub message_ids: Vec<i32>,
+    /// True when every part of the final text reached the chat.
+    pub delivered: bool,
+    /// Draft ids used, so the stop button can be matched to this reply.
+    pub draft_ids: Vec<i64>,
+}
+
+pub struct StreamHandle {
+    state: watch::Sender<Snapshot>,
+    driver: JoinHandle<StreamOutcome>,
+    first_draft_id: i64,
+}
+
+impl StreamHandle {
+    /// Starts a reply in `chat_id`. Returns at once; the driver runs in the background.
+    pub fn start(outbox: Arc<Outbox>, chat_id: i64, mode: StreamMode, reply_to: Option<i32>) -> Self {
+        let (state, updates) = watch::channel(Snapshot::default());
+        // Each reply reserves a block of ids: one per message part, advancing with the split.
+        let first_draft_id = NEXT_DRAFT_ID.fetch_add(64, Ordering::Relaxed);
+        let driver = Driver {
+            outbox,
+            chat_id,
+            reply_to,
+            updates,
+            next_draft_id: first_draft_id,
+            outcome: StreamOutcome::default(),
+        };
+        let driver = tokio::spawn(driver.run(mode));
+        StreamHandle {
+            state,
+            driver,
+            first_draft_id,
+        }
+    }
+
+    /// The draft ids this reply may use (for matching the stop button).
+    pub fn draft_ids(&self) -> std::ops::Range<i64> {
+        self.first_draft_id..self.first_draft_id + 64
+    }
+
+    /// Adds newly generated text. Cheap: no formatting or I/O happens here.
+    pub fn append(&self, delta: &str) {
+        if !delta.is_empty() {
+            self.state.send_modify(|s| s.markdown.push_str(delta));
+        }
+    }
+
+    /// Replaces the whole text (latest value wins).
+    pub fn update(&self, markdown_so_far: &str) {
+        self.state.send_if_modified(|s| {
+            if s.markdown == markdown_so_far {
+                return false;
+            }
+            s.markdown.clear();
+            s.markdown.push_str(markdown_so_far);
+            true
+        });
+    }
+
+    /// Sets the final text and waits until it is delivered (or cannot be).
+    pub async fn finish(self, final_markdown: &str) -> StreamOutcome {
+        self.state.send_modify(|s| {
+            s.markdown.clear();
+            s.markdown.push_str(final_markdown);
+            s.finished = true;
+        });
+        match self.driver.await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(%error, "a stream driver crashed");
+                StreamOutcome::default()
+            }
+        }
+    }
+}
+
+struct Driver {
+    outbox: Arc<Outbox>,
+    chat_id: i64,
+    reply_to: Option<i32>,
+    updates: watch::Receiver<Snapshot>,
+    next_draft_id: i64,
+    outcome: StreamOutcome,
+}
+
+impl Driver {
+    async fn run(mut self, mode: StreamMode) -> StreamOutcome {
+        let finished_text = match mode {
+            StreamMode::Draft => self.preview_with_drafts().await,
+            StreamMode::Edit => None,
+        };
+        let mut sealed_sent = self.outcome.message_ids.len();
+        let mut current_message = None;
+        let finished_text = match finished_text {
+            Some(text) => text,
+            None => {
+                let (text, sealed, current) = self.preview_with_edits(sealed_sent).await;
+                sealed_sent = sealed;
+                current_message = current;
+                text
+            }
+        };
+        self.deliver_final(&finished_text, sealed_sent, current_message)
+            .await;
+        self.outcome
+    }
+
+    /// Waits for the next change; returns the newest snapshot, or `None` when the handle is gone.
+    async fn next_change(&mut self) -> Option<Snapshot> {
+        self.updates.changed().await.ok()?;
+        Some(self.updates.borrow_and_update().clone())
+    }
+
+    fn latest(&mut self) -> Snapshot {
+        self.updates.borrow_and_update().clone()
+    }
+
+    /// Draft previews until the text is final. Returns the final text, or `None` if the
+    /// server turned out not to support drafts (the caller continues in edit mode).
+    async fn preview_with_drafts(&mut self) -> Option<String> {
+        let mut shown = String::new();
+        // An empty draft shows "Thinking…" while the model has not produced a token yet.
+        let thinking = self.try_draft("").await;
+        if thinking == DraftResult::Unsupported {
+            return None;
+        }
+        loop {
+            let Some(_) = self.next_change().await else {
+                return Some(self.latest().markdown);
+            };
+            let slot = self.outbox.reserve(self.chat_id, Action::Draft);
+            tokio::time::sleep_until(slot.into()).await;
+            let snapshot = self.latest();
+            if snapshot.finished {
+                return Some(snapshot.markdown);
+            }
+            let rendered = format::render_stream(&snapshot.markdown);
+            for part in rendered.sealed.iter().skip(self.outcome.message_ids.len()) {
+                let _ = self.send_final_part(part).await;
+                self.next_draft_id += 1;
+                shown.clear();
+            }
+            if rendered.tail != shown && !rendered.tail.trim().is_empty() {
+                match self.try_draft(&rendered.tail).await {
+                    DraftResult::Shown => shown = rendered.tail,
+                    DraftResult::Skipped => {}
+                    DraftResult::Unsupported => return None,
+                }
+            }
+        }
+    }
+
+    async fn try_draft(&mut self, html: &str) -> DraftResult {
+        let draft_id = self.next_draft_id;
+        if self.outcome.draft_ids.last() != Some(&draft_id) {
+            self.outcome.draft_ids.push(draft_id);
+        }
+        let api = self.outbox.api();
+        let result = api
+            .send_message_draft(self.chat_id, draft_id, html, TextMode::Html, true)
+            .await;
+        match result {
+            Ok(()) => DraftResult::Shown,
+            Err(error) if error.is_unknown_method() => {
+                if !DRAFTS_UNSUPPORTED.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        "this Bot API server has no sendMessageDraft; streaming with edits"
+                    );
+                }
+                DraftResult::Unsupported
+            }
+            Err(error) => {
+                self.note_preview_error(&error);
+                DraftResult::Skipped
+            }
+        }
+    }
+
+    /// Placeholder + edits. Returns the final text, how many sealed parts are delivered, and
+    /// the message currently being edited.
+    async fn preview_with_edits(&mut self, mut sealed_sent: usize) -> (String, usize, Option<i32>) {
+        let mut current: Option<i32> = None;
+        let mut shown = String::new();
+        let mut typing_sent_at: Option<Instant> = None;
+        loop {
+            let snapshot = self.latest();
+            if snapshot.finished {
+                return (snapshot.markdown, sealed_sent, current);
+            }
+            if snapshot.markdown.trim().is_empty() {
+                // Nothing to show yet: keep "typing…" visible while the model thinks.
+                if typing_sent_at.is_none_or(|t| t.elapsed() >= TYPING_REFRESH) {
+                    typing_sent_at = Some(Instant::now());
+                    let _ = self.outbox.api().send_chat_action(self.chat_id, "typing").await;
+                }
+                let wait = tokio::time::timeout(TYPING_REFRESH, self.updates.changed()).await;
+                if matches!(wait, Ok(Err(_))) {
+                    return (self.latest().markdown, sealed_sent, current);
+                }
+                continue;
+            }
+            let rendered = format::render_stream(&snapshot.markdown);
+            while sealed_sent < rendered.sealed.len() {
+                let part = &rendered.sealed[sealed_sent];
+                // A part that fails to land is logged and counted; the reply goes on.
+                let _ = match current.take() {
+                    Some(id) => self.edit_final_part(id, part, &shown).await,
+                    None => self.send_final_part(part).await,
+                };
+                sealed_sent += 1;
+                shown.clear();
+            }
+            if rendered.tail != shown && !rendered.tail.trim().is_empty() {
+                match current {
+                    None => {
+                        let message = OutMessage::html(rendered.tail.clone())
+                            .replying_to(self.reply_to);
+                        if let Ok(id) = self.outbox.send(self.chat_id, &message).await {
+                            current = Some(id);
+                            shown = rendered.tail;
+                        }
+                    }
+                    Some(id) => {
+                        if let Some(now_shown) = self.edit_preview(id, sealed_sent).await {
+                            shown = now_shown;
+                        }
+                    }
+                }
+            }
+            if self.next_change().await.is_none() {
+                return (self.latest().markdown, sealed_sent, current);
+            }
+        }
+    }
+
+    /// One paced, best-effort edit of the growing message, with the newest text at the time
+    /// of sending. Returns what is now shown, or `None` when nothing was edited.
+    async fn edit_preview(&mut self, message_id: i32, sealed_sent: usize) -> Option<String> {
+        if self.outbox.global_backlog() > PREVIEW_BACKLOG_LIMIT {
+            return None;
+        }
+        let slot = self.outbox.reserve(self.chat_id, Action::Edit);
+        tokio::time::sleep_until(slot.into()).await;
+        let snapshot = self.latest();
+        let rendered = format::render_stream(&snapshot.markdown);
+        // A final text or a new sealed part is handled by the caller's next round.
+        if snapshot.finished || rendered.sealed.len() != sealed_sent {
+            return None;
+        }
+        let result = self
+            .outbox
+            .api()
+            .edit_message_text(self.chat_id, message_id, &rendered.tail, TextMode::Html, None)
+            .await;
+        match result {
+            Ok(()) => Some(rendered.tail),
+            Err(error) if error.is_not_modified() => Some(rendered.tail),
+            Err(error) => {
+                self.note_preview_error(&error);
+                None
+            }
+        }
+    }
+
+    fn note_preview_error(&self, error: &TgError) {
+        if let Some(wait) = error.retry_after() {
+            metrics::counter!("tiltguard_telegram_flood_waits_total").increment(1);
+            self.outbox.penalize(self.chat_id, Instant::now() + wait);
+        } else if error.is_parse_error() {
+            metrics::counter!("tiltguard_telegram_html_rejected_total").increment(1);
+            tracing::error!(%error, "Telegram rejected a preview's HTML");
+        } else {
+            tracing::debug!(%error, "a preview was not shown");
+        }
+    }
+
+    async fn deliver_final(&mut self, markdown: &str, sealed_sent: usize, current: Option<i32>) {
+        let parts = format::render_final(markdown);
+        let mut current = current;
+        let mut delivered = true;
+        for part in parts.iter().skip(sealed_sent) {
+            let ok = match current.take() {
+                Some(id) => self.edit_final_part(id, part, "").await,
+                None => self.send_final_part(part).await,
+            };
+            delivered &= ok;
+        }
+        self.outcome.delivered = delivered && self.outcome.message_ids.len() >= parts.len();
+    }
+
+    async fn send_final_part(&mut self, html: &str) -> bool {
+        let reply_to = if self.outcome.message_ids.is_empty() { self.reply_to } else { None };
+        let message = OutMessage::html(html).replying_to(reply_to);
+        match self.outbox.send(self.chat_id, &message).await {
+            Ok(id) => {
+                self.outcome.message_ids.push(id);
+                true
+            }
+            Err(error) => {
+                log_final_failure(self.chat_id, &error);
+                false
+            }
+        }
+    }
+
+    async fn edit_final_part(&mut self, message_id: i32, html: &str, shown: &str) -> bool {
+        if html == shown {
+            self.outcome.message_ids.push(message_id);
+            return true;
+        }
+        match self
+            .outbox
+            .edit(self.chat_id, message_id, &OutMessage::html(html))
+            .await
+        {
+            Ok(()) => {
+                self.outcome.message_ids.push(message_id);
+                true
+            }
+            // The placeholder was deleted under us: send the part as a new message instead.
+            Err(DeliveryError::MessageGone) => self.send_final_part(html).await,
+            Err(error) => {
+                log_final_failure(self.chat_id, &error);
+                false
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DraftResult {
+    Shown,
+    Skipped,
+    Unsupported,
+}
+
+fn log_final_failure(chat_id: i64, error: &DeliveryError) {
+    metrics::counter!("tiltguard_replies_undelivered_total").increment(1);
+    tracing::error!(chat_id, %error, "a final reply could not be delivered");
+}
