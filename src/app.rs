@@ -126,6 +126,11 @@ impl RunningBot {
         )?);
         let http = http_client();
         let coach = Arc::new(build_coach(&config, store.clone(), http.clone())?);
+        let risk = crate::risk::RiskService::with_http(config.risk.clone(), http.clone());
+        let payments = Arc::new(crate::payments::PaymentVerifier::new(
+            config.payments.clone(),
+            http.clone(),
+        ));
         let api = BotApi::new(http, &telegram.api_url, &telegram.token);
         let me = api.get_me().await.map_err(|error| match error {
             TgError::Api { code: 401, .. } | TgError::Api { code: 404, .. } => AppError::BadToken,
@@ -161,6 +166,8 @@ impl RunningBot {
             config: Arc::new(config),
             bot_username: bot_username.clone(),
             coach,
+            risk,
+            payments,
             chat_room,
             settings,
             tasks: tasks.clone(),

@@ -10,6 +10,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::payments::config::PaymentsConfigError;
+use crate::payments::PaymentsConfig;
+use crate::risk::RiskConfig;
+use crate::risk::service::RiskConfigError;
+
 /// A value that must never reach a log line or a `Debug` dump.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -79,6 +84,8 @@ pub struct LimitsConfig {
     pub session_timeout: Duration,
     pub draft_hz: f64,
     pub max_image_bytes: u64,
+    pub free_daily_scans: i64,
+    pub scans_per_minute: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +94,8 @@ pub struct Config {
     pub telegram: Option<TelegramConfig>,
     pub llm: LlmConfig,
     pub limits: LimitsConfig,
+    pub risk: RiskConfig,
+    pub payments: PaymentsConfig,
     pub database_url: String,
     pub database_kind: DatabaseKind,
     pub admin_user_ids: Vec<i64>,
@@ -305,6 +314,40 @@ fn load_limits(source: &dyn Source) -> Result<LimitsConfig, ConfigError> {
         ),
         draft_hz,
         max_image_bytes: parse_number(source, "MAX_IMAGE_BYTES", 5_000_000u64)?,
+        free_daily_scans: parse_number(source, "FREE_DAILY_SCANS", 10i64)?,
+        scans_per_minute: parse_number(source, "SCANS_PER_MINUTE", 5u32)?.max(1),
+    })
+}
+
+fn load_payments(source: &dyn Source) -> Result<PaymentsConfig, ConfigError> {
+    parse_url(source, "ETHERSCAN_API_URL", "https://api.etherscan.io/v2/api")?;
+    parse_url(source, "TRONSCAN_API_URL", "https://apilist.tronscanapi.com")?;
+    parse_url(source, "SOLANA_RPC_URL", "https://api.mainnet-beta.solana.com")?;
+    PaymentsConfig::from_lookup(|name| source.get(name)).map_err(|error| {
+        let var = match &error {
+            PaymentsConfigError::Address { variable, .. } => *variable,
+            PaymentsConfigError::Confirmations(_) => "ETH_MIN_CONFIRMATIONS",
+        };
+        let text = error.to_string();
+        let problem = text.strip_prefix(var).unwrap_or(&text).trim_start();
+        ConfigError::new(var, problem.to_string())
+    })
+}
+
+fn load_risk(source: &dyn Source) -> Result<RiskConfig, ConfigError> {
+    RiskConfig::from_lookup(|name| source.get(name)).map_err(|error| {
+        let var = match &error {
+            RiskConfigError::BadUrl { name, .. } => *name,
+            RiskConfigError::BadTtl(_) => "SCAN_CACHE_TTL_SECONDS",
+            RiskConfigError::BadAllowlist(_) => "RISK_ISSUER_ALLOWLIST",
+            _ => "SCAN_EVM_CHAINS",
+        };
+        let text = error.to_string();
+        let problem = text
+            .strip_prefix(var)
+            .map(|rest| rest.trim_start_matches(':').trim_start())
+            .unwrap_or(&text);
+        ConfigError::new(var, problem.to_string())
     })
 }
 
@@ -347,6 +390,8 @@ impl Config {
             telegram,
             llm: load_llm(source)?,
             limits: load_limits(source)?,
+            risk: load_risk(source)?,
+            payments: load_payments(source)?,
             database_url,
             database_kind,
             admin_user_ids: parse_admins(source)?,
@@ -436,6 +481,12 @@ mod tests {
             ("LLM_TEXT_MODELS", " , ", "LLM_TEXT_MODELS"),
             ("MODEL_PRICES", "m=1", "MODEL_PRICES"),
             ("DRAFT_HZ", "100", "DRAFT_HZ"),
+            ("GOPLUS_API_URL", "goplus", "GOPLUS_API_URL"),
+            ("SCAN_EVM_CHAINS", "ethereum,solana", "SCAN_EVM_CHAINS"),
+            ("FREE_DAILY_SCANS", "ten", "FREE_DAILY_SCANS"),
+            ("PAY_ETH_ADDRESS", "0x1234", "PAY_ETH_ADDRESS"),
+            ("ETHERSCAN_API_URL", "etherscan", "ETHERSCAN_API_URL"),
+            ("ETH_MIN_CONFIRMATIONS", "0", "ETH_MIN_CONFIRMATIONS"),
         ];
         for (var, value, named) in cases {
             let source = env(&[("TELEGRAM_BOT_TOKEN", "123:abc"), (var, value)]);

@@ -7,4 +7,6 @@ pub mod telegram;
 pub mod app;
 pub mod http;
 pub mod llm;
+pub mod payments;
+pub mod risk;
 pub mod telemetry;

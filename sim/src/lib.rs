@@ -1,7 +1,9 @@
 //! Simulators of the external services tiltguard talks to, enforcing the real limits, for
 //! integration and load tests.
 
+pub mod chains;
 pub mod llm;
+pub mod risk;
 pub mod telegram;
 
 pub use telegram::{

@@ -162,7 +162,7 @@ pub fn proxy_result(body: Value) -> Result<Value, VerifyError> {
             .to_string();
         let detail = format!("{message} (code {code})");
         // -32602/-32601/-32600: our request was wrong; others are node trouble.
-        return Err(if matches!(code, -32602 | -32601 | -32600) {
+        return Err(if (-32602..=-32600).contains(&code) {
             VerifyError::Refused { chain, detail }
         } else {
             VerifyError::Unavailable { chain, detail }

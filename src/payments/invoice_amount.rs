@@ -34,7 +34,7 @@ pub fn pick_unique_amount(
     if price == 0 {
         return Err(InvoiceAmountError::ZeroPrice);
     }
-    if price % CENT != 0 {
+    if !price.is_multiple_of(CENT) {
         return Err(InvoiceAmountError::SubCentPrice);
     }
     let taken: std::collections::HashSet<u128> = reserved

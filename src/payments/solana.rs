@@ -167,6 +167,7 @@ struct Meta {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TokenBalance {
+    account_index: usize,
     mint: String,
     owner: Option<String>,
     ui_token_amount: UiTokenAmount,
@@ -199,7 +200,8 @@ pub fn parse_transaction(
 
     let mut tally = TransferTally::default();
     let mut near_misses = Vec::new();
-    for (mint, change) in balance_changes(&meta)? {
+    let keys = account_keys(&tx.transaction);
+    for (mint, change) in balance_changes(&meta, &keys, recipient)? {
         let official = Token::by_contract(Chain::Solana, &mint);
         for (owner, (pre, post)) in change {
             let miss = match official {
@@ -253,19 +255,29 @@ pub fn parse_transaction(
     })
 }
 
-/// mint → owner → (pre, post) summed over that owner's token accounts. Accounts created
+/// mint → holder → (pre, post) summed over that holder's token accounts. Accounts created
 /// in the transaction have no pre entry, which is a balance of zero.
 type BalanceChanges = BTreeMap<String, BTreeMap<String, (u128, u128)>>;
 
-fn balance_changes(meta: &Meta) -> Result<BalanceChanges, VerifyError> {
+/// The holder is the owner wallet, except that a configured address that is itself the
+/// token account (an operator pasting their USDC account instead of the wallet) counts
+/// as ours too.
+fn balance_changes(
+    meta: &Meta,
+    keys: &[&str],
+    recipient: &str,
+) -> Result<BalanceChanges, VerifyError> {
     let mut changes = BalanceChanges::new();
     for (balances, is_post) in [
         (&meta.pre_token_balances, false),
         (&meta.post_token_balances, true),
     ] {
         for balance in balances {
-            let Some(owner) = &balance.owner else {
-                continue;
+            let is_our_account = keys.get(balance.account_index) == Some(&recipient);
+            let owner = match &balance.owner {
+                _ if is_our_account => recipient,
+                Some(owner) => owner.as_str(),
+                None => continue,
             };
             let amount: u128 = balance
                 .ui_token_amount
@@ -275,7 +287,7 @@ fn balance_changes(meta: &Meta) -> Result<BalanceChanges, VerifyError> {
             let entry = changes
                 .entry(balance.mint.clone())
                 .or_default()
-                .entry(owner.clone())
+                .entry(owner.to_string())
                 .or_default();
             let slot = if is_post { &mut entry.1 } else { &mut entry.0 };
             *slot = slot.saturating_add(amount);
@@ -284,21 +296,28 @@ fn balance_changes(meta: &Meta) -> Result<BalanceChanges, VerifyError> {
     Ok(changes)
 }
 
-/// Whether our wallet's own SOL balance went up (SOL sent instead of a token).
-fn received_lamports(transaction: &Value, meta: &Meta, recipient: &str) -> bool {
-    let Some(keys) = transaction
+/// The transaction's account keys in index order. jsonParsed lists `{pubkey, …}`
+/// objects (loaded lookup-table addresses included); the plain encoding lists strings.
+fn account_keys(transaction: &Value) -> Vec<&str> {
+    transaction
         .pointer("/message/accountKeys")
         .and_then(Value::as_array)
-    else {
-        return false;
-    };
-    // jsonParsed lists `{pubkey, …}` objects; the plain encoding lists strings.
-    let index = keys.iter().position(|key| {
-        key.get("pubkey")
-            .and_then(Value::as_str)
-            .or_else(|| key.as_str())
-            == Some(recipient)
-    });
+        .into_iter()
+        .flatten()
+        .map(|key| {
+            key.get("pubkey")
+                .and_then(Value::as_str)
+                .or_else(|| key.as_str())
+                .unwrap_or("")
+        })
+        .collect()
+}
+
+/// Whether our wallet's own SOL balance went up (SOL sent instead of a token).
+fn received_lamports(transaction: &Value, meta: &Meta, recipient: &str) -> bool {
+    let index = account_keys(transaction)
+        .iter()
+        .position(|key| *key == recipient);
     index.is_some_and(|i| {
         matches!(
             (meta.pre_balances.get(i), meta.post_balances.get(i)),

@@ -153,9 +153,7 @@ pub fn parse_transaction_info(
         near_misses.push(miss);
     }
 
-    let block_time = info
-        .timestamp
-        .and_then(|ms| DateTime::from_timestamp_millis(ms));
+    let block_time = info.timestamp.and_then(DateTime::from_timestamp_millis);
     let finality = if info.confirmed {
         Finality::Final {
             confirmations: info.confirmations,

@@ -12,7 +12,7 @@ use super::chain::{AddressError, Chain, address_chain, normalize_address};
 use super::config::PaymentsConfig;
 use super::error::VerifyError;
 use super::ethereum::EthereumVerifier;
-use super::hash::{TxRef, detect_tx_hash};
+use super::hash::{HashError, TxRef, detect_tx_hash};
 use super::observation::{Lookup, Observation};
 use super::solana::SolanaVerifier;
 use super::tokens::Token;
@@ -118,22 +118,29 @@ impl PaymentVerifier {
         let mut candidates = detected.candidates();
         if let Some(target) = target {
             candidates.sort_by_key(|tx| tx.chain != target);
-            if candidates[0].chain != target {
-                // The hash's format rules the expected chain out without any lookup.
-                let found = candidates[0].clone();
-                return Ok(Checked {
-                    verdict: Verdict::Rejected(RejectReason::WrongNetwork {
-                        expected: target,
-                        found: found.chain,
-                    }),
-                    expectation: self.expectation(target, request)?,
-                    observation: None,
-                    tx: found,
-                });
-            }
+        }
+        // Detection always yields at least one candidate.
+        let first = candidates
+            .first()
+            .cloned()
+            .ok_or(VerifyError::InvalidHash(HashError::Unrecognized))?;
+        if let Some(target) = target
+            && first.chain != target
+        {
+            // The hash's format rules the expected chain out without any lookup.
+            return Ok(Checked {
+                verdict: Verdict::Rejected(RejectReason::WrongNetwork {
+                    expected: target,
+                    found: first.chain,
+                }),
+                expectation: self.expectation(target, request)?,
+                observation: None,
+                tx: first,
+            });
         }
 
         let mut deferred_error: Option<VerifyError> = None;
+        let mut first_searched: Option<(TxRef, Expectation)> = None;
         for tx in &candidates {
             let expectation = match self.expectation(tx.chain, request) {
                 Ok(expectation) => expectation,
@@ -145,7 +152,9 @@ impl PaymentVerifier {
                 }
                 Err(e) => return Err(e),
             };
-            match self.lookup(tx, &expectation.recipient).await {
+            let lookup = self.lookup(tx, &expectation.recipient).await;
+            first_searched.get_or_insert_with(|| (tx.clone(), expectation.clone()));
+            match lookup {
                 Ok(Lookup::Found(observation)) => {
                     let expectation = match target {
                         Some(target) if target != tx.chain => self.expectation(target, request)?,
@@ -168,12 +177,12 @@ impl PaymentVerifier {
         if let Some(error) = deferred_error {
             return Err(error);
         }
-        let tx = candidates[0].clone();
+        let (tx, expectation) = first_searched.ok_or(VerifyError::NoRecipient(first.chain))?;
         Ok(Checked {
-            expectation: self.expectation(target.unwrap_or(tx.chain), request)?,
+            tx,
+            expectation,
             observation: None,
             verdict: Verdict::Rejected(RejectReason::NotFound),
-            tx,
         })
     }
 

@@ -145,10 +145,26 @@ impl BotApi {
             .map_err(|e| network(method, e))?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(|e| network(method, e))?;
-        let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| TgError::Decode {
-            method,
-            detail: format!("HTTP {status}, body is not a Bot API envelope: {e}"),
-        })?;
+        let envelope: Envelope = match serde_json::from_slice(&bytes) {
+            Ok(envelope) => envelope,
+            // A proxy in front of the Bot API (or the API itself, under load) answers errors
+            // with an HTML page; keep the status so 5xx stays retryable.
+            Err(_) if status >= 400 => {
+                return Err(TgError::Api {
+                    method,
+                    code: status,
+                    description: format!("HTTP {status} without a Bot API body"),
+                    retry_after: None,
+                    migrate_to_chat_id: None,
+                });
+            }
+            Err(e) => {
+                return Err(TgError::Decode {
+                    method,
+                    detail: format!("HTTP {status}, body is not a Bot API envelope: {e}"),
+                });
+            }
+        };
         if envelope.ok {
             let result = envelope.result.unwrap_or(Value::Null);
             serde_json::from_value(result).map_err(|e| TgError::Decode {

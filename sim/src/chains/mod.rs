@@ -141,6 +141,34 @@ impl ChainSim {
         }
     }
 
+    /// Registers a `getTransaction` result (jsonParsed, legacy) under its first signature.
+    pub fn add_solana_transaction(&self, result: Value, commitment: Commitment) {
+        let Some(signature) = result
+            .pointer("/transaction/signatures/0")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            return;
+        };
+        let mut state = self.state();
+        if let Some(slot) = result["slot"].as_u64() {
+            state.solana.slot = state.solana.slot.max(slot + 64);
+        }
+        state.solana.transactions.insert(
+            signature,
+            state::SolanaTx {
+                result,
+                version: Value::String("legacy".into()),
+                commitment,
+                confirmations: if commitment == Commitment::Finalized {
+                    0
+                } else {
+                    10
+                },
+            },
+        );
+    }
+
     /// Sets how final a known Solana transaction is.
     pub fn set_solana_commitment(&self, signature: &str, commitment: Commitment) {
         if let Some(tx) = self.state().solana.transactions.get_mut(signature) {

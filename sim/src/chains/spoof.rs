@@ -200,7 +200,7 @@ pub(crate) fn solana(
     let mut raw = [0x5bu8; 64];
     raw[56..].copy_from_slice(&state.next_id().to_be_bytes());
     let signature = base58::encode(&raw);
-    tx.result["transaction"]["signatures"][0] = json!(signature);
+    *tx.result.pointer_mut("/transaction/signatures/0")? = json!(signature);
     let result = &mut tx.result;
     match spoof {
         Spoof::FakeToken => replace_strings(result, &mint, &base58::encode(&[7u8; 32])),

@@ -95,12 +95,8 @@ pub fn parse_receipt(receipt: &Value, recipient: &Address) -> Result<ReceiptFact
     for log in receipt.logs.iter().filter(|log| !log.removed) {
         match classify_log(log, recipient) {
             Some(LogMeaning::Paid(token, amount)) => tally.add(token, &our_text, amount),
-            Some(LogMeaning::Miss(miss)) => {
-                if !near_misses.contains(&miss) {
-                    near_misses.push(miss);
-                }
-            }
-            None => {}
+            Some(LogMeaning::Miss(miss)) if !near_misses.contains(&miss) => near_misses.push(miss),
+            Some(LogMeaning::Miss(_)) | None => {}
         }
     }
     Ok(ReceiptFacts {

@@ -53,3 +53,16 @@ pub(super) fn outcome(checked: &Checked) -> String {
         Verdict::Rejected(why) => format!("rejected/{}", why.id()),
     }
 }
+
+#[test]
+fn the_verifier_can_be_shared_and_its_checks_spawned() {
+    fn shared<T: Send + Sync>(_: &T) {}
+    fn spawnable<F: std::future::Future + Send>(_: F) {}
+    let verifier = PaymentVerifier::new(PaymentsConfig::default(), reqwest::Client::new());
+    shared(&verifier);
+    spawnable(verifier.verify(&VerifyRequest::default()));
+    spawnable(super::report::verify_report(
+        &verifier,
+        &VerifyRequest::default(),
+    ));
+}

@@ -168,3 +168,17 @@ fn rpc_errors_are_classified() {
 fn a_response_for_another_signature_is_refused() {
     assert!(parse_transaction(&usdc_result(), SOL_SIG, USDC_PAYEE, &finalized()).is_err());
 }
+
+#[test]
+fn a_configured_token_account_counts_as_ours() {
+    // H51D… is the USDC account created for 3i476k… in this transaction.
+    let obs = parse_transaction(
+        &usdc_result(),
+        USDC_SIG,
+        "H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh",
+        &finalized(),
+    )
+    .unwrap();
+    assert_eq!(obs.transfers.len(), 1);
+    assert_eq!(obs.transfers[0].amount, Amount::from_base_units(1000));
+}

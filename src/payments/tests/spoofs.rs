@@ -240,3 +240,29 @@ async fn unknown_hashes_are_not_found_on_each_chain() {
         assert_eq!(outcome(&checked), "rejected/not_found", "{hash}");
     }
 }
+
+#[tokio::test]
+async fn a_bare_hex_hash_is_searched_only_where_we_have_an_address() {
+    let sim = ChainSim::start().await.expect("simulator starts");
+    // Only Ethereum payments enabled: a bare hex hash is looked up there alone.
+    let verifier = verifier_for(
+        &sim,
+        [
+            Some("0xab6960a6511ff18ed8b8c012cb91c7f637947fc0"),
+            None,
+            None,
+        ],
+    );
+    let plain = VerifyRequest {
+        tx_hash: "cd".repeat(32),
+        ..VerifyRequest::default()
+    };
+    let checked = verifier.verify(&plain).await.expect("verdict");
+    assert_eq!(outcome(&checked), "rejected/not_found");
+    assert_eq!(checked.tx.chain, crate::payments::Chain::Ethereum);
+    assert!(
+        sim.requests()
+            .iter()
+            .all(|r| r.api == tiltguard_sim::chains::Api::Etherscan)
+    );
+}

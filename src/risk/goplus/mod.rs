@@ -67,7 +67,6 @@ mod code {
 pub struct GoPlusClient {
     http: reqwest::Client,
     base_url: String,
-    access_token: Option<String>,
 }
 
 impl GoPlusClient {
@@ -75,14 +74,7 @@ impl GoPlusClient {
         GoPlusClient {
             http,
             base_url: base_url.into().trim_end_matches('/').to_string(),
-            access_token: None,
         }
-    }
-
-    /// Sends `Authorization: <token>` on every request (a token obtained out of band).
-    pub fn with_access_token(mut self, token: Option<String>) -> Self {
-        self.access_token = token.filter(|t| !t.trim().is_empty());
-        self
     }
 
     /// The URL for one token on one chain (without the query string).
@@ -104,20 +96,19 @@ impl GoPlusClient {
         chain: Chain,
         address: &str,
     ) -> Result<TokenSecurity, GoPlusError> {
-        let mut request = self
+        let response = self
             .http
             .get(self.endpoint(chain))
-            .query(&[("contract_addresses", address)]);
-        if let Some(token) = &self.access_token {
-            request = request.header(reqwest::header::AUTHORIZATION, token);
-        }
-        let response = request.send().await.map_err(|error| {
-            GoPlusError::Unavailable(if error.is_timeout() {
-                "request timed out".to_string()
-            } else {
-                "could not connect".to_string()
-            })
-        })?;
+            .query(&[("contract_addresses", address)])
+            .send()
+            .await
+            .map_err(|error| {
+                GoPlusError::Unavailable(if error.is_timeout() {
+                    "request timed out".to_string()
+                } else {
+                    "could not connect".to_string()
+                })
+            })?;
         let status = response.status();
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(GoPlusError::RateLimited);

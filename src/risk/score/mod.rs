@@ -4,6 +4,7 @@
 //! Every check produces a row (passed, flagged or unknown) so the "All checks" view can list
 //! them all; flagged rows also become [`Flag`]s with a one-sentence reason.
 
+mod ids;
 pub mod issuers;
 mod market;
 mod rules_evm;
@@ -14,6 +15,7 @@ use serde::Serialize;
 use super::detect::{Chain, ChainFamily};
 use super::goplus::TokenSecurity;
 use super::honeypot::HoneypotVerdict;
+pub use ids::FlagId;
 pub use issuers::{Issuer, IssuerAllowlist, IssuerKind, IssuerParseError};
 pub use market::MarketFacts;
 
@@ -77,157 +79,6 @@ impl Level {
             50..=79 => Level::High,
             20..=49 => Level::Medium,
             _ => Level::Low,
-        }
-    }
-}
-
-/// Stable flag ids; the serde spelling is the public contract (JSON, docs, tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FlagId {
-    Honeypot,
-    CannotSellAll,
-    CannotBuy,
-    HighSellTax,
-    HighBuyTax,
-    OwnerCanChangeBalance,
-    HiddenOwner,
-    Mintable,
-    Proxy,
-    NotOpenSource,
-    Blacklist,
-    Whitelist,
-    TransferPausable,
-    TradingCooldown,
-    SlippageModifiable,
-    PersonalSlippageModifiable,
-    TakeBackOwnership,
-    Selfdestruct,
-    ExternalCall,
-    AntiWhaleModifiable,
-    HoneypotCreator,
-    FakeToken,
-    AirdropScam,
-    LpUnlocked,
-    LowLiquidity,
-    HolderConcentration,
-    FewHolders,
-    OwnerConcentration,
-    CreatorConcentration,
-    FreezeAuthority,
-    MintAuthority,
-    MetadataMutable,
-    TransferFee,
-    TransferFeeUpgradable,
-    TransferHook,
-    Closable,
-    DefaultAccountFrozen,
-    NonTransferable,
-    MaliciousAuthority,
-    UnknownData,
-    HoneypotDisagreement,
-    RecognisedIssuer,
-    LpToken,
-}
-
-impl FlagId {
-    /// Every id, in the order the rules run.
-    pub const ALL: [FlagId; 43] = {
-        use FlagId::*;
-        [
-            Honeypot,
-            CannotSellAll,
-            CannotBuy,
-            HighSellTax,
-            HighBuyTax,
-            OwnerCanChangeBalance,
-            HiddenOwner,
-            Mintable,
-            Proxy,
-            NotOpenSource,
-            Blacklist,
-            Whitelist,
-            TransferPausable,
-            TradingCooldown,
-            SlippageModifiable,
-            PersonalSlippageModifiable,
-            TakeBackOwnership,
-            Selfdestruct,
-            ExternalCall,
-            AntiWhaleModifiable,
-            HoneypotCreator,
-            FakeToken,
-            AirdropScam,
-            LpUnlocked,
-            LowLiquidity,
-            HolderConcentration,
-            FewHolders,
-            OwnerConcentration,
-            CreatorConcentration,
-            FreezeAuthority,
-            MintAuthority,
-            MetadataMutable,
-            TransferFee,
-            TransferFeeUpgradable,
-            TransferHook,
-            Closable,
-            DefaultAccountFrozen,
-            NonTransferable,
-            MaliciousAuthority,
-            UnknownData,
-            HoneypotDisagreement,
-            RecognisedIssuer,
-            LpToken,
-        ]
-    };
-
-    /// The stable snake_case id (same as the JSON spelling).
-    pub fn as_str(self) -> &'static str {
-        use FlagId::*;
-        match self {
-            Honeypot => "honeypot",
-            CannotSellAll => "cannot_sell_all",
-            CannotBuy => "cannot_buy",
-            HighSellTax => "high_sell_tax",
-            HighBuyTax => "high_buy_tax",
-            OwnerCanChangeBalance => "owner_can_change_balance",
-            HiddenOwner => "hidden_owner",
-            Mintable => "mintable",
-            Proxy => "proxy",
-            NotOpenSource => "not_open_source",
-            Blacklist => "blacklist",
-            Whitelist => "whitelist",
-            TransferPausable => "transfer_pausable",
-            TradingCooldown => "trading_cooldown",
-            SlippageModifiable => "slippage_modifiable",
-            PersonalSlippageModifiable => "personal_slippage_modifiable",
-            TakeBackOwnership => "take_back_ownership",
-            Selfdestruct => "selfdestruct",
-            ExternalCall => "external_call",
-            AntiWhaleModifiable => "anti_whale_modifiable",
-            HoneypotCreator => "honeypot_creator",
-            FakeToken => "fake_token",
-            AirdropScam => "airdrop_scam",
-            LpUnlocked => "lp_unlocked",
-            LowLiquidity => "low_liquidity",
-            HolderConcentration => "holder_concentration",
-            FewHolders => "few_holders",
-            OwnerConcentration => "owner_concentration",
-            CreatorConcentration => "creator_concentration",
-            FreezeAuthority => "freeze_authority",
-            MintAuthority => "mint_authority",
-            MetadataMutable => "metadata_mutable",
-            TransferFee => "transfer_fee",
-            TransferFeeUpgradable => "transfer_fee_upgradable",
-            TransferHook => "transfer_hook",
-            Closable => "closable",
-            DefaultAccountFrozen => "default_account_frozen",
-            NonTransferable => "non_transferable",
-            MaliciousAuthority => "malicious_authority",
-            UnknownData => "unknown_data",
-            HoneypotDisagreement => "honeypot_disagreement",
-            RecognisedIssuer => "recognised_issuer",
-            LpToken => "lp_token",
         }
     }
 }

@@ -307,7 +307,7 @@ fn mintable(list: &mut Checklist, sec: &TokenSecurity) {
     const LABEL: &str = "Minting";
     match sec.is_mintable {
         Some(true) => {
-            let renounced = sec.owner_address.as_deref().is_some_and(is_null_owner)
+            let renounced = sec.owner_address.as_deref().is_some_and(is_burn_address)
                 && sec.hidden_owner == Some(false)
                 && sec.can_take_back_ownership == Some(false);
             if renounced {
@@ -331,12 +331,7 @@ fn mintable(list: &mut Checklist, sec: &TokenSecurity) {
     }
 }
 
-/// Owner addresses that mean "nobody": zero and the usual burn addresses.
-pub(super) fn is_null_owner(address: &str) -> bool {
-    is_burn_address(address)
-}
-
-/// Addresses tokens are sent to in order to destroy them.
+/// Zero and the usual burn addresses: as an owner they mean "nobody", as a holder "burned".
 pub(crate) fn is_burn_address(address: &str) -> bool {
     let lower = address.trim().to_ascii_lowercase();
     let Some(hex) = lower.strip_prefix("0x") else {

@@ -68,6 +68,8 @@ struct Delimiter {
 #[derive(Debug)]
 struct OpenBracket {
     piece: usize,
+    /// Byte offset of the `[` in the line.
+    start: usize,
     /// Emphasis inside the brackets may not pair with openers below this.
     openers_floor: usize,
     active: bool,
@@ -166,6 +168,7 @@ impl<'a> InlineParser<'a> {
                     self.push_text(text_start..i);
                     self.brackets.push(OpenBracket {
                         piece: self.pieces.len(),
+                        start: i,
                         openers_floor: self.openers.len(),
                         active: true,
                     });
@@ -346,9 +349,14 @@ impl<'a> InlineParser<'a> {
                 // Unpaired emphasis inside the label stays literal, inside the label.
                 self.truncate_openers(bracket.openers_floor);
                 let raw_href = &self.line[href.clone()];
+                // A link without a label shows its address instead of nothing.
+                let unlabelled = self.line[bracket.start + 1..at].trim().is_empty();
                 match allowed_href(raw_href) {
                     Some(url) => {
                         self.pieces[bracket.piece] = Piece::LinkOpen(url);
+                        if unlabelled {
+                            self.pieces.push(Piece::Text(href));
+                        }
                         self.pieces.push(Piece::LinkClose);
                         // Links never contain links.
                         for outer in &mut self.brackets {
@@ -357,7 +365,9 @@ impl<'a> InlineParser<'a> {
                     }
                     None => {
                         self.pieces[bracket.piece] = Piece::Hidden;
-                        if !raw_href.is_empty() {
+                        if unlabelled {
+                            self.pieces.push(Piece::Text(href));
+                        } else if !raw_href.is_empty() {
                             self.pieces.push(Piece::Static(" ("));
                             self.pieces.push(Piece::Text(href));
                             self.pieces.push(Piece::Static(")"));

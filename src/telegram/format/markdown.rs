@@ -42,7 +42,9 @@ pub(super) fn render(markdown: &str, partial: bool) -> String {
         table_rows: 0,
     };
     let unfinished_tail = partial && !markdown.ends_with('\n');
-    let mut lines = markdown.split('\n').peekable();
+    // A final "\n" ends the last line; it does not start an empty one.
+    let body = markdown.strip_suffix('\n').unwrap_or(markdown);
+    let mut lines = body.split('\n').peekable();
     while let Some(line) = lines.next() {
         let is_last = lines.peek().is_none();
         let line = line.strip_suffix('\r').unwrap_or(line);

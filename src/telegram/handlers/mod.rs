@@ -25,6 +25,8 @@ pub struct BotContext {
     pub config: Arc<Config>,
     pub bot_username: String,
     pub coach: Arc<Coach>,
+    pub risk: crate::risk::RiskService,
+    pub payments: Arc<crate::payments::PaymentVerifier>,
     pub chat_room: chat::ChatRoom,
     pub settings: BotSettings,
     /// Every task the bot starts, so shutdown can wait for them.

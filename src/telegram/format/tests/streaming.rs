@@ -1,0 +1,113 @@
+//! The streaming splitter: sealed parts never change as the reply grows, the tail shows the
+//! rest, and the finished reply's parts begin with everything that was sealed.
+
+use super::corpus::REPLIES;
+use super::long_reply::{assert_parts_cover, long_reply};
+use crate::format::{
+    StreamRender, TELEGRAM_TEXT_LIMIT, markdown_to_html_partial, render_final_with_limit,
+    render_stream, render_stream_with_limit,
+};
+
+fn all_parts(render: &StreamRender) -> Vec<String> {
+    let mut parts = render.sealed.clone();
+    if !render.tail.is_empty() {
+        parts.push(render.tail.clone());
+    }
+    parts.extend(render.overflow.iter().cloned());
+    parts
+}
+
+/// Streams `markdown` through `render_stream_with_limit` at the given prefix ends and checks
+/// every snapshot. Returns how many parts were sealed before the reply finished.
+fn stream_and_check(markdown: &str, limit: usize, ends: impl Iterator<Item = usize>) -> usize {
+    let finished = render_final_with_limit(markdown, limit);
+    let mut sealed_so_far: Vec<String> = Vec::new();
+    for end in ends {
+        let prefix = &markdown[..end];
+        let render = render_stream_with_limit(prefix, limit);
+        assert!(
+            render.sealed.starts_with(&sealed_so_far),
+            "a sealed part changed at {end}: was {sealed_so_far:#?}, now {:#?}",
+            render.sealed
+        );
+        assert!(
+            finished.starts_with(&render.sealed),
+            "sealed parts at {end} differ from the finished reply's"
+        );
+        assert!(render.overflow.is_empty() || !render.tail.is_empty());
+        assert_parts_cover(&markdown_to_html_partial(prefix), &all_parts(&render), limit);
+        sealed_so_far = render.sealed;
+    }
+    sealed_so_far.len()
+}
+
+fn boundaries_every(text: &str, step: usize) -> impl Iterator<Item = usize> + '_ {
+    (0..=text.len())
+        .step_by(step)
+        .chain(text.match_indices('\n').flat_map(|(i, _)| [i, i + 1]))
+        .filter(|&i| text.is_char_boundary(i))
+}
+
+#[test]
+fn long_reply_seals_parts_that_never_change() {
+    let markdown = long_reply();
+    let sealed = stream_and_check(&markdown, TELEGRAM_TEXT_LIMIT, boundaries_every(&markdown, 97));
+    let finished = render_final_with_limit(&markdown, TELEGRAM_TEXT_LIMIT);
+    assert_eq!(sealed, finished.len() - 1, "all but the last part sealed while streaming");
+}
+
+#[test]
+fn every_prefix_of_the_corpus_streams_stably_at_a_small_limit() {
+    let markdown = REPLIES.join("\n\n");
+    let ends = markdown
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([markdown.len()]);
+    let sealed = stream_and_check(&markdown, 300, ends);
+    assert!(sealed >= 10, "only {sealed} parts sealed");
+}
+
+#[test]
+fn the_code_block_is_sealed_closed_and_continues_with_its_language() {
+    let markdown = long_reply();
+    let opening = "<pre><code class=\"language-rust\">";
+    let code_end = markdown.find("```\n\n").expect("the code block ends");
+    let render = render_stream(&markdown[..code_end]);
+    let first_sealed_code = render
+        .sealed
+        .iter()
+        .position(|part| part.contains(opening))
+        .expect("the first part of the code block is sealed");
+    assert!(render.sealed[first_sealed_code].ends_with("</code></pre>"));
+    let continuation = render
+        .sealed
+        .get(first_sealed_code + 1)
+        .unwrap_or(&render.tail);
+    assert!(continuation.starts_with(opening), "{continuation:.80}");
+    assert!(render.tail.ends_with("</code></pre>"), "the open fence is closed in the tail");
+}
+
+#[test]
+fn a_line_crossing_the_limit_overflows_until_it_ends() {
+    let first = "The first line has exactly forty chars.\n";
+    let second = "and the second line runs past the limit";
+    let render = render_stream_with_limit(&format!("{first}{second}"), 50);
+    assert!(render.sealed.is_empty());
+    assert_eq!(render.tail, "The first line has exactly forty chars.");
+    assert_eq!(render.overflow, ["and the second line runs past the limit"]);
+
+    let render = render_stream_with_limit(&format!("{first}{second}\n"), 50);
+    assert_eq!(render.sealed, ["The first line has exactly forty chars."]);
+    assert_eq!(render.tail, "and the second line runs past the limit");
+    assert!(render.overflow.is_empty());
+}
+
+#[test]
+fn nothing_visible_yet_gives_an_empty_tail() {
+    assert_eq!(render_stream(""), StreamRender::default());
+    assert_eq!(render_stream("```rust\n"), StreamRender::default());
+    assert_eq!(render_stream("**"), StreamRender::default());
+    let render = render_stream("Thinking about **risk");
+    assert_eq!(render.tail, "Thinking about <b>risk</b>");
+    assert!(render.sealed.is_empty() && render.overflow.is_empty());
+}
