@@ -165,6 +165,8 @@ impl Coach {
             let label = opened.route.label.clone();
             let mut stream = opened.stream;
             let mut produced = false;
+            // Only the first piece of a continuation may need a joining space.
+            let mut continuing = !outcome.text.is_empty();
             let result = loop {
                 let event = tokio::select! {
                     _ = cancel.cancelled() => break Ok(true),
@@ -175,7 +177,8 @@ impl Coach {
                     Some(Err(error)) => break Err(error),
                     Some(Ok(StreamEvent::Delta(text))) => {
                         produced = true;
-                        let text = seam(&outcome.text, &text, !outcome.models.contains(&label));
+                        let text = seam(&outcome.text, &text, continuing);
+                        continuing = false;
                         on_delta(&text);
                         outcome.text.push_str(&text);
                     }

@@ -285,7 +285,13 @@ impl Driver {
                     }
                 }
             }
-            if self.next_change().await.is_none() {
+            // `edit_preview` may already have consumed the newest change (even the final
+            // one); only wait when nothing newer than what we rendered is pending.
+            let caught_up = {
+                let now = self.updates.borrow();
+                !now.finished && now.markdown.len() == snapshot.markdown.len()
+            };
+            if caught_up && self.next_change().await.is_none() {
                 return (self.latest().markdown, sealed_sent, current);
             }
         }

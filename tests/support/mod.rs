@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tiltguard::app::RunningBot;
 use tiltguard::config::Config;
+use tiltguard_sim::llm::{LlmSim, LlmSimConfig};
 use tiltguard_sim::{SimChat, SimMessage, SimUser, TelegramSim, TelegramSimConfig};
 
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -56,6 +57,17 @@ impl Harness {
             bot: None,
             _dir: dir,
         }
+    }
+
+    /// Adds an LLM simulator serving the text chain `primary,secondary` and the vision chain
+    /// `vision,secondary`.
+    pub async fn with_llm(&mut self, config: LlmSimConfig) -> LlmSim {
+        let llm = LlmSim::start(config).await.expect("llm sim");
+        llm.set_vision_models(&["vision", "secondary"]);
+        self.set("LLM_BASE_URL", llm.base_url());
+        self.set("LLM_TEXT_MODELS", "primary,secondary");
+        self.set("LLM_VISION_MODELS", "vision,secondary");
+        llm
     }
 
     pub fn set(&mut self, key: &str, value: impl Into<String>) -> &mut Self {

@@ -3,7 +3,9 @@
 //!
 //! The HTTP part is a thin shell; [`parse_response`] is pure and does all the
 //! interpretation of GoPlus' status codes and its `{code, message, result}` envelope.
+//! With app credentials, requests carry an access token (see [`auth`]).
 
+pub mod auth;
 pub mod model;
 
 use std::time::Duration;
@@ -11,6 +13,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::detect::{Chain, ChainFamily};
+pub use auth::{AppCredentials, TokenSource};
 pub use model::{Authority, DexPool, Holder, SolanaControls, TokenSecurity};
 
 /// GoPlus asks clients to retry partial data after about this long.
@@ -67,6 +70,8 @@ mod code {
 pub struct GoPlusClient {
     http: reqwest::Client,
     base_url: String,
+    /// `None`: the public tier, without an `Authorization` header.
+    tokens: Option<TokenSource>,
 }
 
 impl GoPlusClient {
@@ -74,7 +79,18 @@ impl GoPlusClient {
         GoPlusClient {
             http,
             base_url: base_url.into().trim_end_matches('/').to_string(),
+            tokens: None,
         }
+    }
+
+    /// Signs in with app credentials: every request then carries an access token.
+    pub fn with_credentials(mut self, credentials: AppCredentials) -> Self {
+        self.tokens = Some(TokenSource::new(
+            self.http.clone(),
+            &self.base_url,
+            credentials,
+        ));
+        self
     }
 
     /// The URL for one token on one chain (without the query string).
@@ -96,19 +112,40 @@ impl GoPlusClient {
         chain: Chain,
         address: &str,
     ) -> Result<TokenSecurity, GoPlusError> {
-        let response = self
+        let Some(tokens) = &self.tokens else {
+            return self.fetch_security(chain, address, None).await;
+        };
+        let token = tokens.token().await?;
+        match self.fetch_security(chain, address, Some(&token)).await {
+            // Revoked or expired early: one retry with a fresh token.
+            Err(GoPlusError::Unauthorized { code, .. })
+                if code == code::INVALID_TOKEN || code == code::TOKEN_NOT_FOUND =>
+            {
+                tokens.forget(&token).await;
+                let fresh = tokens.token().await?;
+                self.fetch_security(chain, address, Some(&fresh)).await
+            }
+            other => other,
+        }
+    }
+
+    async fn fetch_security(
+        &self,
+        chain: Chain,
+        address: &str,
+        access_token: Option<&str>,
+    ) -> Result<TokenSecurity, GoPlusError> {
+        let mut request = self
             .http
             .get(self.endpoint(chain))
-            .query(&[("contract_addresses", address)])
+            .query(&[("contract_addresses", address)]);
+        if let Some(token) = access_token {
+            request = request.header(reqwest::header::AUTHORIZATION, token);
+        }
+        let response = request
             .send()
             .await
-            .map_err(|error| {
-                GoPlusError::Unavailable(if error.is_timeout() {
-                    "request timed out".to_string()
-                } else {
-                    "could not connect".to_string()
-                })
-            })?;
+            .map_err(|error| http_failure(&error))?;
         let status = response.status();
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(GoPlusError::RateLimited);
@@ -133,18 +170,53 @@ impl GoPlusClient {
     }
 }
 
+/// A request that got no answer at all.
+fn http_failure(error: &reqwest::Error) -> GoPlusError {
+    GoPlusError::Unavailable(if error.is_timeout() {
+        "request timed out".to_string()
+    } else {
+        "could not connect".to_string()
+    })
+}
+
 /// Interprets a GoPlus response body for `address` on `chain`. Pure.
 pub fn parse_response(
     chain: Chain,
     address: &str,
     body: &str,
 ) -> Result<TokenSecurity, GoPlusError> {
+    let envelope = check_envelope(body)?;
+    let result = match envelope.get("result") {
+        Some(Value::Object(result)) => result,
+        Some(Value::Null) | None => return Err(GoPlusError::TokenNotFound),
+        Some(_) => {
+            return Err(GoPlusError::BadResponse(
+                "result is not an object".to_string(),
+            ));
+        }
+    };
+    let entry = find_entry(result, address).ok_or(GoPlusError::TokenNotFound)?;
+    let entry = entry
+        .as_object()
+        .ok_or_else(|| GoPlusError::BadResponse("token entry is not an object".to_string()))?;
+    if !TokenSecurity::entry_describes_a_token(entry) {
+        return Err(GoPlusError::NotAToken);
+    }
+    Ok(match chain.family() {
+        ChainFamily::Solana => TokenSecurity::from_solana_entry(entry),
+        ChainFamily::Evm | ChainFamily::Tron => TokenSecurity::from_evm_entry(entry),
+    })
+}
+
+/// Reads the `{code, message, result}` envelope every GoPlus endpoint answers with and turns
+/// any status but success into its typed error. Pure.
+fn check_envelope(body: &str) -> Result<Map<String, Value>, GoPlusError> {
     let envelope: Value = serde_json::from_str(body)
         .map_err(|error| GoPlusError::BadResponse(format!("not JSON ({error})")))?;
-    let envelope = envelope
-        .as_object()
-        .ok_or_else(|| GoPlusError::BadResponse("not a JSON object".to_string()))?;
-    let status = status_code(envelope)
+    let Value::Object(envelope) = envelope else {
+        return Err(GoPlusError::BadResponse("not a JSON object".to_string()));
+    };
+    let status = status_code(&envelope)
         .ok_or_else(|| GoPlusError::BadResponse("no status code".to_string()))?;
     let message = envelope
         .get("message")
@@ -179,26 +251,7 @@ pub fn parse_response(
             });
         }
     }
-    let result = match envelope.get("result") {
-        Some(Value::Object(result)) => result,
-        Some(Value::Null) | None => return Err(GoPlusError::TokenNotFound),
-        Some(_) => {
-            return Err(GoPlusError::BadResponse(
-                "result is not an object".to_string(),
-            ));
-        }
-    };
-    let entry = find_entry(result, address).ok_or(GoPlusError::TokenNotFound)?;
-    let entry = entry
-        .as_object()
-        .ok_or_else(|| GoPlusError::BadResponse("token entry is not an object".to_string()))?;
-    if !TokenSecurity::entry_describes_a_token(entry) {
-        return Err(GoPlusError::NotAToken);
-    }
-    Ok(match chain.family() {
-        ChainFamily::Solana => TokenSecurity::from_solana_entry(entry),
-        ChainFamily::Evm | ChainFamily::Tron => TokenSecurity::from_evm_entry(entry),
-    })
+    Ok(envelope)
 }
 
 fn status_code(envelope: &Map<String, Value>) -> Option<i64> {

@@ -5,6 +5,7 @@
 //! a link, anything inside code), opens tags lazily so no element is ever empty, and closes what
 //! is still open when it finishes. Validity is a property of the writer, not of each caller.
 
+use super::tokens::{ParsedHtml, Token};
 use super::utf16::utf16_len;
 
 /// An element Telegram's HTML parse mode understands.
@@ -20,9 +21,13 @@ pub(super) enum Tag {
     /// `<code class="language-…">`: only meaningful as the first child of `<pre>`.
     CodeLang(String),
     Link(String),
-    Blockquote { expandable: bool },
+    Blockquote {
+        expandable: bool,
+    },
     CustomEmoji(String),
 }
+
+const KIND_COUNT: usize = 11;
 
 /// A tag without its attributes, for closing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,14 +107,6 @@ impl Kind {
             Kind::CustomEmoji => "</tg-emoji>",
         }
     }
-
-    /// Telegram shows nothing but plain text inside these.
-    fn holds_only_text(self) -> bool {
-        matches!(
-            self,
-            Kind::Code | Kind::Pre | Kind::CodeLang | Kind::CustomEmoji
-        )
-    }
 }
 
 /// Appends `text` with `&`, `<`, `>` (and `"` when `attribute`) replaced by entities.
@@ -146,10 +143,28 @@ pub(super) struct OpenTag {
     state: State,
 }
 
-/// Builds Telegram HTML (or, in plain mode, only its text) from open/text/close events.
+/// What a writer produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Output {
+    Html,
+    /// The text only, for sending without a parse mode.
+    Plain,
+}
+
+#[derive(Debug)]
+enum Sink {
+    Text {
+        out: String,
+        html: bool,
+    },
+    /// Tokens for measuring and splitting, without escaping and parsing back.
+    Document(ParsedHtml),
+}
+
+/// Builds Telegram HTML, its plain text, or a [`ParsedHtml`] from open/text/close events.
 #[derive(Debug)]
 pub(super) struct HtmlWriter {
-    out: String,
+    sink: Sink,
     stack: Vec<OpenTag>,
     /// `stack[..flushed]` is written or ignored; everything above is pending or ignored.
     flushed: usize,
@@ -157,16 +172,29 @@ pub(super) struct HtmlWriter {
     /// means a block that turns out empty never leaves a blank line behind.
     pending_break: Option<(usize, usize)>,
     visible_utf16: usize,
-    plain: bool,
+    /// Stack indices of the entries that are not ignored, and how many there are of each
+    /// kind: nesting checks stay O(1) however deep the stack gets.
+    active: Vec<usize>,
+    active_per_kind: [usize; KIND_COUNT],
+    written_pre: usize,
 }
 
 impl HtmlWriter {
-    pub(super) fn new(capacity: usize) -> HtmlWriter {
-        HtmlWriter::resume(Vec::new(), false, capacity)
+    /// A writer that records a document; see [`HtmlWriter::finish_document`].
+    pub(super) fn document(capacity: usize) -> HtmlWriter {
+        let doc = ParsedHtml {
+            visible: String::with_capacity(capacity),
+            ..ParsedHtml::default()
+        };
+        HtmlWriter::with_sink(Sink::Document(doc), Vec::new())
     }
 
-    /// A writer that continues inside `open` (reopened lazily); `plain` writes text only.
-    pub(super) fn resume(open: Vec<OpenTag>, plain: bool, capacity: usize) -> HtmlWriter {
+    /// A writer that continues inside `open` (reopened lazily before the first text).
+    pub(super) fn resume(open: Vec<OpenTag>, output: Output, capacity: usize) -> HtmlWriter {
+        let sink = Sink::Text {
+            out: String::with_capacity(capacity),
+            html: output == Output::Html,
+        };
         let stack = open
             .into_iter()
             .map(|entry| OpenTag {
@@ -178,14 +206,44 @@ impl HtmlWriter {
                 tag: entry.tag,
             })
             .collect();
-        HtmlWriter {
-            out: String::with_capacity(capacity),
-            stack,
+        HtmlWriter::with_sink(sink, stack)
+    }
+
+    fn with_sink(sink: Sink, entries: Vec<OpenTag>) -> HtmlWriter {
+        let mut writer = HtmlWriter {
+            sink,
+            stack: Vec::with_capacity(entries.len() + 8),
             flushed: 0,
             pending_break: None,
             visible_utf16: 0,
-            plain,
+            active: Vec::new(),
+            active_per_kind: [0; KIND_COUNT],
+            written_pre: 0,
+        };
+        for entry in entries {
+            writer.push_entry(entry);
         }
+        writer
+    }
+
+    fn push_entry(&mut self, entry: OpenTag) {
+        if entry.state != State::Ignored {
+            self.active.push(self.stack.len());
+            self.active_per_kind[entry.tag.kind() as usize] += 1;
+        }
+        self.stack.push(entry);
+    }
+
+    fn pop_entry(&mut self) -> Option<OpenTag> {
+        let entry = self.stack.pop()?;
+        if entry.state != State::Ignored {
+            self.active.pop();
+            self.active_per_kind[entry.tag.kind() as usize] -= 1;
+        }
+        if entry.state == State::Written && entry.tag == Tag::Pre {
+            self.written_pre -= 1;
+        }
+        Some(entry)
     }
 
     /// The elements open right now, to continue them in the next part.
@@ -198,6 +256,14 @@ impl HtmlWriter {
         self.visible_utf16
     }
 
+    /// Byte length of the text recorded so far (document writers only).
+    pub(super) fn document_len(&self) -> usize {
+        match &self.sink {
+            Sink::Document(doc) => doc.visible.len(),
+            Sink::Text { .. } => 0,
+        }
+    }
+
     pub(super) fn open(&mut self, tag: Tag) {
         let tag = match tag {
             Tag::CodeLang(_) if !self.pre_awaits_code() => Tag::Code,
@@ -208,23 +274,21 @@ impl HtmlWriter {
         } else {
             State::Ignored
         };
-        self.stack.push(OpenTag { tag, state });
+        self.push_entry(OpenTag { tag, state });
     }
 
     /// Closes the innermost open element of this kind (and anything left open inside it).
     pub(super) fn close(&mut self, kind: Kind) {
-        let same = |other: Kind| {
-            other == kind || matches!((other, kind), (Kind::CodeLang, Kind::Code))
-        };
+        let same =
+            |other: Kind| other == kind || matches!((other, kind), (Kind::CodeLang, Kind::Code));
         let Some(index) = self.stack.iter().rposition(|entry| same(entry.tag.kind())) else {
             return;
         };
         while self.stack.len() > index {
-            if let Some(entry) = self.stack.pop()
+            if let Some(entry) = self.pop_entry()
                 && entry.state == State::Written
-                && !self.plain
             {
-                self.out.push_str(entry.tag.kind().close_tag());
+                self.write_close(entry.tag.kind());
             }
         }
         self.flushed = self.flushed.min(index);
@@ -247,22 +311,33 @@ impl HtmlWriter {
             return;
         }
         self.flush();
-        self.visible_utf16 += utf16_len(text);
-        if self.plain {
-            self.out.push_str(text);
-        } else {
-            escape_into(text, &mut self.out, false);
+        self.write_text(text);
+    }
+
+    /// The markup (or plain text), with every written element closed.
+    pub(super) fn finish(mut self) -> String {
+        self.close_all();
+        match self.sink {
+            Sink::Text { out, .. } => out,
+            Sink::Document(doc) => doc.visible,
         }
     }
 
-    /// The markup, with every written element closed.
-    pub(super) fn finish(mut self) -> String {
-        while let Some(entry) = self.stack.pop() {
-            if entry.state == State::Written && !self.plain {
-                self.out.push_str(entry.tag.kind().close_tag());
+    /// The recorded document, with every written element closed.
+    pub(super) fn finish_document(mut self) -> ParsedHtml {
+        self.close_all();
+        match self.sink {
+            Sink::Document(doc) => doc,
+            Sink::Text { .. } => ParsedHtml::default(),
+        }
+    }
+
+    fn close_all(&mut self) {
+        while let Some(entry) = self.pop_entry() {
+            if entry.state == State::Written {
+                self.write_close(entry.tag.kind());
             }
         }
-        self.out
     }
 
     fn flush(&mut self) {
@@ -278,12 +353,17 @@ impl HtmlWriter {
             {
                 self.push_newlines(newlines);
             }
-            let entry = &mut self.stack[index];
-            if entry.state == State::Pending {
-                if !self.plain {
-                    entry.tag.write_open(&mut self.out);
+            if self.stack[index].state == State::Pending {
+                self.stack[index].state = State::Written;
+                let tag = &self.stack[index].tag;
+                if *tag == Tag::Pre {
+                    self.written_pre += 1;
                 }
-                entry.state = State::Written;
+                match &mut self.sink {
+                    Sink::Text { out, html: true } => tag.write_open(out),
+                    Sink::Text { html: false, .. } => {}
+                    Sink::Document(doc) => doc.tokens.push(Token::Open(tag.clone())),
+                }
             }
         }
         if let Some((newlines, at)) = owed
@@ -295,24 +375,38 @@ impl HtmlWriter {
     }
 
     fn push_newlines(&mut self, newlines: usize) {
-        self.out.extend(std::iter::repeat_n('\n', newlines));
-        self.visible_utf16 += newlines;
+        for _ in 0..newlines {
+            self.write_text("\n");
+        }
     }
 
-    fn active_kinds(&self) -> impl Iterator<Item = Kind> + '_ {
-        self.stack
-            .iter()
-            .filter(|entry| entry.state != State::Ignored)
-            .map(|entry| entry.tag.kind())
+    fn write_text(&mut self, text: &str) {
+        self.visible_utf16 += utf16_len(text);
+        match &mut self.sink {
+            Sink::Text { out, html: true } => escape_into(text, out, false),
+            Sink::Text { out, html: false } => out.push_str(text),
+            Sink::Document(doc) => doc.push_text(text, self.written_pre > 0),
+        }
+    }
+
+    fn write_close(&mut self, kind: Kind) {
+        match &mut self.sink {
+            Sink::Text { out, html: true } => out.push_str(kind.close_tag()),
+            Sink::Text { html: false, .. } => {}
+            Sink::Document(doc) => doc.tokens.push(Token::Close(kind)),
+        }
+    }
+
+    fn has_active(&self, kind: Kind) -> bool {
+        self.active_per_kind[kind as usize] > 0
     }
 
     /// True right after `<pre>` was opened and before any text went into it.
     fn pre_awaits_code(&self) -> bool {
-        self.stack
-            .iter()
-            .rev()
-            .find(|entry| entry.state != State::Ignored)
-            .is_some_and(|entry| entry.tag == Tag::Pre && entry.state == State::Pending)
+        self.active.last().is_some_and(|&index| {
+            let entry = &self.stack[index];
+            entry.tag == Tag::Pre && entry.state == State::Pending
+        })
     }
 
     /// Telegram's nesting rules, read conservatively: code and pre hold only text (pre may
@@ -320,17 +414,18 @@ impl HtmlWriter {
     /// at the top level, and a formatting tag inside the same formatting adds nothing.
     fn permits(&self, tag: &Tag) -> bool {
         let kind = tag.kind();
-        if self.active_kinds().any(Kind::holds_only_text) {
+        let text_only = [Kind::Code, Kind::Pre, Kind::CodeLang, Kind::CustomEmoji];
+        if text_only.into_iter().any(|k| self.has_active(k)) {
             return kind == Kind::CodeLang;
         }
         match tag {
-            Tag::Pre | Tag::Blockquote { .. } => self.active_kinds().next().is_none(),
-            Tag::Link(href) => !href.is_empty() && !self.active_kinds().any(|k| k == Kind::Link),
-            Tag::Code => !self.active_kinds().any(|k| k == Kind::Link),
+            Tag::Pre | Tag::Blockquote { .. } => self.active.is_empty(),
+            Tag::Link(href) => !href.is_empty() && !self.has_active(Kind::Link),
+            Tag::Code => !self.has_active(Kind::Link),
             Tag::CustomEmoji(id) => !id.is_empty(),
             Tag::CodeLang(lang) => !lang.is_empty(),
             Tag::Bold | Tag::Italic | Tag::Underline | Tag::Strike | Tag::Spoiler => {
-                !self.active_kinds().any(|k| k == kind)
+                !self.has_active(kind)
             }
         }
     }

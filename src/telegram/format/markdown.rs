@@ -6,8 +6,9 @@
 //! finished line therefore never renders differently when more text arrives, which is what
 //! lets the streaming splitter seal parts that stay sealed.
 
-use super::html::{HtmlWriter, Kind, Tag};
+use super::html::{HtmlWriter, Kind, Output, Tag};
 use super::inline::render_inline;
+use super::tokens::ParsedHtml;
 
 /// What a rule between sections becomes.
 const RULE: &str = "———";
@@ -21,7 +22,8 @@ const MAX_LANGUAGE_LEN: usize = 32;
 /// Every character of text is escaped, only tags Telegram allows are produced, and they
 /// always nest and balance, whatever the input (even a fence that never closes).
 pub fn markdown_to_html(markdown: &str) -> String {
-    render(markdown, false)
+    let writer = HtmlWriter::resume(Vec::new(), Output::Html, markdown.len() + 64);
+    render_into(writer, markdown, false).0.finish()
 }
 
 /// Telegram HTML for a reply that is still streaming in.
@@ -30,12 +32,33 @@ pub fn markdown_to_html(markdown: &str) -> String {
 /// link labels still open there are shown closed, and markers that may still turn into
 /// something else (`**` at the very end, a `[` without its `]`) are hidden until they do.
 pub fn markdown_to_html_partial(markdown: &str) -> String {
-    render(markdown, true)
+    let writer = HtmlWriter::resume(Vec::new(), Output::Html, markdown.len() + 64);
+    render_into(writer, markdown, true).0.finish()
 }
 
-pub(super) fn render(markdown: &str, partial: bool) -> String {
+/// A rendered reply, as a document ready for measuring and splitting.
+pub(super) struct RenderedMarkdown {
+    pub doc: ParsedHtml,
+    /// Byte length of the visible text of the finished lines (those ending in `\n`, or all
+    /// lines when the reply is complete): no later text changes this much of `doc`.
+    pub finished_len: usize,
+}
+
+/// Renders `markdown`; with `partial`, its last line counts as unfinished unless it ends in
+/// a newline.
+pub(super) fn render_document(markdown: &str, partial: bool) -> RenderedMarkdown {
+    let (writer, finished_len) =
+        render_into(HtmlWriter::document(markdown.len()), markdown, partial);
+    let doc = writer.finish_document();
+    let finished_len = finished_len.unwrap_or(doc.visible.len());
+    RenderedMarkdown { doc, finished_len }
+}
+
+/// Feeds `markdown` to `writer`. Also returns, for a document writer with an unfinished last
+/// line, the document length before that line.
+fn render_into(writer: HtmlWriter, markdown: &str, partial: bool) -> (HtmlWriter, Option<usize>) {
     let mut renderer = Renderer {
-        writer: HtmlWriter::new(markdown.len() + markdown.len() / 8 + 16),
+        writer,
         fence: None,
         quote: None,
         blank_before: false,
@@ -45,12 +68,17 @@ pub(super) fn render(markdown: &str, partial: bool) -> String {
     // A final "\n" ends the last line; it does not start an empty one.
     let body = markdown.strip_suffix('\n').unwrap_or(markdown);
     let mut lines = body.split('\n').peekable();
+    let mut finished_len = None;
     while let Some(line) = lines.next() {
-        let is_last = lines.peek().is_none();
         let line = line.strip_suffix('\r').unwrap_or(line);
-        renderer.line(line, unfinished_tail && is_last);
+        if unfinished_tail && lines.peek().is_none() {
+            finished_len = Some(renderer.writer.document_len());
+            renderer.line(line, true);
+        } else {
+            renderer.line(line, false);
+        }
     }
-    renderer.writer.finish()
+    (renderer.writer, finished_len)
 }
 
 #[derive(Debug)]
@@ -310,7 +338,9 @@ fn is_rule(trimmed: &str) -> bool {
         return false;
     };
     matches!(marker, '-' | '*' | '_')
-        && trimmed.chars().all(|c| c == marker || c == ' ' || c == '\t')
+        && trimmed
+            .chars()
+            .all(|c| c == marker || c == ' ' || c == '\t')
         && trimmed.chars().filter(|&c| c == marker).count() >= 3
 }
 
@@ -365,7 +395,10 @@ fn ordered_item(trimmed: &str) -> Option<(&str, &str)> {
 }
 
 fn is_table_delimiter_row(row: &str) -> bool {
-    row.contains('-') && row.chars().all(|c| matches!(c, '|' | '-' | ':' | ' ' | '\t'))
+    row.contains('-')
+        && row
+            .chars()
+            .all(|c| matches!(c, '|' | '-' | ':' | ' ' | '\t'))
 }
 
 /// The cells of a `| a | b |` row, and whether each was closed by a `|`. Pipes inside code

@@ -13,6 +13,7 @@
 
 mod html;
 mod inline;
+mod links;
 mod markdown;
 mod split;
 mod stream;

@@ -11,8 +11,8 @@
 
 use std::ops::Range;
 
-use super::html::HtmlWriter;
-use super::markdown::markdown_to_html;
+use super::html::{HtmlWriter, Output};
+use super::markdown::render_document;
 use super::tokens::{ParsedHtml, Token, parse_html};
 
 /// Smallest usable limit: one character outside the BMP takes two UTF-16 units.
@@ -27,25 +27,30 @@ const MAX_SEQUENCE_BACKTRACK: usize = 8;
 /// whitespace at each cut. A `limit` below 2 is taken as 2.
 pub fn split_html(html: &str, limit: usize) -> Vec<String> {
     let doc = parse_html(html);
-    let parts = plan_parts(&doc, limit, 0);
-    render_parts(&doc, &parts, false)
+    let parts = plan_parts(&doc, limit, 0, doc.visible.len());
+    render_parts(&doc, &parts, Output::Html)
 }
 
 /// The reply as plain text (no parse mode), split the same way: for resending a reply
 /// Telegram refused to parse. Markup is gone, but the text reads as formatted (bullets,
 /// headings on their own line, links as their label).
 pub fn plain_text_fallback(markdown: &str, limit: usize) -> Vec<String> {
-    let doc = parse_html(&markdown_to_html(markdown));
-    let parts = plan_parts(&doc, limit, 0);
-    render_parts(&doc, &parts, true)
+    let doc = render_document(markdown, false).doc;
+    let parts = plan_parts(&doc, limit, 0, doc.visible.len());
+    render_parts(&doc, &parts, Output::Plain)
 }
 
-/// Byte ranges of `doc.visible`, one per part, starting at `from`.
-pub(super) fn plan_parts(doc: &ParsedHtml, limit: usize, from: usize) -> Vec<Range<usize>> {
+/// Byte ranges of `doc.visible[..end]`, one per part, starting at `from`.
+pub(super) fn plan_parts(
+    doc: &ParsedHtml,
+    limit: usize,
+    from: usize,
+    end: usize,
+) -> Vec<Range<usize>> {
     let limit = limit.max(MIN_LIMIT);
-    let text = doc.visible.as_str();
+    let text = &doc.visible[..end];
     let mut parts = Vec::with_capacity(text.len() / limit + 1);
-    let mut start = skip_cut_whitespace(doc, from.min(text.len()));
+    let mut start = skip_cut_whitespace(doc, text, from.min(text.len()));
     while start < text.len() {
         let room_end = advance_utf16(text, start, limit);
         if room_end >= text.len() {
@@ -54,7 +59,7 @@ pub(super) fn plan_parts(doc: &ParsedHtml, limit: usize, from: usize) -> Vec<Ran
         }
         let cut = choose_cut(text, start, room_end);
         push_trimmed(&mut parts, text, start, cut);
-        start = skip_cut_whitespace(doc, cut);
+        start = skip_cut_whitespace(doc, text, cut);
     }
     parts
 }
@@ -68,8 +73,7 @@ fn push_trimmed(parts: &mut Vec<Range<usize>>, text: &str, start: usize, end: us
 
 /// The next part starts after the line breaks at a cut, and after spaces too unless they
 /// indent code.
-fn skip_cut_whitespace(doc: &ParsedHtml, mut pos: usize) -> usize {
-    let text = doc.visible.as_str();
+fn skip_cut_whitespace(doc: &ParsedHtml, text: &str, mut pos: usize) -> usize {
     while let Some(c) = text[pos..].chars().next() {
         let skip = c == '\n' || c == '\r' || (c.is_whitespace() && !doc.in_pre(pos));
         if !skip {
@@ -163,14 +167,18 @@ fn continues_sequence(c: char) -> bool {
 }
 
 /// Writes each planned part with the elements open at its start reopened.
-pub(super) fn render_parts(doc: &ParsedHtml, parts: &[Range<usize>], plain: bool) -> Vec<String> {
+pub(super) fn render_parts(
+    doc: &ParsedHtml,
+    parts: &[Range<usize>],
+    output: Output,
+) -> Vec<String> {
     let mut rendered = Vec::with_capacity(parts.len());
     let Some(first) = parts.first() else {
         return rendered;
     };
     let capacity = |part: &Range<usize>| part.len() + part.len() / 4 + 64;
     let mut current = 0;
-    let mut writer = HtmlWriter::resume(Vec::new(), plain, capacity(first));
+    let mut writer = HtmlWriter::resume(Vec::new(), output, capacity(first));
     for token in &doc.tokens {
         match token {
             Token::Open(tag) => writer.open(tag.clone()),
@@ -190,7 +198,7 @@ pub(super) fn render_parts(doc: &ParsedHtml, parts: &[Range<usize>], plain: bool
                         continue;
                     }
                     let next_capacity = parts.get(current + 1).map_or(0, capacity);
-                    let carried = HtmlWriter::resume(writer.open_tags(), plain, next_capacity);
+                    let carried = HtmlWriter::resume(writer.open_tags(), output, next_capacity);
                     rendered.push(std::mem::replace(&mut writer, carried).finish());
                     current += 1;
                     if current == parts.len() {

@@ -6,17 +6,18 @@
 //! Why they stay sealed:
 //! 1. A finished source line (one followed by `\n`) always renders the same, whatever comes
 //!    after it (see `markdown`).
-//! 2. Parts are cut from the rendering of the finished lines alone. Appending lines only
-//!    appends visible text to it.
+//! 2. Sealed parts are cut from the rendering of the finished lines alone. Appending lines
+//!    only appends visible text to it.
 //! 3. A cut depends only on the text from the part's start to one character past the limit
 //!    (see `split`). So every part but the last of that split is already final.
 //!
-//! The tail (the last of those parts plus the unfinished line) is rendered optimistically
-//! with [`markdown_to_html_partial`] and may change on every call.
+//! The tail (the last of those parts plus the unfinished line) is rendered optimistically,
+//! as [`markdown_to_html_partial`](super::markdown_to_html_partial) does, and may change on
+//! every call. Both come from one rendering: the finished lines are a prefix of it.
 
-use super::markdown::{markdown_to_html, markdown_to_html_partial};
+use super::html::Output;
+use super::markdown::render_document;
 use super::split::{plan_parts, render_parts};
-use super::tokens::parse_html;
 
 /// Telegram's limit for a message text, in UTF-16 units after entity parsing.
 pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
@@ -41,24 +42,22 @@ pub fn render_stream(markdown_so_far: &str) -> StreamRender {
 }
 
 /// Renders the Markdown received so far into sealed parts and a tail, each at most `limit`
-/// visible UTF-16 units. Costs two renderings of the text: linear in its length.
+/// visible UTF-16 units. One rendering of the text: linear in its length.
 pub fn render_stream_with_limit(markdown_so_far: &str, limit: usize) -> StreamRender {
-    let finished_lines_end = markdown_so_far.rfind('\n').map_or(0, |i| i + 1);
-    let stable = parse_html(&markdown_to_html(&markdown_so_far[..finished_lines_end]));
-    let stable_parts = plan_parts(&stable, limit, 0);
-    let (sealed_parts, tail_start) = match stable_parts.split_last() {
-        Some((last, sealed)) if !sealed.is_empty() => (sealed, last.start),
-        _ => (&[][..], 0),
+    let rendered = render_document(markdown_so_far, true);
+    let doc = &rendered.doc;
+    let mut ranges = plan_parts(doc, limit, 0, rendered.finished_len);
+    let (sealed_count, tail_start) = match ranges.split_last() {
+        Some((last, sealed)) if !sealed.is_empty() => (sealed.len(), last.start),
+        _ => (0, 0),
     };
-    let sealed = render_parts(&stable, sealed_parts, false);
-
-    let current = parse_html(&markdown_to_html_partial(markdown_so_far));
-    let live_parts = plan_parts(&current, limit, tail_start);
-    let mut live = render_parts(&current, &live_parts, false).into_iter();
+    ranges.truncate(sealed_count);
+    ranges.extend(plan_parts(doc, limit, tail_start, doc.visible.len()));
+    let mut parts = render_parts(doc, &ranges, Output::Html).into_iter();
     StreamRender {
-        sealed,
-        tail: live.next().unwrap_or_default(),
-        overflow: live.collect(),
+        sealed: parts.by_ref().take(sealed_count).collect(),
+        tail: parts.next().unwrap_or_default(),
+        overflow: parts.collect(),
     }
 }
 
@@ -70,7 +69,7 @@ pub fn render_final(markdown: &str) -> Vec<String> {
 
 /// All parts of a finished reply, each at most `limit` visible UTF-16 units.
 pub fn render_final_with_limit(markdown: &str, limit: usize) -> Vec<String> {
-    let doc = parse_html(&markdown_to_html(markdown));
-    let parts = plan_parts(&doc, limit, 0);
-    render_parts(&doc, &parts, false)
+    let doc = render_document(markdown, false).doc;
+    let parts = plan_parts(&doc, limit, 0, doc.visible.len());
+    render_parts(&doc, &parts, Output::Html)
 }

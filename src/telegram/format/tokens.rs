@@ -6,6 +6,7 @@
 //! everything read this way is written again through the strict writer, so whatever goes in,
 //! valid markup comes out.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::html::{Kind, Tag};
@@ -164,7 +165,8 @@ struct Attributes<'a>(&'a str);
 
 impl Attributes<'_> {
     fn has(&self, wanted: &str) -> bool {
-        self.iter().any(|(name, _)| name.eq_ignore_ascii_case(wanted))
+        self.iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case(wanted))
     }
 
     /// The value of an attribute, entities decoded.
@@ -247,7 +249,7 @@ impl ParsedHtml {
             .is_some_and(|span| span.start <= pos)
     }
 
-    fn push_text(&mut self, text: &str, in_pre: bool) {
+    pub(super) fn push_text(&mut self, text: &str, in_pre: bool) {
         let start = self.visible.len();
         self.visible.push_str(text);
         let end = self.visible.len();
@@ -269,8 +271,10 @@ pub(super) fn parse_html(html: &str) -> ParsedHtml {
         visible: String::with_capacity(html.len()),
         ..ParsedHtml::default()
     };
-    // Elements as written, so an end tag closes what its name opened, known to Telegram or not.
+    // Elements as written, so an end tag closes what its name opened, known to Telegram or
+    // not. The counts let a stray end tag be dropped without searching the stack.
     let mut open: Vec<(String, Option<Kind>)> = Vec::new();
+    let mut open_count: HashMap<String, usize> = HashMap::new();
     let mut pre_depth = 0usize;
     let mut char_buf = [0u8; 4];
     for piece in RawPieces::new(html) {
@@ -283,17 +287,24 @@ pub(super) fn parse_html(html: &str) -> ParsedHtml {
                     if kind == Some(Kind::Pre) {
                         pre_depth += 1;
                     }
+                    *open_count.entry(name.clone()).or_default() += 1;
                     open.push((name, kind));
                     if let Some(tag) = tag {
                         doc.tokens.push(Token::Open(tag));
                     }
                 }
                 TagMeaning::Close(name) => {
+                    if open_count.get(&name).is_none_or(|&count| count == 0) {
+                        continue;
+                    }
                     let Some(index) = open.iter().rposition(|(open_name, _)| *open_name == name)
                     else {
                         continue;
                     };
-                    for (_, kind) in open.drain(index..).rev() {
+                    for (open_name, kind) in open.drain(index..).rev() {
+                        if let Some(count) = open_count.get_mut(&open_name) {
+                            *count -= 1;
+                        }
                         if kind == Some(Kind::Pre) {
                             pre_depth = pre_depth.saturating_sub(1);
                         }

@@ -9,7 +9,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use governor::{DefaultKeyedRateLimiter, Quota as RateQuota, RateLimiter};
-use teloxide::types::{Message, MessageEntityKind};
+use teloxide::types::Message;
 use tokio_util::sync::CancellationToken;
 
 use super::{BotContext, reply};
@@ -93,15 +93,8 @@ pub fn addressed_to_bot(message: &Message, bot_username: &str) -> bool {
     if message.chat.is_private() {
         return true;
     }
-    let mention = format!("@{}", bot_username.to_ascii_lowercase());
     let text = message.text().or(message.caption()).unwrap_or_default();
-    let mentioned = message
-        .entities()
-        .or(message.caption_entities())
-        .unwrap_or_default()
-        .iter()
-        .any(|e| matches!(e.kind, MessageEntityKind::Mention))
-        && text.to_ascii_lowercase().contains(&mention);
+    let mentioned = mention_at(text, bot_username).is_some();
     let replied = message
         .reply_to_message()
         .and_then(|m| m.from.as_ref())
@@ -292,11 +285,22 @@ pub async fn reset(ctx: &BotContext, message: &Message, user: &UserRecord) {
     reply(ctx, message.chat.id.0, text).await;
 }
 
-fn strip_mention(text: &str, bot_username: &str) -> String {
-    let mention = format!("@{bot_username}");
+/// Where `@bot_username` appears as a whole mention (not inside a longer name).
+fn mention_at(text: &str, bot_username: &str) -> Option<usize> {
+    let mention = format!("@{}", bot_username.to_ascii_lowercase());
     let lower = text.to_ascii_lowercase();
-    match lower.find(&mention.to_ascii_lowercase()) {
-        Some(at) => format!("{}{}", &text[..at], &text[at + mention.len()..]).trim().to_string(),
+    lower.match_indices(&mention).map(|(at, _)| at).find(|at| {
+        let after = lower[at + mention.len()..].chars().next();
+        !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+fn strip_mention(text: &str, bot_username: &str) -> String {
+    match mention_at(text, bot_username) {
+        Some(at) => {
+            let end = at + bot_username.len() + 1;
+            format!("{} {}", &text[..at], &text[end..]).trim().to_string()
+        }
         None => text.trim().to_string(),
     }
 }
@@ -305,4 +309,17 @@ fn until_utc_midnight() -> String {
     let now = chrono::Utc::now();
     let seconds_left = 86_400 - now.timestamp().rem_euclid(86_400);
     format!("in {}h {:02}m", seconds_left / 3600, (seconds_left % 3600) / 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_whole_words_and_are_stripped() {
+        assert_eq!(mention_at("hey @TiltGuard_Bot, help", "tiltguard_bot"), Some(4));
+        assert_eq!(mention_at("@tiltguard_bot_fan hi", "tiltguard_bot"), None);
+        assert_eq!(strip_mention("@tiltguard_bot how do I size?", "tiltguard_bot"), "how do I size?");
+        assert_eq!(strip_mention("no mention", "tiltguard_bot"), "no mention");
+    }
 }

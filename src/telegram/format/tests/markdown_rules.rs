@@ -12,7 +12,10 @@ fn html(markdown: &str) -> String {
 #[test]
 fn bold_and_italic_in_both_spellings() {
     assert_eq!(html("**bold** and __bold__"), "<b>bold</b> and <b>bold</b>");
-    assert_eq!(html("*italic* and _italic_"), "<i>italic</i> and <i>italic</i>");
+    assert_eq!(
+        html("*italic* and _italic_"),
+        "<i>italic</i> and <i>italic</i>"
+    );
     assert_eq!(html("***both***"), "<i><b>both</b></i>");
     assert_eq!(
         html("**bold with *italic* inside**"),
@@ -45,7 +48,10 @@ fn inline_code_is_escaped_and_holds_no_formatting() {
         html("run `a < b && **c**`"),
         "run <code>a &lt; b &amp;&amp; **c**</code>"
     );
-    assert_eq!(html("``code with ` tick``"), "<code>code with ` tick</code>");
+    assert_eq!(
+        html("``code with ` tick``"),
+        "<code>code with ` tick</code>"
+    );
     assert_eq!(html("a lone ` tick"), "a lone ` tick");
     assert_eq!(html("**`bold code`**"), "<b><code>bold code</code></b>");
 }
@@ -85,7 +91,10 @@ fn fences_inside_list_items_lose_their_indentation() {
 
 #[test]
 fn an_unterminated_fence_is_closed() {
-    assert_eq!(html("```js\nlet a = 1;"), "<pre><code class=\"language-js\">let a = 1;</code></pre>");
+    assert_eq!(
+        html("```js\nlet a = 1;"),
+        "<pre><code class=\"language-js\">let a = 1;</code></pre>"
+    );
     assert_eq!(html("Intro\n\n```"), "Intro");
 }
 
@@ -103,9 +112,15 @@ fn links_keep_only_safe_schemes_and_escape_the_href() {
         html("[bot](tg://resolve?domain=x) [mail](mailto:a@b.io)"),
         "<a href=\"tg://resolve?domain=x\">bot</a> <a href=\"mailto:a@b.io\">mail</a>"
     );
-    assert_eq!(html("[click](javascript:alert(1))"), "click (javascript:alert(1))");
+    assert_eq!(
+        html("[click](javascript:alert(1))"),
+        "click (javascript:alert(1))"
+    );
     assert_eq!(html("[docs](/relative/path)"), "docs (/relative/path)");
-    assert_eq!(html("[](https://only.url)"), "<a href=\"https://only.url\">https://only.url</a>");
+    assert_eq!(
+        html("[](https://only.url)"),
+        "<a href=\"https://only.url\">https://only.url</a>"
+    );
 }
 
 #[test]
@@ -147,7 +162,10 @@ fn quotes_become_one_flat_blockquote() {
         html("> **Rule:** cut losses\n> early\n>> nested\n\nafter"),
         "<blockquote><b>Rule:</b> cut losses\nearly\nnested</blockquote>\n\nafter"
     );
-    assert_eq!(html("> - item\n> # head"), "<blockquote>• item\n<b>head</b></blockquote>");
+    assert_eq!(
+        html("> - item\n> # head"),
+        "<blockquote>• item\n<b>head</b></blockquote>"
+    );
     assert_eq!(html(">\n>\n"), "");
 }
 
@@ -210,18 +228,52 @@ fn partial_mode_only_changes_the_unfinished_line() {
     let text = "**open\nnext **bold";
     assert_eq!(markdown_to_html(text), "**open\nnext **bold");
     assert_eq!(markdown_to_html_partial(text), "**open\nnext <b>bold</b>");
-    assert_eq!(markdown_to_html_partial("done **bold**\n"), "done <b>bold</b>");
-    assert_eq!(markdown_to_html_partial("```rust\nfn x() {}\n``"), "<pre><code class=\"language-rust\">fn x() {}</code></pre>");
-    assert_eq!(markdown_to_html("```rust\nfn x() {}\n``"), "<pre><code class=\"language-rust\">fn x() {}\n``</code></pre>");
+    assert_eq!(
+        markdown_to_html_partial("done **bold**\n"),
+        "done <b>bold</b>"
+    );
+    assert_eq!(
+        markdown_to_html_partial("```rust\nfn x() {}\n``"),
+        "<pre><code class=\"language-rust\">fn x() {}</code></pre>"
+    );
+    assert_eq!(
+        markdown_to_html("```rust\nfn x() {}\n``"),
+        "<pre><code class=\"language-rust\">fn x() {}\n``</code></pre>"
+    );
 }
 
 /// Deterministic pseudo-random Markdown soup: nothing it produces may break the HTML.
 #[test]
 fn random_markdown_soup_always_renders_valid_html() {
     const PIECES: [&str; 28] = [
-        "*", "**", "_", "__", "~~", "~", "`", "```", "[", "]", "(", ")", "<", ">", "&", "\n",
-        "\n\n", "# ", "> ", "- ", "1. ", "|", "\\", "https://a.io/x_y", "](https://b.io)",
-        "word", " ", "😀",
+        "*",
+        "**",
+        "_",
+        "__",
+        "~~",
+        "~",
+        "`",
+        "```",
+        "[",
+        "]",
+        "(",
+        ")",
+        "<",
+        ">",
+        "&",
+        "\n",
+        "\n\n",
+        "# ",
+        "> ",
+        "- ",
+        "1. ",
+        "|",
+        "\\",
+        "https://a.io/x_y",
+        "](https://b.io)",
+        "word",
+        " ",
+        "😀",
     ];
     let mut state: u64 = 0x2545_F491_4F6C_DD1D;
     let mut next = || {

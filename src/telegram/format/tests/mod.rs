@@ -2,19 +2,12 @@
 //! and streaming stability, checked by an HTML validator written independently of the code
 //! under test.
 
+mod bench;
 mod corpus;
+mod linearity;
 mod long_reply;
 mod markdown_rules;
 mod prefixes;
 mod splitting;
 mod streaming;
 mod validator;
-
-#[test]
-#[ignore]
-fn dump() {
-    for (i, reply) in corpus::REPLIES.iter().enumerate() {
-        let html = super::markdown_to_html(reply);
-        println!("==== {i}\n{html}\n-- valid: {:?}", validator::check_telegram_html(&html));
-    }
-}

@@ -54,7 +54,9 @@ fn partial_renders_never_end_in_a_dangling_marker() {
             let Some(text) = trailing_text_outside_code(&html) else {
                 continue;
             };
-            let marker_run = prefix.trim_end().trim_end_matches(['*', '_', '~', '`', '[']);
+            let marker_run = prefix
+                .trim_end()
+                .trim_end_matches(['*', '_', '~', '`', '[']);
             let escaped = marker_run.ends_with('\\');
             let dangling = ["*", "_", "~~", "`", "["].iter().any(|m| text.ends_with(m));
             assert!(
@@ -92,8 +94,14 @@ fn streaming_bold_does_not_flicker_its_markers() {
         markdown_to_html_partial("Risk **only 1"),
         "Risk <b>only 1</b>"
     );
-    assert_eq!(markdown_to_html_partial("Risk **only 1%*"), "Risk <b>only 1%</b>");
-    assert_eq!(markdown_to_html_partial("Use `cargo"), "Use <code>cargo</code>");
+    assert_eq!(
+        markdown_to_html_partial("Risk **only 1%*"),
+        "Risk <b>only 1%</b>"
+    );
+    assert_eq!(
+        markdown_to_html_partial("Use `cargo"),
+        "Use <code>cargo</code>"
+    );
     assert_eq!(
         markdown_to_html_partial("See [the guide](https://exa"),
         "See the guide"

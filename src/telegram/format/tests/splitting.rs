@@ -55,13 +55,19 @@ fn prefers_a_paragraph_break() {
 #[test]
 fn then_a_line_break() {
     let parts = split("Line one is here.\nLine two is here.\nLine three.", 40);
-    assert_eq!(parts, ["Line one is here.\nLine two is here.", "Line three."]);
+    assert_eq!(
+        parts,
+        ["Line one is here.\nLine two is here.", "Line three."]
+    );
 }
 
 #[test]
 fn then_a_sentence_end() {
     let parts = split("One sentence here. Two sentence here. Three here.", 30);
-    assert_eq!(parts, ["One sentence here.", "Two sentence here. Three here."]);
+    assert_eq!(
+        parts,
+        ["One sentence here.", "Two sentence here. Three here."]
+    );
     let parts = split("这是第一句。这是第二句。这是第三句。", 8);
     assert_eq!(parts, ["这是第一句。", "这是第二句。", "这是第三句。"]);
 }
@@ -78,7 +84,10 @@ fn then_anywhere_but_never_inside_a_character_or_emoji_sequence() {
     assert_eq!(split("😀😀😀", 3), ["😀", "😀", "😀"]);
     assert_eq!(split("abcdefgh👍🏽xyz", 10), ["abcdefgh", "👍🏽xyz"]);
     assert_eq!(split("abcdefg👨‍👩‍👧‍👦", 12), ["abcdefg", "👨‍👩‍👧‍👦"]);
-    assert_eq!(split("&amp;&amp;&amp;&amp;", 3), ["&amp;&amp;&amp;", "&amp;"]);
+    assert_eq!(
+        split("&amp;&amp;&amp;&amp;", 3),
+        ["&amp;&amp;&amp;", "&amp;"]
+    );
 }
 
 #[test]
@@ -131,7 +140,10 @@ fn never_emits_an_empty_part() {
     assert!(split_html("\n\n  \n", 10).is_empty());
     assert!(split_html("<b> </b><i></i>", 10).is_empty());
     assert_eq!(split("a\n\n\n\nb", 1), ["a", "b"]);
-    assert_eq!(split("<b>ab</b>\n\n<i>cd</i>", 3), ["<b>ab</b>", "<i>cd</i>"]);
+    assert_eq!(
+        split("<b>ab</b>\n\n<i>cd</i>", 3),
+        ["<b>ab</b>", "<i>cd</i>"]
+    );
 }
 
 #[test]
@@ -150,7 +162,11 @@ fn repairs_html_it_is_given() {
 #[test]
 fn long_reply_splits_at_4096_and_reopens_the_rust_block() {
     let markdown = long_reply();
-    assert!(markdown.chars().count() > 9_000, "{}", markdown.chars().count());
+    assert!(
+        markdown.chars().count() > 9_000,
+        "{}",
+        markdown.chars().count()
+    );
     let whole = markdown_to_html(&markdown);
     let parts = render_final(&markdown);
     assert_parts_cover(&whole, &parts, TELEGRAM_TEXT_LIMIT);
@@ -170,8 +186,16 @@ fn long_reply_splits_at_4096_and_reopens_the_rust_block() {
     let escaped_link = GUIDE_LINK.replace('&', "&amp;");
     assert!(parts[0].contains(&format!("<a href=\"{escaped_link}\">the GoPlus guide</a>")));
     assert!(parts[0].contains("size &lt;= 1% &amp; review"));
-    assert!(parts.concat().contains("<blockquote>Cut losses early; let winners run.</blockquote>"));
-    assert!(parts.last().is_some_and(|p| p.ends_with("Stay disciplined! 💪")));
+    assert!(
+        parts
+            .concat()
+            .contains("<blockquote>Cut losses early; let winners run.</blockquote>")
+    );
+    assert!(
+        parts
+            .last()
+            .is_some_and(|p| p.ends_with("Stay disciplined! 💪"))
+    );
 }
 
 #[test]
@@ -197,5 +221,17 @@ fn plain_text_fallback_has_no_markup_and_respects_the_limit() {
         assert!(utf16_len(plain) <= TELEGRAM_TEXT_LIMIT);
         assert_eq!(plain, &visible_text(html));
         assert!(!plain.contains("&amp;") && !plain.contains("<b>"));
+    }
+}
+
+#[test]
+fn a_reply_that_fits_is_one_part_equal_to_its_html() {
+    for reply in super::corpus::REPLIES
+        .iter()
+        .copied()
+        .chain([long_reply().as_str()])
+    {
+        let parts = render_final_with_limit(reply, usize::MAX);
+        assert_eq!(parts, [markdown_to_html(reply)]);
     }
 }

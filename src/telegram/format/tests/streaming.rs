@@ -35,25 +35,43 @@ fn stream_and_check(markdown: &str, limit: usize, ends: impl Iterator<Item = usi
             "sealed parts at {end} differ from the finished reply's"
         );
         assert!(render.overflow.is_empty() || !render.tail.is_empty());
-        assert_parts_cover(&markdown_to_html_partial(prefix), &all_parts(&render), limit);
+        assert_parts_cover(
+            &markdown_to_html_partial(prefix),
+            &all_parts(&render),
+            limit,
+        );
         sealed_so_far = render.sealed;
     }
     sealed_so_far.len()
 }
 
-fn boundaries_every(text: &str, step: usize) -> impl Iterator<Item = usize> + '_ {
-    (0..=text.len())
+/// Every `step`-th char boundary plus both sides of every newline, in order.
+fn boundaries_every(text: &str, step: usize) -> impl Iterator<Item = usize> {
+    let mut ends: Vec<usize> = (0..=text.len())
         .step_by(step)
         .chain(text.match_indices('\n').flat_map(|(i, _)| [i, i + 1]))
+        .chain([text.len()])
         .filter(|&i| text.is_char_boundary(i))
+        .collect();
+    ends.sort_unstable();
+    ends.dedup();
+    ends.into_iter()
 }
 
 #[test]
 fn long_reply_seals_parts_that_never_change() {
     let markdown = long_reply();
-    let sealed = stream_and_check(&markdown, TELEGRAM_TEXT_LIMIT, boundaries_every(&markdown, 97));
+    let sealed = stream_and_check(
+        &markdown,
+        TELEGRAM_TEXT_LIMIT,
+        boundaries_every(&markdown, 97),
+    );
     let finished = render_final_with_limit(&markdown, TELEGRAM_TEXT_LIMIT);
-    assert_eq!(sealed, finished.len() - 1, "all but the last part sealed while streaming");
+    assert_eq!(
+        sealed,
+        finished.len() - 1,
+        "all but the last part sealed while streaming"
+    );
 }
 
 #[test]
@@ -84,7 +102,10 @@ fn the_code_block_is_sealed_closed_and_continues_with_its_language() {
         .get(first_sealed_code + 1)
         .unwrap_or(&render.tail);
     assert!(continuation.starts_with(opening), "{continuation:.80}");
-    assert!(render.tail.ends_with("</code></pre>"), "the open fence is closed in the tail");
+    assert!(
+        render.tail.ends_with("</code></pre>"),
+        "the open fence is closed in the tail"
+    );
 }
 
 #[test]
@@ -110,4 +131,25 @@ fn nothing_visible_yet_gives_an_empty_tail() {
     let render = render_stream("Thinking about **risk");
     assert_eq!(render.tail, "Thinking about <b>risk</b>");
     assert!(render.sealed.is_empty() && render.overflow.is_empty());
+}
+
+#[test]
+fn an_unfinished_line_is_never_sealed() {
+    // While streaming, "[note" shows as "note" (it may still become a link label). Sealing it
+    // then would freeze the wrong text: the finished line shows the bracket.
+    let markdown = "see [note and then many more words follow here until the limit is crossed\nok";
+    let newline = markdown.find('\n').unwrap_or(markdown.len());
+    for end in (0..newline).filter(|&i| markdown.is_char_boundary(i)) {
+        assert!(
+            render_stream_with_limit(&markdown[..end], 30)
+                .sealed
+                .is_empty()
+        );
+    }
+    let ends = markdown
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([markdown.len()]);
+    stream_and_check(markdown, 30, ends);
+    assert!(render_final_with_limit(markdown, 30)[0].starts_with("see [note"));
 }

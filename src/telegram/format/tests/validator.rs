@@ -3,7 +3,16 @@
 //! `>` must be escaped too, and elements may not be empty.
 
 const FORMATTING: [&str; 10] = [
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "tg-spoiler",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "tg-spoiler",
 ];
 
 struct Element {
@@ -35,9 +44,8 @@ pub(super) fn check_telegram_html(html: &str) -> Result<(), String> {
             }
             '>' => return Err(format!("raw '>' in text at byte {}", at(rest))),
             '&' => {
-                let len = entity_len(rest).ok_or_else(|| {
-                    format!("bad entity at byte {}: {:.12}", at(rest), rest)
-                })?;
+                let len = entity_len(rest)
+                    .ok_or_else(|| format!("bad entity at byte {}: {:.12}", at(rest), rest))?;
                 add_text(&mut stack, at(rest))?;
                 rest = &rest[len..];
             }
@@ -93,7 +101,7 @@ fn open(stack: &mut Vec<Element>, tag: &str, at: usize) -> Result<(), String> {
                     .strip_prefix("class=\"language-")
                     .and_then(|v| v.strip_suffix('"'))
                     .ok_or_else(|| format!("<code {attrs}> at byte {at}"))?;
-                if language.is_empty() || !stack.last().is_some_and(|p| p.name == "pre") {
+                if language.is_empty() || stack.last().is_none_or(|p| p.name != "pre") {
                     return Err(format!("<code {attrs}> outside <pre> at byte {at}"));
                 }
                 check_attribute_value(language, at)?;
@@ -109,7 +117,10 @@ fn open(stack: &mut Vec<Element>, tag: &str, at: usize) -> Result<(), String> {
                 return Err(format!("<blockquote {attrs}> at byte {at}"));
             }
             if !stack.is_empty() {
-                return Err(format!("<{name}> nested in <{}> at byte {at}", stack[0].name));
+                return Err(format!(
+                    "<{name}> nested in <{}> at byte {at}",
+                    stack[0].name
+                ));
             }
         }
         "a" => {
@@ -177,7 +188,8 @@ fn check_attribute_value(value: &str, at: usize) -> Result<(), String> {
         if !rest[i..].starts_with('&') {
             return Err(format!("raw {:?} in attribute at byte {at}", &rest[i..=i]));
         }
-        let len = entity_len(&rest[i..]).ok_or_else(|| format!("bad entity in attribute at byte {at}"))?;
+        let len = entity_len(&rest[i..])
+            .ok_or_else(|| format!("bad entity in attribute at byte {at}"))?;
         rest = &rest[i + len..];
     }
     Ok(())
@@ -245,20 +257,6 @@ fn decode(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Tags of `html` in order, as written (for asserting structure).
-pub(super) fn tags(html: &str) -> Vec<&str> {
-    let mut tags = Vec::new();
-    let mut rest = html;
-    while let Some(start) = rest.find('<') {
-        let Some(end) = rest[start..].find('>') else {
-            break;
-        };
-        tags.push(&rest[start..start + end + 1]);
-        rest = &rest[start + end + 1..];
-    }
-    tags
 }
 
 #[test]
