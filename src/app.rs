@@ -158,6 +158,7 @@ impl RunningBot {
             free_daily_messages: config.limits.free_daily_messages,
         };
         let chat_room = ChatRoom::new(config.limits.user_messages_per_minute);
+        let scan_room = crate::telegram::handlers::scan::ScanRoom::new(config.limits.scans_per_minute);
         let shutdown_timeout = config.shutdown_timeout;
         let ctx = Arc::new(BotContext {
             outbox,
@@ -169,6 +170,7 @@ impl RunningBot {
             risk,
             payments,
             chat_room,
+            scan_room,
             settings,
             tasks: tasks.clone(),
         });

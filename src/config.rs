@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::payments::config::PaymentsConfigError;
 use crate::payments::PaymentsConfig;
+use crate::payments::plans::BillingConfig;
 use crate::risk::RiskConfig;
 use crate::risk::service::RiskConfigError;
 
@@ -86,6 +87,9 @@ pub struct LimitsConfig {
     pub max_image_bytes: u64,
     pub free_daily_scans: i64,
     pub scans_per_minute: u32,
+    /// Daily coach replies and scans while a subscription is active.
+    pub premium_daily_messages: i64,
+    pub premium_daily_scans: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +100,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub risk: RiskConfig,
     pub payments: PaymentsConfig,
+    /// Plans, invoice lifetime and the payment watcher.
+    pub billing: BillingConfig,
     pub database_url: String,
     pub database_kind: DatabaseKind,
     pub admin_user_ids: Vec<i64>,
@@ -316,6 +322,24 @@ fn load_limits(source: &dyn Source) -> Result<LimitsConfig, ConfigError> {
         max_image_bytes: parse_number(source, "MAX_IMAGE_BYTES", 5_000_000u64)?,
         free_daily_scans: parse_number(source, "FREE_DAILY_SCANS", 10i64)?,
         scans_per_minute: parse_number(source, "SCANS_PER_MINUTE", 5u32)?.max(1),
+        premium_daily_messages: parse_premium(source, "PREMIUM_DAILY_MESSAGES", 300)?,
+        premium_daily_scans: parse_premium(source, "PREMIUM_DAILY_SCANS", 100)?,
+    })
+}
+
+fn parse_premium(source: &dyn Source, var: &'static str, default: i64) -> Result<i64, ConfigError> {
+    let value = parse_number(source, var, default)?;
+    if value < 1 {
+        return Err(ConfigError::new(var, format!("must be at least 1, got {value}")));
+    }
+    Ok(value)
+}
+
+fn load_billing(source: &dyn Source) -> Result<BillingConfig, ConfigError> {
+    parse_url(source, "TRONGRID_API_URL", crate::payments::plans::DEFAULT_TRONGRID_API_URL)?;
+    BillingConfig::from_lookup(|name| source.get(name)).map_err(|error| {
+        let problem = error.problem.clone();
+        ConfigError::new(error.variable, problem)
     })
 }
 
@@ -340,6 +364,7 @@ fn load_risk(source: &dyn Source) -> Result<RiskConfig, ConfigError> {
             RiskConfigError::BadUrl { name, .. } => *name,
             RiskConfigError::BadTtl(_) => "SCAN_CACHE_TTL_SECONDS",
             RiskConfigError::BadAllowlist(_) => "RISK_ISSUER_ALLOWLIST",
+            RiskConfigError::HalfCredentials { missing, .. } => *missing,
             _ => "SCAN_EVM_CHAINS",
         };
         let text = error.to_string();
@@ -392,6 +417,7 @@ impl Config {
             limits: load_limits(source)?,
             risk: load_risk(source)?,
             payments: load_payments(source)?,
+            billing: load_billing(source)?,
             database_url,
             database_kind,
             admin_user_ids: parse_admins(source)?,
@@ -482,11 +508,18 @@ mod tests {
             ("MODEL_PRICES", "m=1", "MODEL_PRICES"),
             ("DRAFT_HZ", "100", "DRAFT_HZ"),
             ("GOPLUS_API_URL", "goplus", "GOPLUS_API_URL"),
+            ("GOPLUS_APP_KEY", "key-without-secret", "GOPLUS_APP_SECRET"),
             ("SCAN_EVM_CHAINS", "ethereum,solana", "SCAN_EVM_CHAINS"),
             ("FREE_DAILY_SCANS", "ten", "FREE_DAILY_SCANS"),
             ("PAY_ETH_ADDRESS", "0x1234", "PAY_ETH_ADDRESS"),
             ("ETHERSCAN_API_URL", "etherscan", "ETHERSCAN_API_URL"),
             ("ETH_MIN_CONFIRMATIONS", "0", "ETH_MIN_CONFIRMATIONS"),
+            ("PLANS", "monthly=9.999/30", "PLANS"),
+            ("INVOICE_TTL_MINUTES", "0", "INVOICE_TTL_MINUTES"),
+            ("PAYMENT_WATCH_SECONDS", "often", "PAYMENT_WATCH_SECONDS"),
+            ("TRONGRID_API_URL", "trongrid", "TRONGRID_API_URL"),
+            ("PREMIUM_DAILY_MESSAGES", "0", "PREMIUM_DAILY_MESSAGES"),
+            ("PREMIUM_DAILY_SCANS", "lots", "PREMIUM_DAILY_SCANS"),
         ];
         for (var, value, named) in cases {
             let source = env(&[("TELEGRAM_BOT_TOKEN", "123:abc"), (var, value)]);
@@ -538,5 +571,25 @@ mod tests {
         assert_eq!(config.database_kind, DatabaseKind::Postgres);
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(config.http_addr.is_some());
+    }
+
+    #[test]
+    fn premium_quotas_and_plans_have_defaults_and_can_be_set() {
+        let defaults = Config::load(&env(&[])).unwrap();
+        assert_eq!(defaults.limits.premium_daily_messages, 300);
+        assert_eq!(defaults.limits.premium_daily_scans, 100);
+        let ids: Vec<&str> = defaults.billing.plans.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["monthly", "yearly"]);
+        assert_eq!(defaults.billing.invoice_ttl, Duration::from_secs(3_600));
+        let custom = Config::load(&env(&[
+            ("PLANS", "weekly=3/7"),
+            ("INVOICE_TTL_MINUTES", "30"),
+            ("PREMIUM_DAILY_MESSAGES", "500"),
+        ]))
+        .unwrap();
+        assert_eq!(custom.billing.plans.len(), 1);
+        assert_eq!(custom.billing.plans[0].days, 7);
+        assert_eq!(custom.billing.invoice_ttl, Duration::from_secs(1_800));
+        assert_eq!(custom.limits.premium_daily_messages, 500);
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod store;
+pub mod cli;
 pub mod coach;
 pub mod telegram;
 pub mod app;

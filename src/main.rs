@@ -92,11 +92,25 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("migrations applied to {}", config.database_kind_label());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Chat { .. } | Command::Scan { .. } | Command::Verify { .. } => {
+        Command::Chat { persona } => Ok(code(
+            tiltguard::cli::chat::run(&config, persona.as_deref()).await,
+        )),
+        Command::Scan {
+            address,
+            chain,
+            json,
+        } => Ok(code(
+            tiltguard::cli::scan::run(&config, &address, chain.as_deref(), json).await,
+        )),
+        Command::Verify { .. } => {
             eprintln!("this command is not available yet in this build");
             Ok(ExitCode::from(3))
         }
     }
+}
+
+fn code(exit: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(exit).unwrap_or(1))
 }
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {

@@ -3,6 +3,7 @@
 
 pub mod chains;
 pub mod llm;
+pub mod loadtest;
 pub mod risk;
 pub mod telegram;
 

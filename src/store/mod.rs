@@ -6,11 +6,16 @@
 //! differs, but every query below runs unchanged on both.
 
 mod conversations;
+mod payments;
 mod updates;
 mod usage;
 mod users;
 
 pub use conversations::{ConversationKey, ConversationState, Turn};
+pub use payments::{
+    Credit, CreditOutcome, InvoiceRecord, InvoiceStatus, NewInvoice, PaymentEvent, PendingCheck,
+    SubscriptionRecord,
+};
 pub use updates::PendingUpdate;
 pub use usage::{Counter, LedgerEntry, Quota, UsageTotals, utc_day};
 pub use users::{ChatRecord, UserRecord};

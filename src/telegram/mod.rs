@@ -3,9 +3,9 @@
 pub mod api;
 pub mod delivery;
 pub mod dispatch;
+pub mod format;
 pub mod handlers;
 pub mod pacing;
 pub mod polling;
-pub mod update;
-pub mod render;
 pub mod stream;
+pub mod update;

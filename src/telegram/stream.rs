@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::api::{TextMode, TgError};
 use super::delivery::{DeliveryError, OutMessage, Outbox};
-use super::render as format;
+use super::format;
 use super::pacing::Action;
 
 /// Drafts are unavailable on this Bot API server; set once, for the life of the process.

@@ -1,10 +1,12 @@
 //! The paced response body of one simulated stream. It is driven by the connection's own
 //! task (no extra task, no busy loop: one timer per write), and it notices the client
 //! hanging up because hyper drops the body then; the guard counts that as a cancellation and
-//! generation stops with it.
+//! generation stops with it. With the emission log on, the guard also carries this stream's
+//! answer writes and hands them over when the stream ends.
 
+use super::emission::Emission;
 use super::plan::{Frame, ReplyFrames};
-use super::state::Shared;
+use super::state::{Shared, lock};
 use super::text::SimRng;
 use bytes::Bytes;
 use futures_util::Stream;
@@ -28,15 +30,20 @@ enum StreamEnd {
 struct StreamGuard {
     shared: Arc<Shared>,
     end: Option<StreamEnd>,
+    emission: Option<Emission>,
 }
 
 impl StreamGuard {
-    fn new(shared: Arc<Shared>) -> Self {
+    fn new(shared: Arc<Shared>, emission: Option<Emission>) -> Self {
         shared
             .counters
             .active_streams
             .fetch_add(1, Ordering::Relaxed);
-        Self { shared, end: None }
+        Self {
+            shared,
+            end: None,
+            emission,
+        }
     }
 
     fn ended(&mut self, end: StreamEnd) {
@@ -46,6 +53,9 @@ impl StreamGuard {
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
+        if let Some(emission) = self.emission.take() {
+            lock(&self.shared.emissions).push(emission);
+        }
         let counters = &self.shared.counters;
         counters.active_streams.fetch_sub(1, Ordering::Relaxed);
         let counter = match self.end {
@@ -61,10 +71,15 @@ struct Piece {
     due: Duration,
     bytes: Bytes,
     tokens: u32,
+    /// On the last piece of a frame that carried answer text: the answer bytes sent once
+    /// this piece is written.
+    content_total: Option<usize>,
 }
 
 struct BodyState {
     frames: ReplyFrames,
+    /// Answer bytes in the frames queued so far.
+    queued_content: usize,
     pending: VecDeque<Piece>,
     start: Instant,
     cutter: Option<SimRng>,
@@ -74,8 +89,16 @@ struct BodyState {
 impl BodyState {
     /// Queues a frame's bytes, cut at up to two random offsets when chunking is on.
     fn queue(&mut self, due: Duration, bytes: Bytes, tokens: u32) {
+        let total = self.frames.answer_bytes_sent();
+        let content_total = (total > self.queued_content).then_some(total);
+        self.queued_content = total;
         let Some(rng) = self.cutter.as_mut().filter(|_| bytes.len() > 1) else {
-            self.pending.push_back(Piece { due, bytes, tokens });
+            self.pending.push_back(Piece {
+                due,
+                bytes,
+                tokens,
+                content_total,
+            });
             return;
         };
         let mut cuts: Vec<usize> = (0..rng.below(3))
@@ -98,10 +121,12 @@ impl BodyState {
         let mut piece_due = due;
         for at in cuts.into_iter().chain(std::iter::once(bytes.len())) {
             let tokens = if from == 0 { tokens } else { 0 };
+            let last = at == bytes.len();
             self.pending.push_back(Piece {
                 due: piece_due,
                 bytes: bytes.slice(from..at),
                 tokens,
+                content_total: content_total.filter(|_| last),
             });
             from = at;
             piece_due += PIECE_GAP;
@@ -120,17 +145,20 @@ fn tricky_cut(bytes: &[u8], rng: &mut SimRng) -> Option<usize> {
     (1..bytes.len()).filter(|&at| is_tricky(at)).nth(pick)
 }
 
+/// `emission`: where to log this stream's answer writes, when the log is on.
 pub(crate) fn paced_body(
     shared: Arc<Shared>,
     frames: ReplyFrames,
     chunk_seed: Option<u64>,
+    emission: Option<Emission>,
 ) -> impl Stream<Item = Result<Bytes, io::Error>> + Send + 'static {
     let state = BodyState {
         frames,
+        queued_content: 0,
         pending: VecDeque::new(),
         start: Instant::now(),
         cutter: chunk_seed.map(SimRng::new),
-        guard: StreamGuard::new(shared),
+        guard: StreamGuard::new(shared, emission),
     };
     futures_util::stream::unfold(state, |mut state| async move {
         loop {
@@ -140,6 +168,11 @@ pub(crate) fn paced_body(
                 counters
                     .tokens_streamed
                     .fetch_add(u64::from(piece.tokens), Ordering::Relaxed);
+                if let (Some(total), Some(emission)) =
+                    (piece.content_total, state.guard.emission.as_mut())
+                {
+                    emission.note(total);
+                }
                 return Some((Ok(piece.bytes), state));
             }
             match state.frames.next_frame() {

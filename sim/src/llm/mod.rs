@@ -9,6 +9,7 @@
 mod bodies;
 mod body;
 mod config;
+mod emission;
 mod plan;
 mod server;
 mod state;
@@ -21,6 +22,7 @@ mod plan_tests;
 pub use config::{
     LineEnding, LlmFailure, LlmSimConfig, ReplyBuilder, ReplyContext, Timing, echo_reply_builder,
 };
+pub use emission::{Emission, EmittedWrite};
 pub use server::LlmSim;
 pub use state::{LlmSimStats, RecordedRequest};
-pub use text::{filler_text, split_tokens};
+pub use text::{SimRng, filler_text, split_tokens};

@@ -67,6 +67,8 @@ pub(crate) struct ReplyFrames {
     pieces: Vec<(bool, Range<usize>)>,
     next_piece: usize,
     answer_tokens_sent: usize,
+    /// Answer bytes in the frames produced so far (what the emission log reports).
+    answer_bytes_sent: usize,
     completion_tokens: u64,
     last_due: Duration,
     finish_reason: &'static str,
@@ -151,6 +153,7 @@ impl ReplyFrames {
             pieces,
             next_piece: 0,
             answer_tokens_sent: 0,
+            answer_bytes_sent: 0,
             completion_tokens: 0,
             last_due: Duration::ZERO,
             finish_reason: "stop",
@@ -306,6 +309,7 @@ impl ReplyFrames {
             (&reasoning[range], &self.reasoning_template)
         } else {
             self.answer_tokens_sent += 1;
+            self.answer_bytes_sent += range.len();
             (&answer[range], &self.answer_template)
         };
         let mut json = Vec::with_capacity(head.len() + text.len() + tail.len() + 8);
@@ -331,6 +335,12 @@ impl ReplyFrames {
             bytes: bytes.slice(range),
             tokens: 1,
         })
+    }
+
+    /// Bytes of answer text in the frames produced so far (0 for replays, whose content is
+    /// not decoded).
+    pub fn answer_bytes_sent(&self) -> usize {
+        self.answer_bytes_sent
     }
 
     pub fn next_frame(&mut self) -> Option<Frame> {

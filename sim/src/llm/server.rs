@@ -4,6 +4,7 @@
 use super::bodies;
 use super::body::paced_body;
 use super::config::{LineEnding, LlmFailure, LlmSimConfig, ReplyContext, Timing};
+use super::emission::Emission;
 use super::plan::{ReplyFrames, completion_json};
 use super::state::{Decision, FailureRule, LlmSimStats, RecordedRequest, Shared, lock};
 use super::validate::validate;
@@ -203,6 +204,21 @@ impl LlmSim {
         self.shared.stats()
     }
 
+    /// On: every streamed response logs when its answer text was written (see
+    /// [`Emission`]); a stream is logged when it ends.
+    pub fn record_emissions(&self, on: bool) {
+        self.shared.record_emissions.store(on, Ordering::Relaxed);
+    }
+
+    /// The emission log of every stream that ended, in the order they ended.
+    pub fn emissions(&self) -> Vec<Emission> {
+        lock(&self.shared.emissions).clone()
+    }
+
+    pub fn clear_emissions(&self) {
+        lock(&self.shared.emissions).clear();
+    }
+
     /// Waits until no stream is being written; false if that did not happen within `limit`.
     pub async fn wait_until_idle(&self, limit: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + limit;
@@ -303,7 +319,16 @@ async fn chat_completions(
     let chunk_seed = lock(&shared.config)
         .chunk_seed
         .map(|seed| seed ^ request_number);
-    let body = paced_body(shared.clone(), ReplyFrames::new(script), chunk_seed);
+    let emission = shared
+        .record_emissions
+        .load(Ordering::Relaxed)
+        .then(|| Emission::new(request_number, &script.model, &request.last_user_text));
+    let body = paced_body(
+        shared.clone(),
+        ReplyFrames::new(script),
+        chunk_seed,
+        emission,
+    );
     let mut response = Response::new(Body::from_stream(body));
     let headers = response.headers_mut();
     headers.insert(

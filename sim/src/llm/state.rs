@@ -5,11 +5,12 @@ use super::bodies;
 use super::config::{
     LlmFailure, LlmSimConfig, ReplyBuilder, ReplyContext, Timing, echo_reply_builder,
 };
+use super::emission::Emission;
 use super::plan::{ScriptBody, StreamScript};
 use super::validate::{Rejection, ValidRequest};
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -119,6 +120,9 @@ pub(crate) struct Shared {
     pub reply_builder: Mutex<ReplyBuilder>,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub counters: Counters,
+    /// Off unless a load test asks: then every stream's answer writes land in `emissions`.
+    pub record_emissions: AtomicBool,
+    pub emissions: Mutex<Vec<Emission>>,
 }
 
 /// A poisoned lock only means a test thread panicked; the data is still usable.
@@ -145,6 +149,8 @@ impl Shared {
             reply_builder: Mutex::new(echo_reply_builder()),
             requests: Mutex::new(Vec::new()),
             counters: Counters::default(),
+            record_emissions: AtomicBool::new(false),
+            emissions: Mutex::new(Vec::new()),
         }
     }
 

@@ -4,11 +4,15 @@
 //!
 //! Point both `GOPLUS_API_URL` and `HONEYPOT_API_URL` at [`RiskSim::base_url`].
 //!
+//! Signed access (`POST /api/v1/token`, `Authorization` header) is checked as GoPlus does;
+//! see [`auth`].
+//!
 //! Faithfulness: a token is only served on the chain it was recorded on; an unknown token
 //! gets what GoPlus sends for one (code 1, empty result). Status codes follow GoPlus' docs;
 //! the `message` texts for error codes and honeypot.is' wording for an unknown token are not
 //! recorded, so they are plausible stand-ins.
 
+pub mod auth;
 pub mod fixtures;
 
 use std::collections::HashMap;
@@ -18,9 +22,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
@@ -57,6 +61,7 @@ struct Inner {
     honeypot: HashMap<(String, String), Value>,
     goplus_calls: HashMap<(String, String), usize>,
     honeypot_calls: HashMap<(String, String), usize>,
+    auth: auth::AuthState,
 }
 
 #[derive(Clone, Default)]
@@ -100,6 +105,7 @@ impl RiskSim {
         let router = Router::new()
             .route("/api/v1/token_security/{chain_id}", get(goplus_evm))
             .route("/api/v1/solana/token_security", get(goplus_solana))
+            .route("/api/v1/token", post(auth::issue_token))
             .route("/v2/IsHoneypot", get(honeypot))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -157,6 +163,40 @@ impl RiskSim {
             }
             None => false,
         }
+    }
+
+    /// Registers GoPlus app credentials that `POST /api/v1/token` accepts.
+    pub fn register_app(&self, app_key: &str, app_secret: &str) {
+        self.shared
+            .lock()
+            .auth
+            .apps
+            .insert(app_key.to_string(), app_secret.to_string());
+    }
+
+    /// Lifetime of the access tokens issued from now on (default 7200 s, as GoPlus).
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.shared.lock().auth.token_lifetime = Some(lifetime);
+    }
+
+    /// Makes every access token issued so far expire now.
+    pub fn expire_access_tokens(&self) {
+        self.shared.lock().auth.expire_all();
+    }
+
+    /// `POST /api/v1/token` requests seen (accepted or not).
+    pub fn token_requests(&self) -> usize {
+        self.shared.lock().auth.token_requests
+    }
+
+    /// Security requests that carried a valid access token.
+    pub fn goplus_calls_with_token(&self) -> usize {
+        self.shared.lock().auth.authorized_calls
+    }
+
+    /// Security requests refused for an unknown or expired access token.
+    pub fn refused_tokens(&self) -> usize {
+        self.shared.lock().auth.refused_tokens
     }
 
     /// GoPlus requests seen for `address` on `chain_id` (GoPlus id, or "solana").
@@ -228,18 +268,31 @@ async fn goplus_evm(
     State(shared): State<Shared>,
     Path(chain_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Response {
-    goplus_answer(&shared, &chain_id, query.get("contract_addresses")).await
+    goplus_answer(
+        &shared,
+        &chain_id,
+        query.get("contract_addresses"),
+        &headers,
+    )
+    .await
 }
 
 async fn goplus_solana(
     State(shared): State<Shared>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Response {
-    goplus_answer(&shared, SOLANA, query.get("contract_addresses")).await
+    goplus_answer(&shared, SOLANA, query.get("contract_addresses"), &headers).await
 }
 
-async fn goplus_answer(shared: &Shared, chain: &str, addresses: Option<&String>) -> Response {
+async fn goplus_answer(
+    shared: &Shared,
+    chain: &str,
+    addresses: Option<&String>,
+    headers: &HeaderMap,
+) -> Response {
     let (mode, latency) = {
         let inner = shared.lock();
         (
@@ -286,6 +339,9 @@ async fn goplus_answer(shared: &Shared, chain: &str, addresses: Option<&String>)
             );
         }
         GoPlusMode::Normal => {}
+    }
+    if matches!(shared.lock().auth.check(headers), auth::Access::Refused) {
+        return auth::invalid_token();
     }
     if chain != SOLANA && !GOPLUS_EVM_CHAINS.contains(&chain) {
         return json_response(

@@ -156,12 +156,12 @@ impl TokenSource {
             return Ok(current.token.clone());
         }
         let issued = self.request().await?;
-        let token = issued.token.clone();
+        let refresh_at = Instant::now() + issued.usable_for();
         *cached = Some(Cached {
-            token: issued.token,
-            refresh_at: Instant::now() + issued.usable_for(),
+            token: issued.token.clone(),
+            refresh_at,
         });
-        Ok(token)
+        Ok(issued.token)
     }
 
     /// Drops `rejected` (GoPlus no longer accepts it) so the next call asks for a new one.

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::risk::detect::Chain;
+use crate::risk::goplus::AppCredentials;
 use crate::risk::score::{Issuer, IssuerParseError};
 
 /// Everything [`super::RiskService`] needs. `Default` is production.
@@ -10,10 +11,9 @@ use crate::risk::score::{Issuer, IssuerParseError};
 pub struct RiskConfig {
     /// `GOPLUS_API_URL`.
     pub goplus_url: String,
-    /// `GOPLUS_APP_KEY` / `GOPLUS_APP_SECRET`: accepted, but signed access is not built yet
-    /// (it needs SHA-1), so scans use the public tier.
-    pub goplus_app_key: Option<String>,
-    pub goplus_app_secret: Option<String>,
+    /// `GOPLUS_APP_KEY` + `GOPLUS_APP_SECRET`: signed access with an access token; `None`
+    /// scans on the public tier.
+    pub goplus_credentials: Option<AppCredentials>,
     /// `HONEYPOT_API_URL`.
     pub honeypot_url: String,
     /// `SCAN_EVM_CHAINS`: chains searched for an `0x` address given without a chain.
@@ -35,8 +35,7 @@ impl Default for RiskConfig {
     fn default() -> Self {
         RiskConfig {
             goplus_url: DEFAULT_GOPLUS_URL.to_string(),
-            goplus_app_key: None,
-            goplus_app_secret: None,
+            goplus_credentials: None,
             honeypot_url: DEFAULT_HONEYPOT_URL.to_string(),
             evm_chains: Chain::DEFAULT_EVM.to_vec(),
             cache_ttl: DEFAULT_CACHE_TTL,
@@ -61,6 +60,11 @@ pub enum RiskConfigError {
     BadTtl(String),
     #[error("RISK_ISSUER_ALLOWLIST: {0}")]
     BadAllowlist(#[from] IssuerParseError),
+    #[error("{missing} must be set together with {set} (both come from the GoPlus dashboard)")]
+    HalfCredentials {
+        set: &'static str,
+        missing: &'static str,
+    },
 }
 
 impl RiskConfig {
@@ -81,8 +85,22 @@ impl RiskConfig {
         if let Some(url) = get("HONEYPOT_API_URL") {
             config.honeypot_url = checked_url("HONEYPOT_API_URL", url)?;
         }
-        config.goplus_app_key = get("GOPLUS_APP_KEY");
-        config.goplus_app_secret = get("GOPLUS_APP_SECRET");
+        config.goplus_credentials = match (get("GOPLUS_APP_KEY"), get("GOPLUS_APP_SECRET")) {
+            (Some(key), Some(secret)) => Some(AppCredentials::new(key, secret)),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(RiskConfigError::HalfCredentials {
+                    set: "GOPLUS_APP_KEY",
+                    missing: "GOPLUS_APP_SECRET",
+                });
+            }
+            (None, Some(_)) => {
+                return Err(RiskConfigError::HalfCredentials {
+                    set: "GOPLUS_APP_SECRET",
+                    missing: "GOPLUS_APP_KEY",
+                });
+            }
+        };
         if let Some(list) = get("SCAN_EVM_CHAINS") {
             let mut chains = Vec::new();
             for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -155,6 +173,7 @@ mod tests {
             ("SCAN_EVM_CHAINS", "bsc, 8453,bsc"),
             ("SCAN_CACHE_TTL_SECONDS", "60"),
             ("GOPLUS_APP_KEY", " key "),
+            ("GOPLUS_APP_SECRET", "s3cr3t-value"),
             (
                 "RISK_ISSUER_ALLOWLIST",
                 "bsc:0xc5f0f7b66764F6ec8C8Dff7BA683102295E16409:FDUSD:First Digital",
@@ -164,7 +183,11 @@ mod tests {
         assert_eq!(config.goplus_url, "http://127.0.0.1:9");
         assert_eq!(config.evm_chains, vec![Chain::Bsc, Chain::Base]);
         assert_eq!(config.cache_ttl, Duration::from_secs(60));
-        assert_eq!(config.goplus_app_key.as_deref(), Some("key"));
+        assert_eq!(
+            config.goplus_credentials,
+            Some(AppCredentials::new("key", "s3cr3t-value"))
+        );
+        assert!(!format!("{config:?}").contains("s3cr3t"));
         assert_eq!(config.issuer_allowlist_extra.len(), 1);
     }
 
@@ -197,5 +220,12 @@ mod tests {
             from(&[("RISK_ISSUER_ALLOWLIST", "nope")]),
             Err(RiskConfigError::BadAllowlist(_))
         ));
+        assert_eq!(
+            from(&[("GOPLUS_APP_KEY", "key")]).err(),
+            Some(RiskConfigError::HalfCredentials {
+                set: "GOPLUS_APP_KEY",
+                missing: "GOPLUS_APP_SECRET"
+            })
+        );
     }
 }

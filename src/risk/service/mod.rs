@@ -118,13 +118,12 @@ impl RiskService {
 
     /// Builds the service on a shared HTTP client.
     pub fn with_http(config: RiskConfig, http: reqwest::Client) -> RiskService {
-        if config.goplus_app_key.is_some() && config.goplus_app_secret.is_some() {
-            tracing::warn!(
-                "GOPLUS_APP_KEY/GOPLUS_APP_SECRET are set, but signed GoPlus access is not built yet; scanning on the public tier"
-            );
+        let mut goplus = GoPlusClient::new(http.clone(), config.goplus_url);
+        if let Some(credentials) = config.goplus_credentials {
+            goplus = goplus.with_credentials(credentials);
         }
         RiskService {
-            goplus: GoPlusClient::new(http.clone(), config.goplus_url),
+            goplus,
             honeypot: HoneypotClient::new(http, config.honeypot_url),
             cache: Cache::builder()
                 .max_capacity(10_000)
@@ -157,6 +156,12 @@ impl RiskService {
         };
         let answers = join_all(chains.iter().map(|chain| self.cached(*chain, &kind))).await;
         combine(chains.into_iter().zip(answers).collect())
+    }
+
+    /// The cached report of `address` on `chain`, without asking upstream.
+    pub async fn cached_report(&self, address: &str, chain: Chain) -> Option<Arc<ScanReport>> {
+        let kind = detect(address).ok()?;
+        self.cache.get(&(chain, kind.canonical())).await
     }
 
     /// Like [`RiskService::scan`] on one chain, but ignores the cached report ("Rescan").

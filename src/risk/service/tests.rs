@@ -98,6 +98,9 @@ async fn a_token_on_two_chains_asks_the_trader_to_pick() {
         other => panic!("expected a pick, got {other:?}"),
     }
     // Picking a chain is served from the cache filled by the lookup.
+    let cached = service.cached_report(WETH, Chain::Bsc).await.expect("cached");
+    assert_eq!(cached.chain, Chain::Bsc);
+    assert!(service.cached_report(WETH, Chain::Base).await.is_none());
     let bsc = found(service.scan(WETH, Some(Chain::Bsc)).await);
     assert_eq!(bsc.chain, Chain::Bsc);
     assert_eq!(
@@ -281,6 +284,74 @@ fn the_pick_rules() {
     assert!(
         matches!(two_hits, Ok(ScanOutcome::MultipleChains(c)) if c == vec![Chain::Base, Chain::Polygon])
     );
+}
+
+fn signed_service(base_url: &str, secret: &str) -> RiskService {
+    RiskService::new(RiskConfig {
+        goplus_url: base_url.to_string(),
+        honeypot_url: base_url.to_string(),
+        goplus_credentials: Some(crate::risk::goplus::AppCredentials::new(APP_KEY, secret)),
+        request_timeout: Duration::from_secs(5),
+        ..RiskConfig::default()
+    })
+    .expect("http client")
+}
+
+const APP_KEY: &str = "tiltguard-test-app";
+const APP_SECRET: &str = "test-secret-0123456789";
+
+#[tokio::test]
+async fn signed_access_asks_for_one_token_and_sends_it_everywhere() {
+    let sim = RiskSim::start().await.expect("simulator");
+    sim.register_app(APP_KEY, APP_SECRET);
+    let service = signed_service(&sim.base_url(), APP_SECRET);
+    // Seven chains at once share one token request.
+    let report = found(service.scan(KOKODI, None).await);
+    assert_eq!(report.level, Level::Critical);
+    found(service.scan(TOES, None).await);
+    assert_eq!(sim.token_requests(), 1);
+    assert_eq!(sim.goplus_calls_with_token(), 8);
+    assert_eq!(sim.goplus_calls_with_token(), sim.total_goplus_calls());
+}
+
+#[tokio::test]
+async fn an_expired_token_is_replaced_and_the_scan_still_succeeds() {
+    let sim = RiskSim::start().await.expect("simulator");
+    sim.register_app(APP_KEY, APP_SECRET);
+    let service = signed_service(&sim.base_url(), APP_SECRET);
+    found(service.scan(REN, Some(Chain::Ethereum)).await);
+    sim.expire_access_tokens();
+    found(service.scan(KOKODI, Some(Chain::Ethereum)).await);
+    assert_eq!(sim.refused_tokens(), 1);
+    assert_eq!(sim.token_requests(), 2);
+    assert_eq!(sim.goplus_calls_with_token(), 2);
+}
+
+#[tokio::test]
+async fn a_token_near_its_end_is_renewed_before_use() {
+    let sim = RiskSim::start().await.expect("simulator");
+    sim.register_app(APP_KEY, APP_SECRET);
+    sim.set_token_lifetime(Duration::from_secs(1));
+    let service = signed_service(&sim.base_url(), APP_SECRET);
+    found(service.scan(REN, Some(Chain::Ethereum)).await);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    found(service.scan(KOKODI, Some(Chain::Ethereum)).await);
+    assert_eq!(sim.token_requests(), 2);
+    assert_eq!(sim.refused_tokens(), 0, "renewed before GoPlus had to refuse it");
+}
+
+#[tokio::test]
+async fn wrong_credentials_fail_the_scan_without_a_security_request() {
+    let sim = RiskSim::start().await.expect("simulator");
+    sim.register_app(APP_KEY, APP_SECRET);
+    let service = signed_service(&sim.base_url(), "not-the-secret");
+    let error = service
+        .scan(KOKODI, Some(Chain::Ethereum))
+        .await
+        .expect_err("refused");
+    assert_eq!(error, ScanError::Upstream("access refused, code 4012".into()));
+    assert!(!error.to_string().contains("not-the-secret"));
+    assert_eq!(sim.total_goplus_calls(), 0);
 }
 
 /// Run with `--ignored --nocapture` to print cache miss vs hit latency against the simulator.

@@ -27,8 +27,6 @@ pub(super) enum Tag {
     CustomEmoji(String),
 }
 
-const KIND_COUNT: usize = 11;
-
 /// A tag without its attributes, for closing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -44,6 +42,9 @@ pub(super) enum Kind {
     Blockquote,
     CustomEmoji,
 }
+
+/// How many [`Kind`]s there are, for per-kind counters.
+const KIND_COUNT: usize = 11;
 
 impl Tag {
     pub(super) fn kind(&self) -> Kind {

@@ -13,7 +13,8 @@ use std::ops::Range;
 
 use super::html::{HtmlWriter, Kind, Tag};
 use super::links::{
-    Destination, allowed_href, autolink_end, bare_url_end, destination, starts_bare_url,
+    Destination, ParenMatches, allowed_href, autolink_end, bare_url_end, destination,
+    starts_bare_url,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +97,8 @@ struct InlineParser<'a> {
     /// For each backtick run, the next run of the same length: its closer.
     next_same_len: Vec<Option<usize>>,
     run_cursor: usize,
+    /// Built on the first `]` of the line.
+    parens: Option<ParenMatches>,
 }
 
 impl<'a> InlineParser<'a> {
@@ -135,6 +138,7 @@ impl<'a> InlineParser<'a> {
             backtick_runs,
             next_same_len,
             run_cursor: 0,
+            parens: None,
         }
     }
 
@@ -338,7 +342,10 @@ impl<'a> InlineParser<'a> {
             self.pieces.push(Piece::Text(at..after));
             return after;
         }
-        match destination(self.line, after) {
+        let parens = self
+            .parens
+            .get_or_insert_with(|| ParenMatches::new(self.line));
+        match destination(self.line, after, parens) {
             Destination::Found { href, end } => {
                 // Unpaired emphasis inside the label stays literal, inside the label.
                 self.truncate_openers(bracket.openers_floor);

@@ -17,8 +17,49 @@ pub(super) enum Destination {
     Invalid,
 }
 
-/// Where the `(destination)` after a `]` at `at - 1` ends, if it is one.
-pub(super) fn destination(line: &str, at: usize) -> Destination {
+/// `close_of` for a `(` that has no `)` before the next whitespace.
+const UNMATCHED_BEFORE_SPACE: usize = usize::MAX;
+/// `close_of` for a `(` that has no `)` before the end of the line.
+const UNMATCHED_AT_END: usize = usize::MAX - 1;
+
+/// Where each `(` of a line is closed. A destination is scanned by jumping over balanced
+/// groups, so each `](` costs only the distance to the next unbalanced parenthesis.
+pub(super) struct ParenMatches {
+    /// Indexed by byte offset; meaningful at `(` only.
+    close_of: Vec<usize>,
+}
+
+impl ParenMatches {
+    pub(super) fn new(line: &str) -> ParenMatches {
+        let bytes = line.as_bytes();
+        let mut close_of = vec![UNMATCHED_AT_END; bytes.len()];
+        let mut open = Vec::new();
+        let mut j = 0;
+        while j < bytes.len() {
+            match bytes[j] {
+                b'\\' if bytes.get(j + 1).is_some_and(u8::is_ascii_punctuation) => j += 1,
+                byte if byte.is_ascii_whitespace() || byte.is_ascii_control() => {
+                    for unmatched in open.drain(..) {
+                        close_of[unmatched] = UNMATCHED_BEFORE_SPACE;
+                    }
+                }
+                b'(' => open.push(j),
+                b')' => {
+                    if let Some(opened) = open.pop() {
+                        close_of[opened] = j;
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        ParenMatches { close_of }
+    }
+}
+
+/// Where the `(destination)` after a `]` at `at - 1` ends, if it is one. Parentheses in the
+/// destination must balance.
+pub(super) fn destination(line: &str, at: usize, parens: &ParenMatches) -> Destination {
     let bytes = line.as_bytes();
     let skip_spaces = |mut j: usize| {
         while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
@@ -53,25 +94,18 @@ pub(super) fn destination(line: &str, at: usize) -> Destination {
         j = start + close + 1;
     } else {
         let start = j;
-        let mut depth = 0usize;
         while j < bytes.len() {
-            let byte = bytes[j];
-            if byte == b'\\' && bytes.get(j + 1).is_some_and(u8::is_ascii_punctuation) {
-                j += 2;
-                continue;
+            match bytes[j] {
+                b'\\' if bytes.get(j + 1).is_some_and(u8::is_ascii_punctuation) => j += 2,
+                byte if byte.is_ascii_whitespace() || byte.is_ascii_control() => break,
+                b'(' => match parens.close_of[j] {
+                    UNMATCHED_BEFORE_SPACE => return Destination::Invalid,
+                    UNMATCHED_AT_END => return Destination::Unfinished,
+                    close => j = close + 1,
+                },
+                b')' => break,
+                _ => j += 1,
             }
-            if byte.is_ascii_whitespace() || byte.is_ascii_control() {
-                break;
-            }
-            if byte == b'(' {
-                depth += 1;
-            } else if byte == b')' {
-                if depth == 0 {
-                    break;
-                }
-                depth -= 1;
-            }
-            j += 1;
             if j - start > MAX_DESTINATION_LEN {
                 return Destination::Invalid;
             }

@@ -196,7 +196,7 @@ async fn start_reply(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord
             }
             Admission::Quiet => return,
         }
-        let limit = ctx.settings.daily_message_limit(user);
+        let limit = ctx.daily_limit(user.id, Counter::Messages).await;
         match ctx.store.try_consume(user.id, Counter::Messages, limit).await {
             Ok(Quota::Allowed { .. }) => {}
             Ok(Quota::Exhausted { first_notice }) => {

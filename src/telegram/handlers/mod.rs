@@ -2,6 +2,7 @@
 
 pub mod chat;
 mod persona;
+pub mod scan;
 mod start;
 
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use tokio_util::task::TaskTracker;
 
 use super::delivery::{OutMessage, Outbox};
 use crate::coach::Coach;
-use crate::store::UserRecord;
+use crate::store::Counter;
 use super::update::{Incoming, parse_command};
 use crate::coach::personas::PersonaBook;
 use crate::config::Config;
@@ -28,6 +29,7 @@ pub struct BotContext {
     pub risk: crate::risk::RiskService,
     pub payments: Arc<crate::payments::PaymentVerifier>,
     pub chat_room: chat::ChatRoom,
+    pub scan_room: scan::ScanRoom,
     pub settings: BotSettings,
     /// Every task the bot starts, so shutdown can wait for them.
     pub tasks: TaskTracker,
@@ -41,10 +43,25 @@ pub struct BotSettings {
     pub free_daily_messages: i64,
 }
 
-impl BotSettings {
-    /// Coach replies a user may have today.
-    pub fn daily_message_limit(&self, _user: &UserRecord) -> i64 {
-        self.free_daily_messages
+impl BotContext {
+    /// Today's allowance of `counter` for `user_id`: the premium quota while a subscription
+    /// is active, the free one otherwise. If the store cannot say, the free quota applies
+    /// (the quota check that follows needs the store anyway).
+    pub async fn daily_limit(&self, user_id: i64, counter: Counter) -> i64 {
+        let premium = match self.store.is_premium(user_id, crate::store::now_unix()).await {
+            Ok(premium) => premium,
+            Err(error) => {
+                tracing::warn!(%error, "could not read the subscription; applying the free quota");
+                false
+            }
+        };
+        let limits = &self.config.limits;
+        match (counter, premium) {
+            (Counter::Messages, false) => self.settings.free_daily_messages,
+            (Counter::Messages, true) => limits.premium_daily_messages,
+            (Counter::Scans, false) => limits.free_daily_scans,
+            (Counter::Scans, true) => limits.premium_daily_scans,
+        }
     }
 }
 
@@ -53,6 +70,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("start", "Welcome and pick your coach"),
     ("help", "What I can do"),
     ("persona", "Choose your coaching personality"),
+    ("scan", "Check a token contract for risks"),
     ("stop", "Stop the reply being written"),
     ("reset", "Start a fresh conversation"),
 ];
@@ -93,6 +111,7 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
             "persona" | "personality" | "coach" => persona::show_picker(ctx, chat_id, &record).await,
             "stop" => chat::stop(ctx, chat_id).await,
             "reset" | "new" => chat::reset(ctx, message, &record).await,
+            "scan" => scan::on_command(ctx, message, &record, command.args).await,
             _ => start::unknown_command(ctx, chat_id, &command.name).await,
         }
         return;
@@ -103,7 +122,11 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
     if message.photo().is_some() || is_image_document(message) {
         chat::on_chart(ctx, message, &record).await;
     } else if let Some(text) = message.text() {
-        chat::on_text(ctx, message, &record, text).await;
+        if message.chat.is_private() && scan::is_pasted_address(text) {
+            scan::on_pasted(ctx, message, &record, text).await;
+        } else {
+            chat::on_text(ctx, message, &record, text).await;
+        }
     } else if message.chat.is_private() {
         reply(
             ctx,
@@ -132,6 +155,7 @@ async fn on_callback(ctx: &BotContext, query: &CallbackQuery) {
     let data = query.data.as_deref().unwrap_or_default();
     match data.split_once(':') {
         Some(("persona", id)) => persona::choose(ctx, query, id).await,
+        Some(("scan", rest)) => scan::on_callback(ctx, query, rest).await,
         _ => {
             ctx.outbox
                 .answer_callback(&query.id.0, Some("This button has expired."))

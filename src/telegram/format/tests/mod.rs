@@ -11,3 +11,4 @@ mod prefixes;
 mod splitting;
 mod streaming;
 mod validator;
+mod writer;

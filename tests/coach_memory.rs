@@ -1,0 +1,121 @@
+//! Quotas, sessions, summaries and memory across restarts.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Harness, WAIT, trader};
+use tiltguard::store::{ConversationKey, Store, utc_day};
+use tiltguard_sim::llm::LlmSimConfig;
+
+async fn open(h: &Harness) -> Store {
+    let store = Store::connect(&h.env["DATABASE_URL"]).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+#[tokio::test]
+async fn the_daily_quota_stops_replies_says_so_once_and_resets_with_the_day() {
+    let mut h = Harness::new().await;
+    let llm = h.with_llm(LlmSimConfig::default()).await;
+    h.set("FREE_DAILY_MESSAGES", "2");
+    h.start().await;
+    let (ann, chat) = trader(5001, "Ann");
+    for i in 0..4 {
+        h.telegram.send_text(&chat, &ann, &format!("message {i}"));
+    }
+    let replies = h.wait_for_bot_messages(chat.id, 3).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let replies_now = h.telegram.bot_messages(chat.id);
+    assert_eq!(replies_now.len(), 3, "two answers and one notice, then silence");
+    let notices = replies.iter().filter(|m| m.text.contains("reset at 00:00 UTC")).count();
+    assert_eq!(notices, 1, "{replies:#?}");
+    assert_eq!(llm.requests().len(), 2);
+    // Yesterday's usage does not count today: a fresh user row for yesterday at the limit
+    // leaves today's quota untouched.
+    let store = open(&h).await;
+    let yesterday = utc_day(chrono::Utc::now().timestamp()) - 1;
+    sqlx::query("INSERT INTO daily_usage (user_id, day, messages) VALUES ($1, $2, 2)")
+        .bind(5002_i64)
+        .bind(yesterday)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let (bob, bob_chat) = trader(5002, "Bob");
+    h.telegram.send_text(&bob_chat, &bob, "new day");
+    let reply = h.wait_for_bot_messages(bob_chat.id, 1).await.remove(0);
+    assert_eq!(reply.text, "You said: new day");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn history_survives_a_restart_and_reaches_the_model() {
+    let mut h = Harness::new().await;
+    let llm = h.with_llm(LlmSimConfig::default()).await;
+    h.start().await;
+    let (ann, chat) = trader(5003, "Ann");
+    h.telegram.send_text(&chat, &ann, "My rule: never risk more than 1% per trade.");
+    h.wait_for_bot_messages(chat.id, 1).await;
+    h.stop().await;
+    h.start().await;
+    h.telegram.send_text(&chat, &ann, "What was my rule?");
+    h.wait_for_bot_messages(chat.id, 2).await;
+    let request = llm.requests().pop().unwrap().json().unwrap();
+    let contents: Vec<String> = request["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(contents.iter().any(|c| c.contains("never risk more than 1%")), "{contents:?}");
+    assert_eq!(contents.last().unwrap(), "What was my rule?");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_silent_spell_starts_a_new_session_and_folds_the_old_one_into_a_summary() {
+    let mut h = Harness::new().await;
+    let llm = h.with_llm(LlmSimConfig::default()).await;
+    // Every message after the first arrives "after the timeout".
+    h.set("SESSION_TIMEOUT_MINUTES", "0");
+    h.start().await;
+    let (ann, chat) = trader(5004, "Ann");
+    h.telegram.send_text(&chat, &ann, "I revenge trade after two losses in a row.");
+    h.wait_for_bot_messages(chat.id, 1).await;
+    llm.set_reply_builder(|ctx: &tiltguard_sim::llm::ReplyContext| {
+        if ctx.last_user_text.contains("Trader: I revenge trade") {
+            "Revenge-trades after two straight losses.".to_string()
+        } else {
+            format!("You said: {}", ctx.last_user_text)
+        }
+    });
+    h.telegram.send_text(&chat, &ann, "Morning. New day.");
+    h.wait_for_bot_messages(chat.id, 2).await;
+    let store = open(&h).await;
+    let key = ConversationKey { chat_id: chat.id, user_id: ann.id };
+    let deadline = std::time::Instant::now() + WAIT;
+    let summary = loop {
+        let state = store.conversation(key).await.unwrap().unwrap();
+        if !state.summary.is_empty() || std::time::Instant::now() > deadline {
+            break state.summary;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(summary, "Revenge-trades after two straight losses.");
+    // The next request carries the summary instead of the old turns.
+    h.telegram.send_text(&chat, &ann, "Anything I should watch for?");
+    h.wait_for_bot_messages(chat.id, 3).await;
+    // The last coaching request (summaries of later rotations may follow it).
+    let request = llm
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.json())
+        .filter(|r| r["messages"][0]["role"] == "system")
+        .last()
+        .unwrap();
+    let system = request["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("Revenge-trades after two straight losses."));
+    let turns = request["messages"].as_array().unwrap().len();
+    assert_eq!(turns, 2, "system + the new message only: {request}");
+    h.stop().await;
+}
