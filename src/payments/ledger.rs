@@ -19,7 +19,7 @@ use super::hash::TxRef;
 use super::invoice_amount::{InvoiceAmountError, pick_unique_amount};
 use super::plans::BillingConfig;
 use super::tokens::Token;
-use super::verdict::{Confirmed, PendingReason, RejectReason};
+use super::verdict::{Confirmed, PendingReason, RejectReason, Verdict};
 use super::verifier::PaymentVerifier;
 use crate::store::{Credit, CreditOutcome, NewInvoice, PendingCheck, Store, StoreError};
 
@@ -215,28 +215,39 @@ impl Ledger {
                 amount: confirmed.amount,
                 premium_until: DateTime::from_timestamp(premium_until, 0).unwrap_or(now),
             })),
-            CreditOutcome::AlreadyUsed { invoice_id } => self.already_used(invoice, invoice_id).await,
+            CreditOutcome::AlreadyUsed { invoice_id } => {
+                self.already_used(invoice.user_id, invoice_id, Some(invoice.id))
+                    .await
+            }
         }
     }
 
-    /// Whose invoice a transaction already paid decides between "already credited to you"
-    /// and "already used".
+    /// A transaction that already paid `paid_invoice_id`. Claiming it again for that same
+    /// invoice (or, with no invoice in question, by its own payer) is harmless and answered
+    /// with the current premium; claiming it for any other invoice is "already used".
     async fn already_used(
         &self,
-        claimed_for: &Invoice,
+        user_id: i64,
         paid_invoice_id: i64,
+        claimed_invoice_id: Option<i64>,
     ) -> Result<CreditResult, LedgerError> {
-        let paid = self.store.invoice(paid_invoice_id).await?;
-        if paid.is_some_and(|paid| paid.user_id == claimed_for.user_id) {
-            let premium_until = self
+        let own = match claimed_invoice_id {
+            Some(claimed) => claimed == paid_invoice_id,
+            None => self
                 .store
-                .subscription(claimed_for.user_id)
+                .invoice(paid_invoice_id)
                 .await?
-                .and_then(|s| DateTime::from_timestamp(s.premium_until, 0));
-            Ok(CreditResult::AlreadyCredited { premium_until })
-        } else {
-            Ok(CreditResult::AlreadyUsed)
+                .is_some_and(|paid| paid.user_id == user_id),
+        };
+        if !own {
+            return Ok(CreditResult::AlreadyUsed);
         }
+        let premium_until = self
+            .store
+            .subscription(user_id)
+            .await?
+            .and_then(|s| DateTime::from_timestamp(s.premium_until, 0));
+        Ok(CreditResult::AlreadyCredited { premium_until })
     }
 
     /// When a re-check after `attempts` inconclusive ones should run.
@@ -288,27 +299,13 @@ impl Ledger {
             chain,
             hash: check.tx_hash.clone(),
         };
-        let verdict = match self.verifier.verify(&invoice.request(&tx.hash)).await {
-            Ok(checked) => Ok(checked.verdict),
-            Err(error) => Err(error),
-        };
-        let still_pending = |status: String| async move {
-            let age = now.timestamp() - check.created_at;
-            if age > seconds(MAX_PENDING_AGE) {
-                self.store
-                    .finish_pending_check(check, "abandoned", &status, now.timestamp())
-                    .await?;
-                return Ok(RecheckOutcome::GaveUp);
-            }
-            let attempts = check.attempts + 1;
-            let next = now.timestamp() + seconds(self.retry_delay(attempts));
-            self.store
-                .reschedule_pending_check(check, attempts, next, &status)
-                .await?;
-            Ok(RecheckOutcome::StillPending)
-        };
+        let verdict = self
+            .verifier
+            .verify(&invoice.request(&tx.hash))
+            .await
+            .map(|checked| checked.verdict);
         match verdict {
-            Ok(super::verdict::Verdict::Confirmed(confirmed)) => {
+            Ok(Verdict::Confirmed(confirmed)) => {
                 match self.credit(&invoice, &tx, &confirmed, "confirmed on re-check", now).await? {
                     CreditResult::Credited(credited) => Ok(RecheckOutcome::Credited(credited)),
                     CreditResult::AlreadyCredited { .. } => {
@@ -326,8 +323,8 @@ impl Ledger {
                     }
                 }
             }
-            Ok(super::verdict::Verdict::Pending(reason)) => still_pending(pending_status(&reason)).await,
-            Ok(super::verdict::Verdict::Rejected(reason)) => {
+            Ok(Verdict::Pending(reason)) => self.keep_waiting(check, pending_status(&reason), now).await,
+            Ok(Verdict::Rejected(reason)) => {
                 self.store
                     .finish_pending_check(check, "rejected", reason.id(), now.timestamp())
                     .await?;
@@ -335,9 +332,34 @@ impl Ledger {
             }
             Err(error) => {
                 tracing::warn!(%error, chain = %tx.chain, "pending payment re-check could not reach the explorer");
-                still_pending(format!("explorer_unavailable: {error}")).await
+                self.keep_waiting(check, format!("explorer_unavailable: {error}"), now)
+                    .await
             }
         }
+    }
+}
+
+impl Ledger {
+    /// Reschedules an inconclusive re-check with backoff, or gives up on it when too old.
+    async fn keep_waiting(
+        &self,
+        check: &PendingCheck,
+        status: String,
+        now: DateTime<Utc>,
+    ) -> Result<RecheckOutcome, LedgerError> {
+        let age = now.timestamp() - check.created_at;
+        if age > seconds(MAX_PENDING_AGE) {
+            self.store
+                .finish_pending_check(check, "abandoned", &status, now.timestamp())
+                .await?;
+            return Ok(RecheckOutcome::GaveUp);
+        }
+        let attempts = check.attempts + 1;
+        let next = now.timestamp() + seconds(self.retry_delay(attempts));
+        self.store
+            .reschedule_pending_check(check, attempts, next, &status)
+            .await?;
+        Ok(RecheckOutcome::StillPending)
     }
 }
 

@@ -14,6 +14,7 @@ pub mod ethereum;
 pub mod hash;
 mod http;
 pub mod invoice_amount;
+pub mod ledger;
 pub mod plans;
 pub mod observation;
 pub mod report;

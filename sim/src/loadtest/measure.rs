@@ -38,17 +38,35 @@ pub fn coverage(reply: &str, text: &str) -> usize {
     if text.is_empty() {
         return 0;
     }
-    let head_end = text.char_indices().nth(32).map_or(text.len(), |(at, _)| at);
-    let Some(start) = reply.find(&text[..head_end]) else {
+    let Some(start) = part_start(reply, text) else {
         return 0;
     };
-    let agreed: usize = reply[start..]
-        .chars()
-        .zip(text.chars())
-        .take_while(|(a, b)| a == b)
-        .map(|(a, _)| a.len_utf8())
-        .sum();
-    start + agreed
+    start + agreed_len(&reply[start..], text)
+}
+
+/// Bytes at the start of `a` that agree with `b`.
+fn agreed_len(a: &str, b: &str) -> usize {
+    a.chars()
+        .zip(b.chars())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x.len_utf8())
+        .sum()
+}
+
+/// Where in `reply` the part shown as `text` starts: found by the text's first characters
+/// (up to 32, down to 8 when the text ends early in something else, such as a cursor).
+fn part_start(reply: &str, text: &str) -> Option<usize> {
+    const LONGEST_HEAD: usize = 32;
+    const SHORTEST_HEAD: usize = 8;
+    let chars = text.chars().count();
+    let shortest = SHORTEST_HEAD.min(chars);
+    if agreed_len(reply, text) >= text.len().min(SHORTEST_HEAD) {
+        return Some(0);
+    }
+    (shortest..=LONGEST_HEAD.min(chars)).rev().find_map(|n| {
+        let end = text.char_indices().nth(n).map_or(text.len(), |(at, _)| at);
+        reply.find(&text[..end])
+    })
 }
 
 /// The bytes of `reply` that must be visible for its first `generated` bytes to count as
@@ -129,6 +147,7 @@ mod tests {
         assert_eq!(coverage(reply, "Hold the"), 8);
         assert_eq!(coverage(reply, "Hold the plan. Wait▌"), 19);
         assert_eq!(coverage(reply, "Sorry, the coach is busy"), 0);
+        assert_eq!(coverage(reply, "Hold on, the market is open"), 0);
         assert_eq!(coverage(reply, reply), reply.len());
         assert_eq!(
             coverage(reply, "Then size"),

@@ -4,6 +4,7 @@ pub mod chat;
 mod persona;
 pub mod scan;
 mod start;
+mod usage;
 
 use std::sync::Arc;
 
@@ -73,6 +74,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("scan", "Check a token contract for risks"),
     ("stop", "Stop the reply being written"),
     ("reset", "Start a fresh conversation"),
+    ("usage", "Your messages, tokens and cost"),
 ];
 
 pub async fn handle(ctx: Arc<BotContext>, incoming: Incoming) {
@@ -110,6 +112,7 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
             "help" => start::help(ctx, chat_id).await,
             "persona" | "personality" | "coach" => persona::show_picker(ctx, chat_id, &record).await,
             "stop" => chat::stop(ctx, chat_id).await,
+            "usage" => usage::show(ctx, chat_id, record.id).await,
             "reset" | "new" => chat::reset(ctx, message, &record).await,
             "scan" => scan::on_command(ctx, message, &record, command.args).await,
             _ => start::unknown_command(ctx, chat_id, &command.name).await,
