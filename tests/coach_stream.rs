@@ -178,3 +178,24 @@ async fn provider_errors_become_short_kind_messages() {
     }
     h.stop().await;
 }
+
+#[tokio::test]
+async fn without_drafts_on_the_server_private_replies_stream_by_edits() {
+    let mut h = Harness::new().await;
+    let llm = h.with_llm(slow(20.0)).await;
+    llm.set_reply("primary", REPLY);
+    h.telegram.set_drafts_supported(false);
+    h.start().await;
+    let (ann, chat) = trader(4007, "Ann");
+    h.telegram.send_text(&chat, &ann, "old server?");
+    let done = h
+        .telegram
+        .wait_until(WAIT, |sim| sim.bot_messages(chat.id).first().is_some_and(|m| m.text == REPLY))
+        .await;
+    assert!(done, "{:?}", h.telegram.bot_messages(chat.id));
+    let events = h.telegram.events_for(chat.id);
+    assert!(events.iter().any(|e| e.kind == SimEventKind::ChatAction), "typing… while thinking");
+    assert!(events.iter().any(|e| e.kind == SimEventKind::Edit), "grew by edits");
+    assert_eq!(h.telegram.bot_messages(chat.id).len(), 1);
+    h.stop().await;
+}

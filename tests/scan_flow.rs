@@ -55,7 +55,8 @@ async fn edited_until(
     let reached = h
         .telegram
         .wait_until(WAIT, |sim| {
-            sim.message(chat_id, message_id).is_some_and(|m| condition(&m))
+            sim.message(chat_id, message_id)
+                .is_some_and(|m| condition(&m))
         })
         .await;
     let message = h.telegram.message(chat_id, message_id).expect("message");
@@ -90,11 +91,19 @@ fn button_data(message: &SimMessage, label: &str) -> String {
 }
 
 /// Presses a button and waits until Telegram has the answer to that callback.
-async fn press(h: &Harness, chat: &SimChat, user: &SimUser, message_id: i32, data: &str) -> Option<String> {
+async fn press(
+    h: &Harness,
+    chat: &SimChat,
+    user: &SimUser,
+    message_id: i32,
+    data: &str,
+) -> Option<String> {
     let id = h.telegram.press_button(chat, user, message_id, data);
     let answered = h
         .telegram
-        .wait_until(WAIT, |sim| sim.callback_answers().iter().any(|(a, _)| *a == id))
+        .wait_until(WAIT, |sim| {
+            sim.callback_answers().iter().any(|(a, _)| *a == id)
+        })
         .await;
     assert!(answered, "callback {data} was not answered");
     h.telegram
@@ -108,7 +117,8 @@ async fn press(h: &Harness, chat: &SimChat, user: &SimUser, message_id: i32, dat
 async fn scanning_a_honeypot_edits_the_placeholder_into_a_critical_report() {
     let (mut h, sim) = radar(&[]).await;
     let (ann, chat) = trader(5001, "Ann");
-    h.telegram.send_text(&chat, &ann, &format!("/scan {KOKODI}"));
+    h.telegram
+        .send_text(&chat, &ann, &format!("/scan {KOKODI}"));
     let report = settled(&h, chat.id, 1).await;
     // The first thing the trader saw was the placeholder, and it became the report in place.
     let first_send = h
@@ -117,17 +127,35 @@ async fn scanning_a_honeypot_edits_the_placeholder_into_a_critical_report() {
         .into_iter()
         .find(|e| e.kind == SimEventKind::Send)
         .expect("a send");
-    assert!(first_send.text.starts_with("🔎 Scanning"), "{}", first_send.text);
+    assert!(
+        first_send.text.starts_with("🔎 Scanning"),
+        "{}",
+        first_send.text
+    );
     assert_eq!(first_send.message_id, Some(report.message_id));
     assert!(report.edits >= 1);
     assert!(report.text.contains("CRITICAL risk"), "{}", report.text);
-    assert!(report.text.contains("KOKODI (KOKO) on Ethereum"), "{}", report.text);
-    assert!(report.text.contains("Sells are blocked: this is a honeypot"), "{}", report.text);
+    assert!(
+        report.text.contains("KOKODI (KOKO) on Ethereum"),
+        "{}",
+        report.text
+    );
+    assert!(
+        report
+            .text
+            .contains("Sells are blocked: this is a honeypot"),
+        "{}",
+        report.text
+    );
     assert!(report.text.contains(KOKODI_EIP55));
     assert!(report.text.ends_with("Not financial advice."));
     let labels: Vec<String> = buttons(&report).into_iter().map(|(t, _)| t).collect();
     assert_eq!(labels, vec!["🔄 Rescan", "📋 All checks"]);
-    assert_eq!(h.telegram.bot_messages(chat.id).len(), 1, "one message per scan");
+    assert_eq!(
+        h.telegram.bot_messages(chat.id).len(),
+        1,
+        "one message per scan"
+    );
     // Seven chains were asked once each; only Ethereum knows the token.
     assert_eq!(sim.total_goplus_calls(), 7);
     assert!(h.telegram.commands().iter().any(|(c, _)| c == "scan"));
@@ -141,13 +169,25 @@ async fn an_address_pasted_in_private_is_scanned_without_a_command() {
     h.telegram.send_text(&chat, &bob, &format!("  {TOES} "));
     let report = settled(&h, chat.id, 1).await;
     assert!(report.text.contains("HIGH risk"), "{}", report.text);
-    assert!(report.text.contains("TOES (TOESCOIN) on Solana"), "{}", report.text);
-    assert!(report.text.contains("$13"), "thin liquidity is the reason: {}", report.text);
+    assert!(
+        report.text.contains("TOES (TOESCOIN) on Solana"),
+        "{}",
+        report.text
+    );
+    assert!(
+        report.text.contains("$13"),
+        "thin liquidity is the reason: {}",
+        report.text
+    );
     // A pasted near miss gets the typo explained, not a coaching reply.
     h.telegram
         .send_text(&chat, &bob, "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756cC2");
     let typo = h.wait_for_bot_messages(chat.id, 2).await.remove(1);
-    assert!(typo.text.contains("typo") && typo.text.contains(WETH), "{}", typo.text);
+    assert!(
+        typo.text.contains("typo") && typo.text.contains(WETH),
+        "{}",
+        typo.text
+    );
     h.stop().await;
 }
 
@@ -158,7 +198,11 @@ async fn a_token_on_two_chains_is_picked_from_a_keyboard() {
     let (cat, chat) = trader(5003, "Cat");
     h.telegram.send_text(&chat, &cat, &format!("/scan {WETH}"));
     let pick = settled(&h, chat.id, 1).await;
-    assert!(pick.text.contains("is a token on 2 chains"), "{}", pick.text);
+    assert!(
+        pick.text.contains("is a token on 2 chains"),
+        "{}",
+        pick.text
+    );
     let choices = buttons(&pick);
     assert_eq!(
         choices,
@@ -168,11 +212,21 @@ async fn a_token_on_two_chains_is_picked_from_a_keyboard() {
         ]
     );
     assert!(choices.iter().all(|(_, data)| data.len() <= 64));
-    press(&h, &chat, &cat, pick.message_id, &format!("scan:pick:56:{WETH}")).await;
+    press(
+        &h,
+        &chat,
+        &cat,
+        pick.message_id,
+        &format!("scan:pick:56:{WETH}"),
+    )
+    .await;
     let report = edited_until(&h, chat.id, pick.message_id, |m| m.text.contains("risk ·")).await;
     assert!(report.text.contains("on BNB Chain"), "{}", report.text);
     let html = report.html.clone().unwrap_or_default();
-    assert!(html.contains(&format!("https://bscscan.com/token/{WETH}")), "{html}");
+    assert!(
+        html.contains(&format!("https://bscscan.com/token/{WETH}")),
+        "{html}"
+    );
     // The pick was served from the lookup's cache.
     assert_eq!(sim.goplus_calls("56", WETH), 1);
     assert_eq!(h.telegram.bot_messages(chat.id).len(), 1);
@@ -183,7 +237,8 @@ async fn a_token_on_two_chains_is_picked_from_a_keyboard() {
 async fn all_checks_expands_top_reasons_collapses_and_rescan_asks_again() {
     let (mut h, sim) = radar(&[]).await;
     let (dan, chat) = trader(5004, "Dan");
-    h.telegram.send_text(&chat, &dan, &format!("/scan {KOKODI} ethereum"));
+    h.telegram
+        .send_text(&chat, &dan, &format!("/scan {KOKODI} ethereum"));
     let report = settled(&h, chat.id, 1).await;
     assert!(report.text.contains("Why"), "{}", report.text);
     assert!(!report.text.contains("✅"));
@@ -191,23 +246,39 @@ async fn all_checks_expands_top_reasons_collapses_and_rescan_asks_again() {
 
     press(&h, &chat, &dan, id, &button_data(&report, "All checks")).await;
     let expanded = edited_until(&h, chat.id, id, |m| {
-        buttons(m).iter().any(|(label, _)| label.contains("Top reasons"))
+        buttons(m)
+            .iter()
+            .any(|(label, _)| label.contains("Top reasons"))
     })
     .await;
-    assert!(expanded.text.contains("\nAll checks\n"), "{}", expanded.text);
-    assert!(expanded.text.contains("✅"), "passed checks are listed: {}", expanded.text);
+    assert!(
+        expanded.text.contains("\nAll checks\n"),
+        "{}",
+        expanded.text
+    );
+    assert!(
+        expanded.text.contains("✅"),
+        "passed checks are listed: {}",
+        expanded.text
+    );
     assert!(expanded.text.contains("Sells are blocked"));
     let labels: Vec<String> = buttons(&expanded).into_iter().map(|(t, _)| t).collect();
     assert_eq!(labels, vec!["🔄 Rescan", "⬆️ Top reasons"]);
 
     press(&h, &chat, &dan, id, &button_data(&expanded, "Top reasons")).await;
     let compact = edited_until(&h, chat.id, id, |m| {
-        buttons(m).iter().any(|(label, _)| label.contains("All checks"))
+        buttons(m)
+            .iter()
+            .any(|(label, _)| label.contains("All checks"))
     })
     .await;
     assert!(compact.text.contains("\nWhy\n"), "{}", compact.text);
     assert!(!compact.text.contains("✅"));
-    assert_eq!(sim.goplus_calls("1", KOKODI), 1, "toggling the view is served from the cache");
+    assert_eq!(
+        sim.goplus_calls("1", KOKODI),
+        1,
+        "toggling the view is served from the cache"
+    );
 
     let answer = press(&h, &chat, &dan, id, &button_data(&compact, "Rescan")).await;
     assert_eq!(answer.as_deref(), Some("Scanning again…"));
@@ -229,23 +300,36 @@ async fn goplus_down_says_so_and_rescan_works_once_it_recovers() {
     let (mut h, sim) = radar(&[("FREE_DAILY_SCANS", "1")]).await;
     sim.set_goplus_mode(GoPlusMode::Down);
     let (eve, chat) = trader(5005, "Eve");
-    h.telegram.send_text(&chat, &eve, &format!("/scan {KOKODI} 1"));
+    h.telegram
+        .send_text(&chat, &eve, &format!("/scan {KOKODI} 1"));
     let failed = settled(&h, chat.id, 1).await;
-    assert!(failed.text.contains("GoPlus is not answering right now"), "{}", failed.text);
+    assert!(
+        failed.text.contains("GoPlus is not answering right now"),
+        "{}",
+        failed.text
+    );
     assert!(failed.text.contains("Rescan"), "{}", failed.text);
     let rescan = button_data(&failed, "Rescan");
     assert_eq!(rescan, format!("scan:re:1:{KOKODI_EIP55}"));
 
     sim.set_goplus_mode(GoPlusMode::Normal);
     press(&h, &chat, &eve, failed.message_id, &rescan).await;
-    let report = edited_until(&h, chat.id, failed.message_id, |m| m.text.contains("CRITICAL risk")).await;
+    let report = edited_until(&h, chat.id, failed.message_id, |m| {
+        m.text.contains("CRITICAL risk")
+    })
+    .await;
     assert!(report.text.contains("honeypot"));
     assert_eq!(sim.goplus_calls("1", KOKODI), 2);
 
     // The rescan used the refunded unit, so the day's one scan is now spent.
-    h.telegram.send_text(&chat, &eve, &format!("/scan {REN} ethereum"));
+    h.telegram
+        .send_text(&chat, &eve, &format!("/scan {REN} ethereum"));
     let quota = h.wait_for_bot_messages(chat.id, 2).await.remove(1);
-    assert!(quota.text.contains("You've used today's 1 free scans"), "{}", quota.text);
+    assert!(
+        quota.text.contains("You've used today's 1 free scans"),
+        "{}",
+        quota.text
+    );
     h.stop().await;
 }
 
@@ -256,9 +340,15 @@ async fn upstream_rate_limits_are_named_and_offer_rescan() {
     let (fay, chat) = trader(5006, "Fay");
     h.telegram.send_text(&chat, &fay, &format!("/scan {REN}"));
     let limited = settled(&h, chat.id, 1).await;
-    assert!(limited.text.contains("GoPlus is rate-limiting scans"), "{}", limited.text);
+    assert!(
+        limited.text.contains("GoPlus is rate-limiting scans"),
+        "{}",
+        limited.text
+    );
     let rescan = button_data(&limited, "Rescan");
-    let address = rescan.strip_prefix("scan:re:any:").expect("a rescan of every chain");
+    let address = rescan
+        .strip_prefix("scan:re:any:")
+        .expect("a rescan of every chain");
     assert!(address.eq_ignore_ascii_case(REN), "{rescan}");
     h.stop().await;
 }
@@ -268,21 +358,31 @@ async fn a_user_hammering_scan_gets_one_polite_notice() {
     let (mut h, sim) = radar(&[("SCANS_PER_MINUTE", "2")]).await;
     let (gus, chat) = trader(5007, "Gus");
     for _ in 0..4 {
-        h.telegram.send_text(&chat, &gus, &format!("/scan {REN} ethereum"));
+        h.telegram
+            .send_text(&chat, &gus, &format!("/scan {REN} ethereum"));
     }
     let messages = h.wait_for_bot_messages(chat.id, 3).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     let messages_after = h.telegram.bot_messages(chat.id);
-    assert_eq!(messages_after.len(), 3, "the fourth scan is refused silently");
+    assert_eq!(
+        messages_after.len(),
+        3,
+        "the fourth scan is refused silently"
+    );
     let notices: Vec<&SimMessage> = messages
         .iter()
         .filter(|m| m.text.contains("more than 2 scans a minute"))
         .collect();
     assert_eq!(notices.len(), 1);
-    assert_eq!(sim.goplus_calls("1", REN), 1, "the second scan was a cache hit");
+    assert_eq!(
+        sim.goplus_calls("1", REN),
+        1,
+        "the second scan was a cache hit"
+    );
     // Another trader is not slowed down by Gus.
     let (hal, other) = trader(5008, "Hal");
-    h.telegram.send_text(&other, &hal, &format!("/scan {REN} ethereum"));
+    h.telegram
+        .send_text(&other, &hal, &format!("/scan {REN} ethereum"));
     let report = settled(&h, other.id, 1).await;
     assert!(report.text.contains("MEDIUM risk"), "{}", report.text);
     h.stop().await;
@@ -298,19 +398,35 @@ async fn the_daily_quota_is_announced_once_and_admins_are_exempt() {
     .await;
     let (ivy, chat) = trader(5009, "Ivy");
     for _ in 0..4 {
-        h.telegram.send_text(&chat, &ivy, &format!("/scan {REN} ethereum"));
+        h.telegram
+            .send_text(&chat, &ivy, &format!("/scan {REN} ethereum"));
     }
     h.wait_for_bot_messages(chat.id, 3).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let texts: Vec<String> = h.telegram.bot_messages(chat.id).into_iter().map(|m| m.text).collect();
+    let texts: Vec<String> = h
+        .telegram
+        .bot_messages(chat.id)
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
     assert_eq!(texts.len(), 3, "{texts:#?}");
-    assert_eq!(texts.iter().filter(|t| t.contains("MEDIUM risk")).count(), 2);
-    let notice = texts.iter().find(|t| t.contains("free scans")).expect("quota notice");
-    assert!(notice.contains("You've used today's 2 free scans. They reset at 00:00 UTC, in "), "{notice}");
+    assert_eq!(
+        texts.iter().filter(|t| t.contains("MEDIUM risk")).count(),
+        2
+    );
+    let notice = texts
+        .iter()
+        .find(|t| t.contains("free scans"))
+        .expect("quota notice");
+    assert!(
+        notice.contains("You've used today's 2 free scans. They reset at 00:00 UTC, in "),
+        "{notice}"
+    );
 
     let (admin, admin_chat) = trader(5010, "Admin");
     for _ in 0..3 {
-        h.telegram.send_text(&admin_chat, &admin, &format!("/scan {REN} ethereum"));
+        h.telegram
+            .send_text(&admin_chat, &admin, &format!("/scan {REN} ethereum"));
     }
     for n in 1..=3 {
         let report = settled(&h, admin_chat.id, n).await;
@@ -326,8 +442,14 @@ async fn bad_input_gets_a_clear_kind_answer_and_costs_nothing() {
     let cases = [
         ("/scan", "Send <code>/scan"),
         ("/scan 0x1234", "exactly 40 hex characters"),
-        (&format!("/scan {KOKODI} fantom") as &str, "I don't know the chain \"fantom\""),
-        (&format!("/scan {TOES} bsc") as &str, "can't be on BNB Chain: it is a Solana address"),
+        (
+            &format!("/scan {KOKODI} fantom") as &str,
+            "I don't know the chain \"fantom\"",
+        ),
+        (
+            &format!("/scan {TOES} bsc") as &str,
+            "can't be on BNB Chain: it is a Solana address",
+        ),
     ];
     for (i, (text, expected)) in cases.iter().enumerate() {
         h.telegram.send_text(&chat, &jo, text);
@@ -336,18 +458,61 @@ async fn bad_input_gets_a_clear_kind_answer_and_costs_nothing() {
         assert!(html.contains(expected), "{text}: {html}");
     }
     let malformed = h.telegram.bot_messages(chat.id).remove(1);
-    assert!(malformed.text.contains("A token address looks like 0x"), "{}", malformed.text);
-    assert!(h.telegram.bot_messages(chat.id)[0].text.contains(&format!("/scan {WETH}")));
+    assert!(
+        malformed.text.contains("A token address looks like 0x"),
+        "{}",
+        malformed.text
+    );
+    assert!(
+        h.telegram.bot_messages(chat.id)[0]
+            .text
+            .contains(&format!("/scan {WETH}"))
+    );
     assert_eq!(sim.total_goplus_calls(), 0);
 
     // The one free scan of the day was not spent by the typos: an unknown token is answered.
-    h.telegram.send_text(&chat, &jo, &format!("/scan {UNKNOWN}"));
+    h.telegram
+        .send_text(&chat, &jo, &format!("/scan {UNKNOWN}"));
     let unknown = settled(&h, chat.id, 5).await;
     assert!(
-        unknown.text.contains("GoPlus has no token at this address on Ethereum, BNB Chain, Base"),
+        unknown
+            .text
+            .contains("GoPlus has no token at this address on Ethereum, BNB Chain, Base"),
         "{}",
         unknown.text
     );
     assert!(buttons(&unknown).is_empty());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_view_switch_after_the_cache_expired_fetches_again_and_stale_buttons_are_answered() {
+    let (mut h, sim) = radar(&[("SCAN_CACHE_TTL_SECONDS", "1")]).await;
+    let (kim, chat) = trader(5012, "Kim");
+    h.telegram
+        .send_text(&chat, &kim, &format!("/scan {KOKODI} ethereum"));
+    let report = settled(&h, chat.id, 1).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let answer = press(
+        &h,
+        &chat,
+        &kim,
+        report.message_id,
+        &button_data(&report, "All checks"),
+    )
+    .await;
+    assert_eq!(answer.as_deref(), Some("Scanning again…"));
+    let expanded = edited_until(&h, chat.id, report.message_id, |m| {
+        buttons(m)
+            .iter()
+            .any(|(label, _)| label.contains("Top reasons"))
+    })
+    .await;
+    assert!(expanded.text.contains("✅"), "{}", expanded.text);
+    assert_eq!(sim.goplus_calls("1", KOKODI), 2);
+
+    // Data this bot never drew (or a tampered address) is answered, never left spinning.
+    let answer = press(&h, &chat, &kim, report.message_id, "scan:all:1:0x1234").await;
+    assert!(answer.unwrap_or_default().contains("expired"));
     h.stop().await;
 }

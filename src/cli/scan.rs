@@ -108,19 +108,30 @@ mod tests {
             .collect();
         assert_eq!(
             keys,
-            ["chain", "address", "name", "symbol", "score", "level", "flags"]
+            [
+                "chain", "address", "name", "symbol", "score", "level", "flags"
+            ]
         );
     }
 
     #[test]
     fn what_stops_a_scan_has_its_own_exit_code_and_one_line() {
-        let several = Ok(ScanOutcome::MultipleChains(vec![Chain::Ethereum, Chain::Base]));
+        let several = Ok(ScanOutcome::MultipleChains(vec![
+            Chain::Ethereum,
+            Chain::Base,
+        ]));
         let (code, line) = render(ADDRESS, &several, false).expect_err("needs --chain");
         assert_eq!(code, EXIT_BAD_INPUT);
-        assert!(line.contains("ethereum, base") && line.contains("--chain ethereum"), "{line}");
+        assert!(
+            line.contains("ethereum, base") && line.contains("--chain ethereum"),
+            "{line}"
+        );
         let (code, line) = render(ADDRESS, &Err(ScanError::RateLimited), true).expect_err("down");
         assert_eq!(code, EXIT_NO_REPORT);
-        assert!(line.contains("rate-limiting") && !line.contains("Rescan"), "{line}");
+        assert!(
+            line.contains("rate-limiting") && !line.contains("Rescan"),
+            "{line}"
+        );
         let (code, _) = render(ADDRESS, &Ok(ScanOutcome::NotFound(vec![Chain::Bsc])), false)
             .expect_err("unknown");
         assert_eq!(code, EXIT_NO_REPORT);

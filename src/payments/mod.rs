@@ -4,7 +4,9 @@
 //! per-chain parsers into an [`observation::Observation`], the [`verdict::judge`] and
 //! [`invoice_amount`] matching. I/O at the edges: one small client per explorer
 //! ([`ethereum`], [`tron`], [`solana`]) and the [`verifier::PaymentVerifier`] that ties
-//! them together. Crediting exactly once is the ledger's job, not this module's.
+//! them together. Billing on top: [`plans`] (what premium costs), the [`ledger`] that opens
+//! invoices and credits each transaction exactly once, and the [`watcher`] that re-checks
+//! pending payments, matches payments made without a hash and sends renewal reminders.
 
 pub mod amount;
 pub mod chain;
@@ -15,14 +17,15 @@ pub mod hash;
 mod http;
 pub mod invoice_amount;
 pub mod ledger;
-pub mod plans;
 pub mod observation;
+pub mod plans;
 pub mod report;
 pub mod solana;
 pub mod tokens;
 pub mod tron;
 pub mod verdict;
 pub mod verifier;
+pub mod watcher;
 
 pub use amount::Amount;
 pub use chain::Chain;

@@ -7,10 +7,14 @@ use sqlx::Executor;
 
 use super::Store;
 
-/// A new SQLite database in its own temporary file, migrated.
+/// A new SQLite database in its own temporary file, migrated. Files from earlier runs that
+/// are over an hour old are removed on the way, so test runs do not fill the disk.
 pub async fn fresh_sqlite() -> Store {
-    let path = std::env::temp_dir().join(format!(
-        "tiltguard-test-{}-{}.db",
+    let dir = std::env::temp_dir().join("tiltguard-tests");
+    let _ = std::fs::create_dir_all(&dir);
+    remove_stale(&dir);
+    let path = dir.join(format!(
+        "{}-{}.db",
         std::process::id(),
         fastrand::u64(..)
     ));
@@ -19,6 +23,23 @@ pub async fn fresh_sqlite() -> Store {
         .expect("temporary SQLite database");
     store.migrate().await.expect("SQLite migrations");
     store
+}
+
+fn remove_stale(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600);
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// A new schema on the test Postgres server, migrated; `None` (said loudly once) when

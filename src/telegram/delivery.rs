@@ -5,6 +5,7 @@
 //! back to plain text if Telegram ever rejects our HTML, and remembers chats that blocked us.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -62,6 +63,8 @@ pub struct Outbox {
     api: BotApi,
     store: Store,
     pacer: Mutex<Pacer>,
+    /// Set once when the Bot API server turns out to lack `sendMessageDraft`.
+    drafts_unsupported: AtomicBool,
 }
 
 impl Outbox {
@@ -70,7 +73,19 @@ impl Outbox {
             api,
             store,
             pacer: Mutex::new(Pacer::new(budgets)),
+            drafts_unsupported: AtomicBool::new(false),
         })
+    }
+
+    pub fn drafts_supported(&self) -> bool {
+        !self.drafts_unsupported.load(Ordering::Relaxed)
+    }
+
+    /// Switches this bot to edit-mode streaming for good, logging it once.
+    pub fn mark_drafts_unsupported(&self) {
+        if !self.drafts_unsupported.swap(true, Ordering::Relaxed) {
+            tracing::warn!("this Bot API server has no sendMessageDraft; streaming with edits");
+        }
     }
 
     pub fn api(&self) -> &BotApi {

@@ -7,7 +7,7 @@
 //! past Telegram's length limit are sealed into real messages as soon as they are complete.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -18,8 +18,6 @@ use super::delivery::{DeliveryError, OutMessage, Outbox};
 use super::format;
 use super::pacing::Action;
 
-/// Drafts are unavailable on this Bot API server; set once, for the life of the process.
-static DRAFTS_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
 static NEXT_DRAFT_ID: AtomicI64 = AtomicI64::new(1);
 
 /// Intermediate edits are skipped while the bot-wide budget is booked this far ahead, so the
@@ -36,9 +34,9 @@ pub enum StreamMode {
 }
 
 impl StreamMode {
-    /// Drafts in private chats unless the server lacks them; edits everywhere else.
-    pub fn for_chat(is_private: bool) -> StreamMode {
-        if is_private && !DRAFTS_UNSUPPORTED.load(Ordering::Relaxed) {
+    /// Drafts in private chats unless this server lacks them; edits everywhere else.
+    pub fn for_chat(outbox: &Outbox, is_private: bool) -> StreamMode {
+        if is_private && outbox.drafts_supported() {
             StreamMode::Draft
         } else {
             StreamMode::Edit
@@ -220,11 +218,7 @@ impl Driver {
         match result {
             Ok(()) => DraftResult::Shown,
             Err(error) if error.is_unknown_method() => {
-                if !DRAFTS_UNSUPPORTED.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(
-                        "this Bot API server has no sendMessageDraft; streaming with edits"
-                    );
-                }
+                self.outbox.mark_drafts_unsupported();
                 DraftResult::Unsupported
             }
             Err(error) => {

@@ -7,7 +7,7 @@ use super::LoadtestError;
 
 pub const USAGE: &str = "usage: loadtest [--chats 250] [--group-share 0.2] [--reply-chars 1200] \
 [--tokens-per-sec 40] [--first-token-ms 0] [--timeout-secs 180] [--bot PATH] [--repo DIR] \
-[--fail-primary]";
+[--timelines 1] [--fail-primary]";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -27,6 +27,8 @@ pub struct Options {
     pub repo: Option<PathBuf>,
     /// The primary model answers 503 to every request, so every reply comes from the fallback.
     pub fail_primary: bool,
+    /// How many private and how many group chats get their timeline printed.
+    pub timelines: usize,
 }
 
 impl Default for Options {
@@ -41,6 +43,7 @@ impl Default for Options {
             bot: None,
             repo: None,
             fail_primary: false,
+            timelines: 1,
         }
     }
 }
@@ -79,6 +82,7 @@ impl Options {
                     let path = args.next().ok_or_else(|| bad(flag, "needs a directory"))?;
                     options.repo = Some(PathBuf::from(path));
                 }
+                "--timelines" => options.timelines = number(flag, args.next())?,
                 "--fail-primary" => options.fail_primary = true,
                 "-h" | "--help" => return Err(LoadtestError::Usage(USAGE.to_owned())),
                 other => return Err(bad(other, "is not an option")),

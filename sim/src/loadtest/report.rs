@@ -213,7 +213,7 @@ impl Report {
                 .zip(&widths)
                 .map(|(cell, width)| format!("{cell:<width$}"))
                 .collect();
-            let _ = writeln!(out, "| {} |", cells.join(" | ").trim_end());
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
             if i == 0 {
                 let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
                 let _ = writeln!(out, "|-{}-|", rule.join("-|-"));

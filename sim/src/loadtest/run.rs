@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::bot::{BotProcess, BotSetup, PRIMARY_MODEL, ScratchDir, bot_env};
-use super::measure::{Shown, delivered_complete, measure_stream};
+use super::measure::{Shown, coverage, delivered_complete, measure_stream};
 use super::report::{Report, Spread};
 use super::{LoadtestError, Options, procfs, prose};
 use crate::llm::{Emission, LlmFailure, LlmSim, LlmSimConfig, Timing};
@@ -226,6 +226,39 @@ fn rejection_notes(events: &[SimEvent]) -> Vec<String> {
         .collect()
 }
 
+/// One chat's story in one line, times from its message: what was generated when, and each
+/// visible change with how much of the reply it showed.
+fn timeline_note(
+    planned: &PlannedChat,
+    sent_at: Instant,
+    events: &[SimEvent],
+    emission: Option<&Emission>,
+) -> String {
+    let since = |at: Instant| at.saturating_duration_since(sent_at).as_secs_f64();
+    let mut line = format!("timeline of chat {}:", planned.chat.id);
+    if let Some(writes) = emission.map(|e| &e.writes).filter(|w| !w.is_empty()) {
+        let (first, last) = (writes[0], writes[writes.len() - 1]);
+        line.push_str(&format!(
+            " generated {:.2}-{:.2} s ({} bytes);",
+            since(first.at),
+            since(last.at),
+            last.content_len
+        ));
+    }
+    for event in events
+        .iter()
+        .filter(|e| e.chat_id == planned.chat.id && visible_change(e))
+    {
+        line.push_str(&format!(
+            " {:?} {:.2} s ({} bytes)",
+            event.kind,
+            since(event.at),
+            coverage(&planned.reply, &event.text)
+        ));
+    }
+    line
+}
+
 fn llm_notes(llm: &LlmSim) -> Vec<String> {
     let mut per_model: HashMap<String, usize> = HashMap::new();
     for request in llm.requests() {
@@ -308,7 +341,8 @@ pub async fn run(options: &Options) -> Result<RunOutcome, LoadtestError> {
 
     let events = telegram.events();
     let delivered: Vec<bool> = chats.iter().map(|c| is_delivered(&telegram, c)).collect();
-    let mut report = measure(&chats, &sent_at, &events, &llm.emissions(), &delivered);
+    let emissions = llm.emissions();
+    let mut report = measure(&chats, &sent_at, &events, &emissions, &delivered);
     let stats = telegram.stats();
     report.status_429 = stats.status_429;
     report.status_400 = stats.status_400;
@@ -327,6 +361,22 @@ pub async fn run(options: &Options) -> Result<RunOutcome, LoadtestError> {
     };
 
     let mut notes = rejection_notes(&events);
+    // The first private and group chats, as examples of what the figures sum up.
+    for group in [false, true] {
+        let examples = (0..chats.len()).filter(|i| chats[*i].chat.is_group() == group);
+        for index in examples.take(options.timelines) {
+            let emission = emissions
+                .iter()
+                .filter(|e| prose::chat_index(&e.last_user_text) == Some(index))
+                .max_by_key(|e| e.content_len());
+            notes.push(timeline_note(
+                &chats[index],
+                sent_at[index],
+                &events,
+                emission,
+            ));
+        }
+    }
     notes.extend(llm_notes(&llm));
     notes.extend(problems.into_iter().map(|p| format!("bot log: {p}")));
     Ok(RunOutcome { report, notes })

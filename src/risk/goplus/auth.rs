@@ -209,7 +209,9 @@ impl TokenSource {
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
 }
 
 #[cfg(test)]
@@ -231,7 +233,8 @@ mod tests {
 
     #[test]
     fn the_request_carries_key_time_and_signature_but_not_the_secret() {
-        let credentials = AppCredentials::new("mBOMg20QW11BbtyH4Zh0", "V6aRfxlPJwN3ViJSIFSCdxPvneajuJsh");
+        let credentials =
+            AppCredentials::new("mBOMg20QW11BbtyH4Zh0", "V6aRfxlPJwN3ViJSIFSCdxPvneajuJsh");
         let body = credentials.token_request(1_647_847_498);
         assert_eq!(body["app_key"], "mBOMg20QW11BbtyH4Zh0");
         assert_eq!(body["time"], 1_647_847_498);
@@ -252,7 +255,8 @@ mod tests {
             expires_in: Duration::from_secs(20),
         };
         assert_eq!(short.usable_for(), Duration::from_secs(18));
-        let stringly = r#"{"code":"1","message":"OK","result":{"access_token":"abc","expires_in":"60"}}"#;
+        let stringly =
+            r#"{"code":"1","message":"OK","result":{"access_token":"abc","expires_in":"60"}}"#;
         assert_eq!(
             parse_token_response(stringly).map(|t| t.expires_in),
             Ok(Duration::from_secs(60))

@@ -142,10 +142,7 @@ impl GoPlusClient {
         if let Some(token) = access_token {
             request = request.header(reqwest::header::AUTHORIZATION, token);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|error| http_failure(&error))?;
+        let response = request.send().await.map_err(|error| http_failure(&error))?;
         let status = response.status();
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(GoPlusError::RateLimited);

@@ -98,7 +98,10 @@ async fn a_token_on_two_chains_asks_the_trader_to_pick() {
         other => panic!("expected a pick, got {other:?}"),
     }
     // Picking a chain is served from the cache filled by the lookup.
-    let cached = service.cached_report(WETH, Chain::Bsc).await.expect("cached");
+    let cached = service
+        .cached_report(WETH, Chain::Bsc)
+        .await
+        .expect("cached");
     assert_eq!(cached.chain, Chain::Bsc);
     assert!(service.cached_report(WETH, Chain::Base).await.is_none());
     let bsc = found(service.scan(WETH, Some(Chain::Bsc)).await);
@@ -337,7 +340,11 @@ async fn a_token_near_its_end_is_renewed_before_use() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     found(service.scan(KOKODI, Some(Chain::Ethereum)).await);
     assert_eq!(sim.token_requests(), 2);
-    assert_eq!(sim.refused_tokens(), 0, "renewed before GoPlus had to refuse it");
+    assert_eq!(
+        sim.refused_tokens(),
+        0,
+        "renewed before GoPlus had to refuse it"
+    );
 }
 
 #[tokio::test]
@@ -349,7 +356,10 @@ async fn wrong_credentials_fail_the_scan_without_a_security_request() {
         .scan(KOKODI, Some(Chain::Ethereum))
         .await
         .expect_err("refused");
-    assert_eq!(error, ScanError::Upstream("access refused, code 4012".into()));
+    assert_eq!(
+        error,
+        ScanError::Upstream("access refused, code 4012".into())
+    );
     assert!(!error.to_string().contains("not-the-secret"));
     assert_eq!(sim.total_goplus_calls(), 0);
 }

@@ -220,7 +220,7 @@ async fn start_reply(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord
     let persona = ctx.personas.resolve(user.persona.as_deref()).clone();
     let key = conversation_key(message, user.id);
     let reply_to = (!message.chat.is_private()).then_some(message.id.0);
-    let mode = StreamMode::for_chat(message.chat.is_private());
+    let mode = StreamMode::for_chat(&ctx.outbox, message.chat.is_private());
     let ctx = ctx.clone();
     let user_id = user.id;
     let turn = ctx.chat_room.turn_lock(chat_id);

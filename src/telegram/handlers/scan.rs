@@ -20,9 +20,9 @@ use teloxide::types::{CallbackQuery, Message};
 use self::buttons::{Action, ScanButton, pick_keyboard, report_keyboard, rescan_keyboard};
 use self::input::{InputError, Target, input_error_html, parse_args, until_utc_midnight};
 use super::{BotContext, escape, reply, send};
+use crate::risk::render_telegram_html;
 use crate::risk::report::short_address;
 use crate::risk::service::{ScanError, ScanOutcome, not_found_message};
-use crate::risk::render_telegram_html;
 use crate::store::{Counter, Quota, UserRecord};
 use crate::telegram::delivery::OutMessage;
 
@@ -38,7 +38,9 @@ pub struct ScanRoom {
 enum Admission {
     Allowed,
     /// Refused; the first refusal of a burst carries one polite notice.
-    Refused { notice: Option<String> },
+    Refused {
+        notice: Option<String>,
+    },
 }
 
 impl ScanRoom {
@@ -208,7 +210,10 @@ fn outcome_message(
 pub async fn on_callback(ctx: &BotContext, query: &CallbackQuery, data: &str) {
     let (Some(button), Some(message)) = (ScanButton::parse(data), query.message.as_ref()) else {
         ctx.outbox
-            .answer_callback(&query.id.0, Some("This button has expired. Send /scan again."))
+            .answer_callback(
+                &query.id.0,
+                Some("This button has expired. Send /scan again."),
+            )
             .await;
         return;
     };
@@ -253,11 +258,23 @@ pub async fn on_callback(ctx: &BotContext, query: &CallbackQuery, data: &str) {
         (Action::Rescan, Some(chain)) => ctx.risk.rescan(&button.target.address, chain).await,
         (_, chain) => ctx.risk.scan(&button.target.address, chain).await,
     };
-    finish(ctx, chat_id, message_id, user_id, &button.target, outcome, expanded).await;
+    finish(
+        ctx,
+        chat_id,
+        message_id,
+        user_id,
+        &button.target,
+        outcome,
+        expanded,
+    )
+    .await;
 }
 
 /// Records the presser like any other user and refuses banned ones (with no message).
-async fn remember_presser(ctx: &BotContext, query: &CallbackQuery) -> Result<(), Option<&'static str>> {
+async fn remember_presser(
+    ctx: &BotContext,
+    query: &CallbackQuery,
+) -> Result<(), Option<&'static str>> {
     let user = &query.from;
     let record = ctx
         .store
@@ -302,9 +319,7 @@ mod tests {
             .iter()
             .flat_map(|k| k.inline_keyboard.iter().flatten())
             .filter_map(|b| match &b.kind {
-                teloxide::types::InlineKeyboardButtonKind::CallbackData(data) => {
-                    Some(data.clone())
-                }
+                teloxide::types::InlineKeyboardButtonKind::CallbackData(data) => Some(data.clone()),
                 _ => None,
             })
             .collect()
@@ -312,7 +327,10 @@ mod tests {
 
     #[test]
     fn a_pick_lists_each_chain_as_a_button() {
-        let outcome = Ok(ScanOutcome::MultipleChains(vec![Chain::Ethereum, Chain::Bsc]));
+        let outcome = Ok(ScanOutcome::MultipleChains(vec![
+            Chain::Ethereum,
+            Chain::Bsc,
+        ]));
         let message = outcome_message(&target(), &outcome, false);
         assert!(message.html.contains("2 chains"), "{}", message.html);
         assert_eq!(
@@ -333,13 +351,21 @@ mod tests {
             vec!["scan:re:any:0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"]
         );
         let wallet = outcome_message(&target(), &Err(ScanError::NotAToken), false);
-        assert!(wallet.html.contains("wallet, not a token"), "{}", wallet.html);
+        assert!(
+            wallet.html.contains("wallet, not a token"),
+            "{}",
+            wallet.html
+        );
         assert!(wallet.keyboard.is_none());
         let mismatch = ScanError::ChainMismatch {
             chain: Chain::Tron,
             address_family: ChainFamily::Evm,
         };
-        assert!(outcome_message(&target(), &Err(mismatch), false).keyboard.is_none());
+        assert!(
+            outcome_message(&target(), &Err(mismatch), false)
+                .keyboard
+                .is_none()
+        );
     }
 
     #[test]
@@ -355,8 +381,13 @@ mod tests {
         let room = ScanRoom::new(2);
         assert!(matches!(room.admit(7), Admission::Allowed));
         assert!(matches!(room.admit(7), Admission::Allowed));
-        assert!(matches!(room.admit(7), Admission::Refused { notice: Some(n) } if n.contains("2 scans a minute")));
+        assert!(
+            matches!(room.admit(7), Admission::Refused { notice: Some(n) } if n.contains("2 scans a minute"))
+        );
         assert!(matches!(room.admit(7), Admission::Refused { notice: None }));
-        assert!(matches!(room.admit(8), Admission::Allowed), "other users are not affected");
+        assert!(
+            matches!(room.admit(8), Admission::Allowed),
+            "other users are not affected"
+        );
     }
 }

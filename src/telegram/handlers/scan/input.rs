@@ -147,7 +147,10 @@ mod tests {
     #[test]
     fn arguments_read_in_either_order() {
         let checksummed = detect(KOKODI).expect("valid").display();
-        assert_ne!(checksummed, KOKODI, "EVM addresses are shown in EIP-55 form");
+        assert_ne!(
+            checksummed, KOKODI,
+            "EVM addresses are shown in EIP-55 form"
+        );
         let expected = Target {
             address: checksummed,
             chain: Some(Chain::Bsc),
@@ -192,10 +195,18 @@ mod tests {
         for example in [EXAMPLE_EVM, EXAMPLE_SOLANA, EXAMPLE_TRON] {
             assert!(detect(example).is_ok(), "{example}");
         }
-        let typo = input_error_html(&parse_args("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756cC2").unwrap_err());
-        assert!(typo.contains("typo") && typo.contains(EXAMPLE_EVM), "{typo}");
+        let typo = input_error_html(
+            &parse_args("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756cC2").unwrap_err(),
+        );
+        assert!(
+            typo.contains("typo") && typo.contains(EXAMPLE_EVM),
+            "{typo}"
+        );
         let chain = input_error_html(&InputError::UnknownChain("<b>x".into()));
-        assert!(chain.contains("&lt;b&gt;x") && chain.contains("avalanche"), "{chain}");
+        assert!(
+            chain.contains("&lt;b&gt;x") && chain.contains("avalanche"),
+            "{chain}"
+        );
         assert!(usage_html().contains(&format!("/scan {EXAMPLE_EVM}")));
     }
 
@@ -226,6 +237,9 @@ mod tests {
     fn the_reset_time_counts_down_to_utc_midnight() {
         assert_eq!(until_utc_midnight(0), "in 24h 00m");
         assert_eq!(until_utc_midnight(86_400 - 61), "in 0h 01m");
-        assert_eq!(until_utc_midnight(86_400 * 3 + 3600 * 18 + 60 * 53), "in 5h 07m");
+        assert_eq!(
+            until_utc_midnight(86_400 * 3 + 3600 * 18 + 60 * 53),
+            "in 5h 07m"
+        );
     }
 }
