@@ -93,3 +93,35 @@ async fn sigterm_stops_polling_confirms_and_exits_zero() {
     assert!(exit.success(), "exit status {exit:?}");
     assert_eq!(h.telegram.pending_updates(), 0, "handled updates are confirmed");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_terminal_chat_streams_the_chosen_coach() {
+    use std::io::Write;
+    let llm = tiltguard_sim::llm::LlmSim::start(Default::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut child = tiltguard()
+        .args(["chat", "--persona", "zen"])
+        .env("LLM_BASE_URL", llm.base_url())
+        .env("LLM_TEXT_MODELS", "primary")
+        .env("DATABASE_URL", format!("sqlite://{}/chat.db", dir.path().display()))
+        .env("PERSONALITIES_DIR", format!("{root}/personalities"))
+        .env("PROMPTS_DIR", format!("{root}/prompts"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "I keep moving my stop").unwrap();
+    drop(stdin);
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("The Zen Teacher"), "{stdout}");
+    assert!(stdout.contains("You said: I keep moving my stop"), "{stdout}");
+    let request = llm.requests().pop().unwrap().json().unwrap();
+    assert!(request["messages"][0]["content"].as_str().unwrap().contains("Zen"));
+}

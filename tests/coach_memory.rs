@@ -119,3 +119,23 @@ async fn a_silent_spell_starts_a_new_session_and_folds_the_old_one_into_a_summar
     assert_eq!(turns, 2, "system + the new message only: {request}");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_burst_over_the_per_minute_limit_gets_one_polite_notice() {
+    let mut h = Harness::new().await;
+    let llm = h.with_llm(LlmSimConfig::default()).await;
+    h.set("USER_MESSAGES_PER_MINUTE", "2");
+    h.start().await;
+    let (ann, chat) = trader(5005, "Ann");
+    for i in 0..6 {
+        h.telegram.send_text(&chat, &ann, &format!("spam {i}"));
+    }
+    h.wait_for_bot_messages(chat.id, 3).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let replies = h.telegram.bot_messages(chat.id);
+    assert_eq!(replies.len(), 3, "{:#?}", replies.iter().map(|m| &m.text).collect::<Vec<_>>());
+    let notices = replies.iter().filter(|m| m.text.contains("faster than I can coach")).count();
+    assert_eq!(notices, 1);
+    assert_eq!(llm.requests().len(), 2);
+    h.stop().await;
+}

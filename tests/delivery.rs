@@ -1,0 +1,86 @@
+//! The outbox on its own against the Telegram simulator: what it does when Telegram says no.
+
+use std::time::{Duration, Instant};
+
+use tiltguard::config::Secret;
+use tiltguard::store::testing::fresh_sqlite;
+use tiltguard::telegram::api::BotApi;
+use tiltguard::telegram::delivery::{DeliveryError, OutMessage, Outbox};
+use tiltguard::telegram::pacing::Budgets;
+use tiltguard_sim::{SimChat, SimUser, TelegramSim, TelegramSimConfig};
+
+async fn outbox() -> (TelegramSim, std::sync::Arc<Outbox>, tiltguard::store::Store) {
+    let sim = TelegramSim::start(TelegramSimConfig::default()).await.unwrap();
+    let api = BotApi::new(reqwest::Client::new(), &sim.api_url(), &Secret::new(sim.token()));
+    let store = fresh_sqlite().await;
+    let outbox = Outbox::new(api, store.clone(), Budgets::telegram_defaults(4.0));
+    (sim, outbox, store)
+}
+
+fn chat(sim: &TelegramSim, id: i64) -> SimChat {
+    let chat = SimChat::private(&SimUser::new(id, "Ann"));
+    sim.add_chat(&chat);
+    chat
+}
+
+#[tokio::test]
+async fn html_telegram_refuses_is_resent_as_plain_text() {
+    let (sim, outbox, _) = outbox().await;
+    let chat = chat(&sim, 1);
+    let id = outbox
+        .send(chat.id, &OutMessage::html("<blink>Risk</blink> &amp; reward"))
+        .await
+        .unwrap();
+    let message = sim.message(chat.id, id).unwrap();
+    assert_eq!(message.text, "Risk & reward");
+    assert_eq!(sim.stats().status_400, 1, "one refusal, then the plain resend");
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_and_the_message_still_lands() {
+    let (sim, outbox, _) = outbox().await;
+    let chat = chat(&sim, 2);
+    sim.inject_flood(Some(chat.id), 2, 1);
+    let started = Instant::now();
+    let id = outbox.send(chat.id, &OutMessage::html("after the storm")).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(2), "waited retry_after");
+    assert_eq!(sim.message(chat.id, id).unwrap().text, "after the storm");
+    assert_eq!(sim.stats().status_429, 1, "no second 429: the penalty was respected");
+}
+
+#[tokio::test]
+async fn an_edit_that_changes_nothing_is_success_and_a_blocked_chat_is_remembered() {
+    let (sim, outbox, store) = outbox().await;
+    let chat = chat(&sim, 3);
+    store.touch_chat(chat.id, "private", None).await.unwrap();
+    let message = OutMessage::html("<b>same</b>");
+    let id = outbox.send(chat.id, &message).await.unwrap();
+    outbox.edit(chat.id, id, &message).await.unwrap();
+    sim.block_chat(chat.id);
+    let blocked = outbox.send(chat.id, &OutMessage::html("hello?")).await;
+    assert!(matches!(blocked, Err(DeliveryError::ChatGone)));
+    assert!(store.chat(chat.id).await.unwrap().unwrap().blocked);
+}
+
+#[tokio::test]
+async fn telegram_5xx_is_retried_with_backoff() {
+    let (sim, outbox, _) = outbox().await;
+    let chat = chat(&sim, 4);
+    sim.fail_next(2, 502);
+    let id = outbox.send(chat.id, &OutMessage::html("eventually")).await.unwrap();
+    assert_eq!(sim.message(chat.id, id).unwrap().text, "eventually");
+}
+
+#[tokio::test]
+async fn sixty_messages_to_sixty_chats_stay_inside_the_bot_wide_limit() {
+    let (sim, outbox, _) = outbox().await;
+    let chats: Vec<_> = (100..160).map(|id| chat(&sim, id)).collect();
+    let sends = chats.iter().map(|c| {
+        let outbox = outbox.clone();
+        let id = c.id;
+        async move { outbox.send(id, &OutMessage::html("tick")).await }
+    });
+    let results = futures_util::future::join_all(sends).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(sim.stats().status_429, 0);
+}
