@@ -501,7 +501,10 @@ async fn a_view_switch_after_the_cache_expired_fetches_again_and_stale_buttons_a
         &button_data(&report, "All checks"),
     )
     .await;
-    assert_eq!(answer.as_deref(), Some("Scanning again…"));
+    assert_eq!(
+        answer.as_deref(),
+        Some("That report expired; fetching fresh data…")
+    );
     let expanded = edited_until(&h, chat.id, report.message_id, |m| {
         buttons(m)
             .iter()

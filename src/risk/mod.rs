@@ -3,7 +3,7 @@
 //!
 //! - [`detect`]: which chain family a pasted address belongs to (pure).
 //! - [`goplus`] and [`honeypot`]: the two upstream clients (thin HTTP over pure parsers).
-//! - [`score`]: flags, score and level from the upstream data (pure; rules in `RULES.md`).
+//! - [`score`]: flags, score and level from the upstream data (pure; rules in the README).
 //! - [`report`]: the report and its Telegram, terminal and JSON renderings (pure).
 //! - [`service`]: the cached, coalescing front door used by the bot and the CLI.
 

@@ -75,6 +75,9 @@ pub(crate) async fn handle(
     if !key_ok {
         return notok("Missing/Invalid API Key");
     }
+    if param("module") == "account" && param("action") == "tokentx" {
+        return super::accounts::tokentx(&state, &params);
+    }
     if param("module") != "proxy" {
         return notok("Error! Missing Or invalid Module name");
     }

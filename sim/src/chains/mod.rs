@@ -1,16 +1,21 @@
 //! Simulators of the chain APIs tiltguard verifies payments with: Etherscan v2 (proxy
-//! module), Tronscan `transaction-info` and Solana JSON-RPC, on one local port.
+//! module and `account/tokentx`), Tronscan `transaction-info`, TronGrid's TRC-20 history and
+//! Solana JSON-RPC (`getSignaturesForAddress` included), on one local port.
 //!
 //! They replay the recorded fixtures in their recorded wire formats, accept synthetic
 //! transactions built from them (the [`Spoof`] family), and can be switched down (503) or
 //! into each API's own rate-limit answer and back, so tests can drive every verdict.
 
+mod accounts;
 mod base58;
 mod etherscan;
 mod recorded;
 mod solana;
+mod solana_history;
 mod spoof;
 mod state;
+mod synthetic;
+mod trongrid;
 mod tronscan;
 
 use std::io;
@@ -52,6 +57,10 @@ impl ChainSim {
                 "/tronscan/api/transaction-info",
                 get(tronscan::transaction_info),
             )
+            .route(
+                "/trongrid/v1/accounts/{address}/transactions/trc20",
+                get(trongrid::trc20_history),
+            )
             .route("/solana", post(solana::rpc))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
@@ -80,6 +89,11 @@ impl ChainSim {
     /// Value for `TRONSCAN_API_URL`.
     pub fn tronscan_url(&self) -> String {
         format!("http://{}/tronscan", self.address)
+    }
+
+    /// Value for `TRONGRID_API_URL`.
+    pub fn trongrid_url(&self) -> String {
+        format!("http://{}/trongrid", self.address)
     }
 
     /// Value for `SOLANA_RPC_URL`.
@@ -220,5 +234,7 @@ pub(crate) fn unavailable() -> Response {
         .into_response()
 }
 
+#[cfg(test)]
+mod listing_tests;
 #[cfg(test)]
 mod tests;

@@ -62,6 +62,7 @@ fn answer(state: &SimState, call: &Value) -> Value {
         "getSignatureStatuses" => signature_statuses(state, params),
         "getTransaction" => transaction(state, params),
         "getSlot" => Ok(json!(state.solana.slot)),
+        "getSignaturesForAddress" => super::solana_history::signatures_for_address(state, params),
         _ => Err((-32601, "Method not found".to_string())),
     };
     match result {

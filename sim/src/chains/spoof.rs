@@ -42,7 +42,7 @@ const FAKE_TRON_TOKEN: &str = "TAj8fiMfB1iQQshHtLGPoFWZCNVdai9fqG";
 const OTHER_TRON: &str = "TNtbiqvanUnm4YHK9SYzRGR8ktiHRduDbM";
 
 /// Replaces every string value equal to `from`.
-fn replace_strings(value: &mut Value, from: &str, to: &str) {
+pub(crate) fn replace_strings(value: &mut Value, from: &str, to: &str) {
     match value {
         Value::String(s) if s == from => *s = to.to_string(),
         Value::Array(items) => items.iter_mut().for_each(|v| replace_strings(v, from, to)),
@@ -273,7 +273,7 @@ fn shift_post_balances(result: &mut Value, mint: &str, payee: &str, less: u128) 
     }
 }
 
-fn ui_token_amount(amount: u128, decimals: u32) -> Value {
+pub(crate) fn ui_token_amount(amount: u128, decimals: u32) -> Value {
     let scale = 10u128.pow(decimals);
     let fraction = format!("{:0width$}", amount % scale, width = decimals as usize);
     let fraction = fraction.trim_end_matches('0');

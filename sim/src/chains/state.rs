@@ -10,6 +10,7 @@ use serde_json::Value;
 pub enum Api {
     Etherscan,
     Tronscan,
+    TronGrid,
     SolanaRpc,
 }
 

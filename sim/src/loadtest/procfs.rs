@@ -43,6 +43,14 @@ pub fn cpu_time(pid: u32) -> Result<Duration, LoadtestError> {
         .ok_or_else(|| LoadtestError::Setup(format!("unreadable /proc/{pid}/stat")))
 }
 
+/// Open file descriptors (sockets, the database, the log) of a process; `None` when
+/// `/proc/<pid>/fd` cannot be listed.
+pub fn open_fds(pid: u32) -> Option<usize> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()
+        .map(Iterator::count)
+}
+
 pub fn peak_rss_kib(pid: u32) -> Result<u64, LoadtestError> {
     parse_peak_rss_kib(&read(pid, "status")?)
         .ok_or_else(|| LoadtestError::Setup(format!("no VmHWM in /proc/{pid}/status")))
@@ -73,5 +81,9 @@ mod tests {
         let pid = std::process::id();
         assert!(peak_rss_kib(pid).expect("status") > 0);
         assert!(cpu_time(pid).is_ok());
+        assert!(
+            open_fds(pid).is_some_and(|n| n >= 3),
+            "stdin, stdout, stderr at least"
+        );
     }
 }

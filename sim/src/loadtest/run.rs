@@ -94,23 +94,33 @@ fn is_delivered(telegram: &TelegramSim, planned: &PlannedChat) -> bool {
     delivered_complete(&planned.reply, &texts)
 }
 
-/// Waits until every reply is delivered, the run goes quiet, or the timeout; true when every
-/// reply arrived.
+/// How the wait ended, and the most file descriptors (mostly sockets) the bot held meanwhile.
+struct Waited {
+    all_arrived: bool,
+    peak_fds: usize,
+}
+
+/// Waits until every reply is delivered, the run goes quiet, or the timeout.
 async fn wait_for_delivery(
     telegram: &TelegramSim,
     llm: &LlmSim,
     chats: &[PlannedChat],
     timeout: Duration,
     bot: &mut BotProcess,
-) -> Result<bool, LoadtestError> {
+) -> Result<Waited, LoadtestError> {
     let deadline = Instant::now() + timeout;
     let mut pending: Vec<&PlannedChat> = chats.iter().collect();
     let mut last_count = telegram.event_count();
     let mut last_change = Instant::now();
+    let mut peak_fds = 0;
     loop {
+        peak_fds = peak_fds.max(procfs::open_fds(bot.pid()).unwrap_or(0));
         pending.retain(|planned| !is_delivered(telegram, planned));
         if pending.is_empty() {
-            return Ok(true);
+            return Ok(Waited {
+                all_arrived: true,
+                peak_fds,
+            });
         }
         if let Some(status) = bot.exited() {
             return Err(LoadtestError::Setup(format!(
@@ -124,7 +134,10 @@ async fn wait_for_delivery(
             last_change = Instant::now();
         }
         if Instant::now() >= deadline || last_change.elapsed() >= QUIET_LIMIT {
-            return Ok(false);
+            return Ok(Waited {
+                all_arrived: false,
+                peak_fds,
+            });
         }
         tokio::time::sleep(POLL_EVERY).await;
     }
@@ -330,7 +343,8 @@ pub async fn run(options: &Options) -> Result<RunOutcome, LoadtestError> {
             Instant::now()
         })
         .collect();
-    let all_arrived = wait_for_delivery(&telegram, &llm, &chats, options.timeout, &mut bot).await?;
+    let waited = wait_for_delivery(&telegram, &llm, &chats, options.timeout, &mut bot).await?;
+    let all_arrived = waited.all_arrived;
     let stopped = Instant::now();
     // Streams are logged when they end; the last ones end just before their final message.
     llm.wait_until_idle(Duration::from_secs(5)).await;
@@ -378,6 +392,10 @@ pub async fn run(options: &Options) -> Result<RunOutcome, LoadtestError> {
         }
     }
     notes.extend(llm_notes(&llm));
+    notes.push(format!(
+        "bot open file descriptors (sockets mostly), peak while streaming: {}",
+        waited.peak_fds
+    ));
     notes.extend(problems.into_iter().map(|p| format!("bot log: {p}")));
     Ok(RunOutcome { report, notes })
 }

@@ -1,5 +1,5 @@
 //! Risk scoring: turns GoPlus data (and the honeypot.is second opinion) into flags with
-//! stable ids, a 0–100 score and a level. Pure; the rules are written up in `RULES.md`.
+//! stable ids, a 0–100 score and a level. Pure; the rules are written up in the README.
 //!
 //! Every check produces a row (passed, flagged or unknown) so the "All checks" view can list
 //! them all; flagged rows also become [`Flag`]s with a one-sentence reason.
@@ -158,7 +158,7 @@ pub fn assess(input: &ScoreInput<'_>) -> Assessment {
     }
 }
 
-/// Score and level from the flags (see `RULES.md`).
+/// Score and level from the flags (see the README).
 pub fn score_flags(flags: &[Flag]) -> (u8, Level) {
     let sum: u32 = flags.iter().map(|flag| flag.severity.weight()).sum();
     let mut score = sum.min(100) as u8;

@@ -246,7 +246,14 @@ pub async fn on_callback(ctx: &BotContext, query: &CallbackQuery, data: &str) {
         return;
     }
     ctx.outbox
-        .answer_callback(&query.id.0, Some("Scanning again…"))
+        .answer_callback(
+            &query.id.0,
+            Some(if button.action == Action::Rescan {
+                "Scanning again…"
+            } else {
+                "That report expired; fetching fresh data…"
+            }),
+        )
         .await;
     let placeholder = OutMessage::html(scanning_html(&button.target.address));
     if let Err(error) = ctx.outbox.edit(chat_id, message_id, &placeholder).await {

@@ -299,11 +299,11 @@ fn flag_ids_serialise_as_their_stable_names() {
         let json = serde_json::to_string(&id).expect("serialise");
         assert_eq!(json, format!("\"{}\"", id.as_str()));
     }
-    let rules = include_str!("../../RULES.md");
+    let rules = include_str!("../../../../README.md");
     for id in FlagId::ALL {
         assert!(
             rules.contains(&format!("`{}`", id.as_str())),
-            "RULES.md misses {}",
+            "README.md (risk rules) misses {}",
             id.as_str()
         );
     }

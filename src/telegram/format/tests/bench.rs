@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::corpus::REPLIES;
 use super::long_reply::long_reply;
-use crate::format::{markdown_to_html, render_final, render_stream};
+use crate::telegram::format::{markdown_to_html, render_final, render_stream};
 
 fn micros_per_call(calls: u32, mut call: impl FnMut()) -> f64 {
     let started = Instant::now();

@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use crate::format::{render_final_with_limit, render_stream, split_html};
+use crate::telegram::format::{render_final_with_limit, render_stream, split_html};
 
 fn best_of(runs: usize, mut work: impl FnMut()) -> Duration {
     (0..runs)

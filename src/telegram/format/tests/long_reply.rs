@@ -2,7 +2,7 @@
 //! checks shared by the splitting and streaming tests.
 
 use super::validator::{check_telegram_html, visible_text};
-use crate::format::utf16_len;
+use crate::telegram::format::utf16_len;
 
 pub(super) const GUIDE_LINK: &str =
     "https://docs.gopluslabs.io/reference/token-security?chain_id=1&contract=0xabc";

@@ -1,7 +1,7 @@
 //! One test per Markdown rule: what a trader sees for each construct LLMs write.
 
 use super::validator::check_telegram_html;
-use crate::format::{markdown_to_html, markdown_to_html_partial};
+use crate::telegram::format::{markdown_to_html, markdown_to_html_partial};
 
 fn html(markdown: &str) -> String {
     let html = markdown_to_html(markdown);

@@ -3,7 +3,7 @@
 
 use super::corpus::REPLIES;
 use super::validator::{check_telegram_html, visible_text};
-use crate::format::{markdown_to_html, markdown_to_html_partial};
+use crate::telegram::format::{markdown_to_html, markdown_to_html_partial};
 
 fn char_boundaries(text: &str) -> impl Iterator<Item = usize> + '_ {
     text.char_indices()

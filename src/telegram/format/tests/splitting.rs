@@ -2,7 +2,7 @@
 
 use super::long_reply::{GUIDE_LINK, assert_parts_cover, long_reply};
 use super::validator::visible_text;
-use crate::format::{
+use crate::telegram::format::{
     TELEGRAM_TEXT_LIMIT, markdown_to_html, plain_text_fallback, render_final,
     render_final_with_limit, split_html, utf16_len, visible_len,
 };

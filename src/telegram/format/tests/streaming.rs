@@ -3,7 +3,7 @@
 
 use super::corpus::REPLIES;
 use super::long_reply::{assert_parts_cover, long_reply};
-use crate::format::{
+use crate::telegram::format::{
     StreamRender, TELEGRAM_TEXT_LIMIT, markdown_to_html_partial, render_final_with_limit,
     render_stream, render_stream_with_limit,
 };

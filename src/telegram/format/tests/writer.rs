@@ -1,7 +1,7 @@
 //! The writer's guarantees, checked directly: whatever events it gets, its output is valid.
 
 use super::validator::check_telegram_html;
-use crate::format::html::{HtmlWriter, Kind, Output, Tag};
+use crate::telegram::format::html::{HtmlWriter, Kind, Output, Tag};
 
 fn writer() -> HtmlWriter {
     HtmlWriter::resume(Vec::new(), Output::Html, 64)
