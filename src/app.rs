@@ -174,6 +174,8 @@ impl RunningBot {
             settings,
             tasks: tasks.clone(),
         });
+        // Re-checks pending payments, matches payments by amount, expires invoices, reminds.
+        crate::telegram::handlers::pay::start_watcher(&ctx, shutdown.clone());
         let dispatcher = Dispatcher::new(ctx);
         let polling = tokio::spawn(polling::run(
             api,

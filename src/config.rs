@@ -330,13 +330,20 @@ fn load_limits(source: &dyn Source) -> Result<LimitsConfig, ConfigError> {
 fn parse_premium(source: &dyn Source, var: &'static str, default: i64) -> Result<i64, ConfigError> {
     let value = parse_number(source, var, default)?;
     if value < 1 {
-        return Err(ConfigError::new(var, format!("must be at least 1, got {value}")));
+        return Err(ConfigError::new(
+            var,
+            format!("must be at least 1, got {value}"),
+        ));
     }
     Ok(value)
 }
 
 fn load_billing(source: &dyn Source) -> Result<BillingConfig, ConfigError> {
-    parse_url(source, "TRONGRID_API_URL", crate::payments::plans::DEFAULT_TRONGRID_API_URL)?;
+    parse_url(
+        source,
+        "TRONGRID_API_URL",
+        crate::payments::plans::DEFAULT_TRONGRID_API_URL,
+    )?;
     BillingConfig::from_lookup(|name| source.get(name)).map_err(|error| {
         let problem = error.problem.clone();
         ConfigError::new(error.variable, problem)
@@ -578,7 +585,12 @@ mod tests {
         let defaults = Config::load(&env(&[])).unwrap();
         assert_eq!(defaults.limits.premium_daily_messages, 300);
         assert_eq!(defaults.limits.premium_daily_scans, 100);
-        let ids: Vec<&str> = defaults.billing.plans.iter().map(|p| p.id.as_str()).collect();
+        let ids: Vec<&str> = defaults
+            .billing
+            .plans
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
         assert_eq!(ids, ["monthly", "yearly"]);
         assert_eq!(defaults.billing.invoice_ttl, Duration::from_secs(3_600));
         let custom = Config::load(&env(&[

@@ -26,25 +26,34 @@ enum Command {
         #[arg(long)]
         persona: Option<String>,
     },
-    /// Scan a token contract for risks.
+    /// Scan a token contract for risks (exit 0 whenever the scan ran, whatever the verdict).
     Scan {
+        /// Token contract (0x… on EVM chains, base58 mint on Solana, T… on TRON).
         address: String,
+        /// ethereum, bsc, base, arbitrum, polygon, optimism, avalanche, solana, tron, or a chain id.
         #[arg(long)]
         chain: Option<String>,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Check a payment transaction on-chain without crediting anyone.
     Verify {
+        /// Transaction hash or Solana signature.
         tx_hash: String,
+        /// ethereum, tron or solana (detected from the hash when omitted).
         #[arg(long)]
         chain: Option<String>,
+        /// Expected recipient (defaults to PAY_ETH_ADDRESS / PAY_TRON_ADDRESS / PAY_SOL_ADDRESS).
         #[arg(long)]
         to: Option<String>,
+        /// Minimum amount in USD, e.g. 9.99.
         #[arg(long)]
         min_amount: Option<String>,
+        /// The payment must be no older than this RFC 3339 time.
         #[arg(long)]
         not_before: Option<String>,
+        /// Print the verdict as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -102,10 +111,25 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         } => Ok(code(
             tiltguard::cli::scan::run(&config, &address, chain.as_deref(), json).await,
         )),
-        Command::Verify { .. } => {
-            eprintln!("this command is not available yet in this build");
-            Ok(ExitCode::from(3))
-        }
+        Command::Verify {
+            tx_hash,
+            chain,
+            to,
+            min_amount,
+            not_before,
+            json,
+        } => Ok(code(
+            tiltguard::cli::verify::run(
+                &config,
+                &tx_hash,
+                chain.as_deref(),
+                to.as_deref(),
+                min_amount.as_deref(),
+                not_before.as_deref(),
+                json,
+            )
+            .await,
+        )),
     }
 }
 

@@ -28,7 +28,8 @@ CREATE TABLE daily_usage (
     day            BIGINT NOT NULL,
     messages       BIGINT NOT NULL DEFAULT 0,
     scans          BIGINT NOT NULL DEFAULT 0,
-    quota_notified BIGINT NOT NULL DEFAULT 0,
+    messages_notified BIGINT NOT NULL DEFAULT 0,  -- the over-quota notice was sent today
+    scans_notified    BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (user_id, day)
 );
 

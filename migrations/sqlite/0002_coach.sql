@@ -28,7 +28,8 @@ CREATE TABLE daily_usage (
     day            INTEGER NOT NULL,
     messages       INTEGER NOT NULL DEFAULT 0,
     scans          INTEGER NOT NULL DEFAULT 0,
-    quota_notified INTEGER NOT NULL DEFAULT 0,
+    messages_notified INTEGER NOT NULL DEFAULT 0,  -- the over-quota notice was sent today
+    scans_notified    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (user_id, day)
 );
 

@@ -67,9 +67,11 @@ pub struct Credited {
 /// What crediting one confirmed payment did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreditResult {
-    Credited(Credited),
+    Credited(Box<Credited>),
     /// This transaction already paid one of this user's invoices.
-    AlreadyCredited { premium_until: Option<DateTime<Utc>> },
+    AlreadyCredited {
+        premium_until: Option<DateTime<Utc>>,
+    },
     /// This transaction already paid someone else's invoice.
     AlreadyUsed,
 }
@@ -208,13 +210,15 @@ impl Ledger {
             now: now.timestamp(),
         };
         match self.store.credit_payment(&credit).await? {
-            CreditOutcome::Credited { premium_until } => Ok(CreditResult::Credited(Credited {
-                invoice: invoice.clone(),
-                tx: tx.clone(),
-                token: confirmed.token,
-                amount: confirmed.amount,
-                premium_until: DateTime::from_timestamp(premium_until, 0).unwrap_or(now),
-            })),
+            CreditOutcome::Credited { premium_until } => {
+                Ok(CreditResult::Credited(Box::new(Credited {
+                    invoice: invoice.clone(),
+                    tx: tx.clone(),
+                    token: confirmed.token,
+                    amount: confirmed.amount,
+                    premium_until: DateTime::from_timestamp(premium_until, 0).unwrap_or(now),
+                })))
+            }
             CreditOutcome::AlreadyUsed { invoice_id } => {
                 self.already_used(invoice.user_id, invoice_id, Some(invoice.id))
                     .await
@@ -291,10 +295,13 @@ impl Ledger {
             return Ok(RecheckOutcome::Settled);
         };
         let invoice = Invoice::from_record(&record)?;
-        let chain: Chain = check.chain.parse().map_err(|_| LedgerError::CorruptInvoice {
-            id: check.invoice_id,
-            detail: format!("pending check on unknown chain {}", check.chain),
-        })?;
+        let chain: Chain = check
+            .chain
+            .parse()
+            .map_err(|_| LedgerError::CorruptInvoice {
+                id: check.invoice_id,
+                detail: format!("pending check on unknown chain {}", check.chain),
+            })?;
         let tx = TxRef {
             chain,
             hash: check.tx_hash.clone(),
@@ -306,11 +313,19 @@ impl Ledger {
             .map(|checked| checked.verdict);
         match verdict {
             Ok(Verdict::Confirmed(confirmed)) => {
-                match self.credit(&invoice, &tx, &confirmed, "confirmed on re-check", now).await? {
-                    CreditResult::Credited(credited) => Ok(RecheckOutcome::Credited(credited)),
+                match self
+                    .credit(&invoice, &tx, &confirmed, "confirmed on re-check", now)
+                    .await?
+                {
+                    CreditResult::Credited(credited) => Ok(RecheckOutcome::Credited(*credited)),
                     CreditResult::AlreadyCredited { .. } => {
                         self.store
-                            .finish_pending_check(check, "confirmed", "already credited", now.timestamp())
+                            .finish_pending_check(
+                                check,
+                                "confirmed",
+                                "already credited",
+                                now.timestamp(),
+                            )
                             .await?;
                         Ok(RecheckOutcome::Settled)
                     }
@@ -323,7 +338,9 @@ impl Ledger {
                     }
                 }
             }
-            Ok(Verdict::Pending(reason)) => self.keep_waiting(check, pending_status(&reason), now).await,
+            Ok(Verdict::Pending(reason)) => {
+                self.keep_waiting(check, pending_status(&reason), now).await
+            }
             Ok(Verdict::Rejected(reason)) => {
                 self.store
                     .finish_pending_check(check, "rejected", reason.id(), now.timestamp())
@@ -390,6 +407,9 @@ mod tests {
         assert_eq!(delays, [30, 60, 120, 240, 480, 960, 1_800, 1_800]);
         assert_eq!(retry_delay(base, -3), base);
         assert_eq!(retry_delay(base, i64::MAX), MAX_RETRY_DELAY);
-        assert_eq!(retry_delay(Duration::from_secs(1), 2), Duration::from_secs(4));
+        assert_eq!(
+            retry_delay(Duration::from_secs(1), 2),
+            Duration::from_secs(4)
+        );
     }
 }

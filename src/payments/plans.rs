@@ -127,12 +127,13 @@ impl BillingConfig {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let plans = parse_plans(get("PLANS").as_deref().unwrap_or(DEFAULT_PLANS)).map_err(
-            |problem| BillingConfigError {
-                variable: "PLANS",
-                problem: problem.to_string(),
-            },
-        )?;
+        let plans =
+            parse_plans(get("PLANS").as_deref().unwrap_or(DEFAULT_PLANS)).map_err(|problem| {
+                BillingConfigError {
+                    variable: "PLANS",
+                    problem: problem.to_string(),
+                }
+            })?;
         let ttl_minutes = bounded(
             "INVOICE_TTL_MINUTES",
             get("INVOICE_TTL_MINUTES"),
@@ -233,7 +234,11 @@ pub fn parse_plans(text: &str) -> Result<Vec<Plan>, PlanError> {
         let price_amount = Amount::parse_decimal(price.trim(), 2)
             .ok()
             .filter(|a| !a.is_zero())
-            .and_then(|cents| cents.base_units().checked_mul(10u128.pow(STABLECOIN_DECIMALS - 2)))
+            .and_then(|cents| {
+                cents
+                    .base_units()
+                    .checked_mul(10u128.pow(STABLECOIN_DECIMALS - 2))
+            })
             .map(Amount::from_base_units)
             .ok_or_else(|| PlanError::BadPrice {
                 id: id.to_string(),
@@ -306,8 +311,14 @@ mod tests {
     fn bad_plans_are_refused_with_the_reason() {
         assert_eq!(parse_plans(""), Err(PlanError::Empty));
         assert!(matches!(parse_plans("monthly"), Err(PlanError::Shape(_))));
-        assert!(matches!(parse_plans("monthly=9.99"), Err(PlanError::Shape(_))));
-        assert!(matches!(parse_plans("Monthly=9.99/30"), Err(PlanError::BadId(_))));
+        assert!(matches!(
+            parse_plans("monthly=9.99"),
+            Err(PlanError::Shape(_))
+        ));
+        assert!(matches!(
+            parse_plans("Monthly=9.99/30"),
+            Err(PlanError::BadId(_))
+        ));
         assert!(matches!(
             parse_plans("a=1/30,a=2/30"),
             Err(PlanError::Duplicate(_))

@@ -30,6 +30,10 @@ pub use incoming::{IncomingSources, SignatureEntry};
 
 /// The renewal reminder goes out this long before premium ends.
 pub const RENEWAL_REMINDER_BEFORE: Duration = Duration::from_secs(3 * 24 * 3600);
+/// Explorers list a transfer some time after its block. An invoice stays open this long
+/// past its deadline so a payment made in time but listed late is still matched (the
+/// block time, not the listing time, decides whether it was in time).
+pub const LATE_LISTING_GRACE: Duration = Duration::from_secs(15 * 60);
 /// Due re-checks handled per tick; the rest wait for the next one.
 const RECHECKS_PER_TICK: i64 = 50;
 /// Forget examined transactions beyond this many (they are cheap to look at again).
@@ -51,8 +55,14 @@ pub enum Notice {
         reason: RejectReason,
     },
     /// A submitted transaction could not be confirmed in time.
-    GaveUp { chat_id: i64, tx_hash: String },
-    InvoiceExpired { chat_id: i64, invoice: Invoice },
+    GaveUp {
+        chat_id: i64,
+        tx_hash: String,
+    },
+    InvoiceExpired {
+        chat_id: i64,
+        invoice: Invoice,
+    },
     RenewalDue {
         user_id: i64,
         plan: String,
@@ -72,6 +82,10 @@ pub struct Watcher {
     examined: Mutex<HashSet<(Chain, String)>>,
     /// What each Solana signature paid us, so each is fetched once.
     solana_lookups: Mutex<HashMap<String, Vec<IncomingTransfer>>>,
+}
+
+fn grace() -> chrono::Duration {
+    chrono::Duration::from_std(LATE_LISTING_GRACE).unwrap_or(chrono::Duration::zero())
 }
 
 impl Watcher {
@@ -170,10 +184,11 @@ impl Watcher {
         notices: &mut Vec<Notice>,
     ) -> Result<(), LedgerError> {
         let records = self.ledger.store().open_invoices(chain.id()).await?;
+        let oldest_deadline = now - grace();
         let mut by_destination: BTreeMap<(Token, String), Vec<Invoice>> = BTreeMap::new();
         for record in &records {
             match Invoice::from_record(record) {
-                Ok(invoice) if invoice.expires_at >= now => by_destination
+                Ok(invoice) if invoice.expires_at >= oldest_deadline => by_destination
                     .entry((invoice.token, invoice.recipient.clone()))
                     .or_default()
                     .push(invoice),
@@ -182,11 +197,7 @@ impl Watcher {
             }
         }
         for ((token, recipient), invoices) in by_destination {
-            let since = invoices
-                .iter()
-                .map(|i| i.created_at)
-                .min()
-                .unwrap_or(now);
+            let since = invoices.iter().map(|i| i.created_at).min().unwrap_or(now);
             let listed = match chain {
                 Chain::Ethereum => self.sources.ethereum_transfers(token, &recipient).await,
                 Chain::Tron => self.sources.tron_transfers(token, &recipient, since).await,
@@ -227,13 +238,24 @@ impl Watcher {
         now: DateTime<Utc>,
     ) -> Result<Option<Notice>, LedgerError> {
         let store = self.ledger.store();
-        let known = store.payment_invoice(tx.chain.id(), &tx.hash).await?.is_some()
-            || !store.pending_checks_for_tx(tx.chain.id(), &tx.hash).await?.is_empty();
+        let known = store
+            .payment_invoice(tx.chain.id(), &tx.hash)
+            .await?
+            .is_some()
+            || !store
+                .pending_checks_for_tx(tx.chain.id(), &tx.hash)
+                .await?
+                .is_empty();
         if known {
             self.mark_examined(tx);
             return Ok(None);
         }
-        let checked = match self.ledger.verifier().verify(&invoice.request(&tx.hash)).await {
+        let checked = match self
+            .ledger
+            .verifier()
+            .verify(&invoice.request(&tx.hash))
+            .await
+        {
             Ok(checked) => checked,
             Err(error) => {
                 tracing::warn!(%error, tx = %tx, "could not verify a matched transfer; retrying later");
@@ -245,12 +267,18 @@ impl Watcher {
             Verdict::Confirmed(confirmed) => {
                 let result = self
                     .ledger
-                    .credit(invoice, &checked.tx, &confirmed, "matched by its unique amount", now)
+                    .credit(
+                        invoice,
+                        &checked.tx,
+                        &confirmed,
+                        "matched by its unique amount",
+                        now,
+                    )
                     .await?;
                 Ok(match result {
                     CreditResult::Credited(credited) => Some(Notice::Credited {
                         chat_id: invoice.chat_id,
-                        credited,
+                        credited: *credited,
                         matched_by_amount: true,
                     }),
                     CreditResult::AlreadyCredited { .. } | CreditResult::AlreadyUsed => None,
@@ -305,11 +333,16 @@ impl Watcher {
             let paid = match cached {
                 Some(paid) => paid,
                 None => {
-                    let Some(paid) = self.solana_payment(&entry.signature, token, recipient).await?
+                    let Some(paid) = self
+                        .solana_payment(&entry.signature, token, recipient)
+                        .await?
                     else {
                         continue;
                     };
-                    let mut lookups = self.solana_lookups.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut lookups = self
+                        .solana_lookups
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner());
                     if lookups.len() >= EXAMINED_CAP {
                         lookups.clear();
                     }
@@ -334,28 +367,41 @@ impl Watcher {
             chain: Chain::Solana,
             hash: signature.to_string(),
         };
-        let Lookup::Found(observation) = self.ledger.verifier().lookup(&tx, recipient).await? else {
+        let Lookup::Found(observation) = self.ledger.verifier().lookup(&tx, recipient).await?
+        else {
             return Ok(None);
         };
         let Some(block_time) = observation.block_time else {
             return Ok(None);
         };
-        Ok(Some(observation
-            .transfers
-            .iter()
-            .filter(|t| t.token == token)
-            .map(|t| IncomingTransfer {
-                token,
-                to: t.to.clone(),
-                amount: t.amount,
-                tx_hash: signature.to_string(),
-                block_time,
-            })
-            .collect()))
+        Ok(Some(
+            observation
+                .transfers
+                .iter()
+                .filter(|t| t.token == token)
+                .map(|t| IncomingTransfer {
+                    token,
+                    to: t.to.clone(),
+                    amount: t.amount,
+                    tx_hash: signature.to_string(),
+                    block_time,
+                })
+                .collect(),
+        ))
     }
 
-    async fn expire(&self, now: DateTime<Utc>, notices: &mut Vec<Notice>) -> Result<(), LedgerError> {
-        for record in self.ledger.store().expire_invoices(now.timestamp()).await? {
+    async fn expire(
+        &self,
+        now: DateTime<Utc>,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), LedgerError> {
+        let deadline = now - grace();
+        for record in self
+            .ledger
+            .store()
+            .expire_invoices(deadline.timestamp())
+            .await?
+        {
             match Invoice::from_record(&record) {
                 Ok(invoice) => notices.push(Notice::InvoiceExpired {
                     chat_id: invoice.chat_id,
@@ -367,7 +413,11 @@ impl Watcher {
         Ok(())
     }
 
-    async fn remind(&self, now: DateTime<Utc>, notices: &mut Vec<Notice>) -> Result<(), LedgerError> {
+    async fn remind(
+        &self,
+        now: DateTime<Utc>,
+        notices: &mut Vec<Notice>,
+    ) -> Result<(), LedgerError> {
         let store = self.ledger.store();
         let window = i64::try_from(RENEWAL_REMINDER_BEFORE.as_secs()).unwrap_or(i64::MAX);
         for due in store.due_renewal_reminders(now.timestamp(), window).await? {

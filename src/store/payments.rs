@@ -11,6 +11,9 @@ use sqlx::any::AnyRow;
 
 use super::{Store, StoreError};
 
+mod pending;
+mod subscriptions;
+
 const DAY_SECONDS: i64 = 86_400;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,9 +102,13 @@ pub struct Credit {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CreditOutcome {
-    Credited { premium_until: i64 },
+    Credited {
+        premium_until: i64,
+    },
     /// The transaction already credited an invoice (maybe this one, maybe another).
-    AlreadyUsed { invoice_id: i64 },
+    AlreadyUsed {
+        invoice_id: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -305,8 +312,15 @@ impl Store {
         .await?;
         let expired: Vec<InvoiceRecord> = rows.iter().map(invoice_from).collect();
         for invoice in &expired {
-            insert_event(&mut tx, Some(invoice.id), None, "expired", "no payment in time", now)
-                .await?;
+            insert_event(
+                &mut tx,
+                Some(invoice.id),
+                None,
+                "expired",
+                "no payment in time",
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(expired)
@@ -451,214 +465,6 @@ impl Store {
                 at: row.get(4),
             })
             .collect())
-    }
-
-    pub async fn subscription(
-        &self,
-        user_id: i64,
-    ) -> Result<Option<SubscriptionRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT user_id, plan, premium_until, reminded_for FROM subscriptions WHERE user_id = $1",
-        )
-        .bind(user_id)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.map(|row| SubscriptionRecord {
-            user_id: row.get(0),
-            plan: row.get(1),
-            premium_until: row.get(2),
-            reminded_for: row.get(3),
-        }))
-    }
-
-    /// Whether `user_id` has premium at `now`.
-    pub async fn is_premium(&self, user_id: i64, now: i64) -> Result<bool, StoreError> {
-        Ok(self
-            .subscription(user_id)
-            .await?
-            .is_some_and(|s| s.premium_until > now))
-    }
-
-    /// Subscriptions ending within `(now, now + window]` whose reminder for this expiry
-    /// has not been sent.
-    pub async fn due_renewal_reminders(
-        &self,
-        now: i64,
-        window: i64,
-    ) -> Result<Vec<SubscriptionRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT user_id, plan, premium_until, reminded_for FROM subscriptions
-             WHERE premium_until > $1 AND premium_until <= $2 AND reminded_for <> premium_until",
-        )
-        .bind(now)
-        .bind(now.saturating_add(window))
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|row| SubscriptionRecord {
-                user_id: row.get(0),
-                plan: row.get(1),
-                premium_until: row.get(2),
-                reminded_for: row.get(3),
-            })
-            .collect())
-    }
-
-    /// Claims the reminder for one expiry; true for exactly one caller, so two replicas
-    /// never both send it.
-    pub async fn claim_renewal_reminder(
-        &self,
-        user_id: i64,
-        premium_until: i64,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE subscriptions SET reminded_for = $2
-             WHERE user_id = $1 AND premium_until = $2 AND reminded_for <> $2",
-        )
-        .bind(user_id)
-        .bind(premium_until)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Keeps a transaction for re-checking and marks its invoice pending. Returns false
-    /// (and changes nothing) when this transaction is already waiting for this invoice.
-    pub async fn add_pending_check(&self, check: &PendingCheck) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO pending_checks (chain, tx_hash, invoice_id, user_id, chat_id, attempts,
-                                         next_check_at, last_status, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (chain, tx_hash, invoice_id) DO NOTHING",
-        )
-        .bind(check.chain.as_str())
-        .bind(check.tx_hash.as_str())
-        .bind(check.invoice_id)
-        .bind(check.user_id)
-        .bind(check.chat_id)
-        .bind(check.attempts)
-        .bind(check.next_check_at)
-        .bind(check.last_status.as_str())
-        .bind(check.created_at)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE invoices SET status = 'pending' WHERE id = $1 AND status IN ('created', 'expired')",
-        )
-        .bind(check.invoice_id)
-        .execute(&mut *tx)
-        .await?;
-        insert_event(
-            &mut tx,
-            Some(check.invoice_id),
-            Some(&check.tx_hash),
-            "pending",
-            &check.last_status,
-            check.created_at,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    /// Moves a re-check to a later time after another inconclusive attempt.
-    pub async fn reschedule_pending_check(
-        &self,
-        check: &PendingCheck,
-        attempts: i64,
-        next_check_at: i64,
-        last_status: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE pending_checks SET attempts = $4, next_check_at = $5, last_status = $6
-             WHERE chain = $1 AND tx_hash = $2 AND invoice_id = $3",
-        )
-        .bind(check.chain.as_str())
-        .bind(check.tx_hash.as_str())
-        .bind(check.invoice_id)
-        .bind(attempts)
-        .bind(next_check_at)
-        .bind(last_status)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    /// Re-checks that are due at `now`, oldest due first.
-    pub async fn due_pending_checks(
-        &self,
-        now: i64,
-        limit: i64,
-    ) -> Result<Vec<PendingCheck>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {PENDING_COLUMNS} FROM pending_checks WHERE next_check_at <= $1
-             ORDER BY next_check_at LIMIT $2"
-        ))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.iter().map(pending_from).collect())
-    }
-
-    /// Every re-check of one transaction, whatever invoice it is for.
-    pub async fn pending_checks_for_tx(
-        &self,
-        chain: &str,
-        tx_hash: &str,
-    ) -> Result<Vec<PendingCheck>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {PENDING_COLUMNS} FROM pending_checks WHERE chain = $1 AND tx_hash = $2"
-        ))
-        .bind(chain)
-        .bind(tx_hash)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.iter().map(pending_from).collect())
-    }
-
-    /// Ends a re-check without a credit: the transaction was rejected or given up on. An
-    /// unpaid invoice becomes payable again (`created`) until it expires.
-    pub async fn finish_pending_check(
-        &self,
-        check: &PendingCheck,
-        status: &str,
-        detail: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "DELETE FROM pending_checks WHERE chain = $1 AND tx_hash = $2 AND invoice_id = $3",
-        )
-        .bind(check.chain.as_str())
-        .bind(check.tx_hash.as_str())
-        .bind(check.invoice_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE invoices SET status = 'created' WHERE id = $1 AND status = 'pending'
-               AND NOT EXISTS (SELECT 1 FROM pending_checks p WHERE p.invoice_id = invoices.id)",
-        )
-        .bind(check.invoice_id)
-        .execute(&mut *tx)
-        .await?;
-        insert_event(
-            &mut tx,
-            Some(check.invoice_id),
-            Some(&check.tx_hash),
-            status,
-            detail,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
     }
 }
 

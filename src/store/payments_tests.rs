@@ -56,19 +56,37 @@ fn check(invoice: &InvoiceRecord, tx_hash: &str) -> PendingCheck {
 #[tokio::test]
 async fn open_amounts_are_unique_per_address_and_token() {
     for (db, store) in each_store().await {
-        let first = store.insert_invoice(&new_invoice(1, 9_990_001)).await.unwrap();
+        let first = store
+            .insert_invoice(&new_invoice(1, 9_990_001))
+            .await
+            .unwrap();
         let first = first.expect("stored");
         assert_eq!(first.status, InvoiceStatus::Created, "{db}");
         assert_eq!(
-            store.open_invoice_amounts("ethereum", USDT, OURS).await.unwrap(),
+            store
+                .open_invoice_amounts("ethereum", USDT, OURS)
+                .await
+                .unwrap(),
             vec![9_990_001]
         );
         // Another user cannot get the same open amount: the index refuses it.
-        let clash = store.insert_invoice(&new_invoice(2, 9_990_001)).await.unwrap();
+        let clash = store
+            .insert_invoice(&new_invoice(2, 9_990_001))
+            .await
+            .unwrap();
         assert_eq!(clash, None, "{db}");
         // Once paid, the amount is free again.
-        store.credit_payment(&credit(&first, "0xaa", T0 + 60)).await.unwrap();
-        assert!(store.insert_invoice(&new_invoice(2, 9_990_001)).await.unwrap().is_some());
+        store
+            .credit_payment(&credit(&first, "0xaa", T0 + 60))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .insert_invoice(&new_invoice(2, 9_990_001))
+                .await
+                .unwrap()
+                .is_some()
+        );
         let events = store.payment_events(first.id).await.unwrap();
         let statuses: Vec<&str> = events.iter().map(|e| e.status.as_str()).collect();
         assert_eq!(statuses, ["created", "confirmed"], "{db}");
@@ -78,9 +96,20 @@ async fn open_amounts_are_unique_per_address_and_token() {
 #[tokio::test]
 async fn a_transaction_credits_once_and_the_second_invoice_is_told_already_used() {
     for (db, store) in each_store().await {
-        let first = store.insert_invoice(&new_invoice(1, 9_990_001)).await.unwrap().unwrap();
-        let second = store.insert_invoice(&new_invoice(2, 9_990_002)).await.unwrap().unwrap();
-        let outcome = store.credit_payment(&credit(&first, "0xbeef", T0 + 60)).await.unwrap();
+        let first = store
+            .insert_invoice(&new_invoice(1, 9_990_001))
+            .await
+            .unwrap()
+            .unwrap();
+        let second = store
+            .insert_invoice(&new_invoice(2, 9_990_002))
+            .await
+            .unwrap()
+            .unwrap();
+        let outcome = store
+            .credit_payment(&credit(&first, "0xbeef", T0 + 60))
+            .await
+            .unwrap();
         assert_eq!(
             outcome,
             CreditOutcome::Credited {
@@ -88,13 +117,30 @@ async fn a_transaction_credits_once_and_the_second_invoice_is_told_already_used(
             },
             "{db}"
         );
-        let again = store.credit_payment(&credit(&second, "0xbeef", T0 + 70)).await.unwrap();
-        assert_eq!(again, CreditOutcome::AlreadyUsed { invoice_id: first.id }, "{db}");
-        assert_eq!(store.invoice(second.id).await.unwrap().unwrap().status, InvoiceStatus::Created);
-        assert!(store.subscription(2).await.unwrap().is_none(), "{db}: nothing credited");
+        let again = store
+            .credit_payment(&credit(&second, "0xbeef", T0 + 70))
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            CreditOutcome::AlreadyUsed {
+                invoice_id: first.id
+            },
+            "{db}"
+        );
+        assert_eq!(
+            store.invoice(second.id).await.unwrap().unwrap().status,
+            InvoiceStatus::Created
+        );
+        assert!(
+            store.subscription(2).await.unwrap().is_none(),
+            "{db}: nothing credited"
+        );
         let audit = store.payment_events(second.id).await.unwrap();
         assert!(
-            audit.iter().any(|e| e.status == "rejected" && e.detail.starts_with("already_used")),
+            audit
+                .iter()
+                .any(|e| e.status == "rejected" && e.detail.starts_with("already_used")),
             "{db}: {audit:?}"
         );
         // The same hash on another chain is another transaction.
@@ -103,8 +149,14 @@ async fn a_transaction_credits_once_and_the_second_invoice_is_told_already_used(
             ..new_invoice(3, 9_990_003)
         };
         let tron = store.insert_invoice(&tron).await.unwrap().unwrap();
-        let other_chain = store.credit_payment(&credit(&tron, "0xbeef", T0 + 80)).await.unwrap();
-        assert!(matches!(other_chain, CreditOutcome::Credited { .. }), "{db}");
+        let other_chain = store
+            .credit_payment(&credit(&tron, "0xbeef", T0 + 80))
+            .await
+            .unwrap();
+        assert!(
+            matches!(other_chain, CreditOutcome::Credited { .. }),
+            "{db}"
+        );
     }
 }
 
@@ -148,11 +200,22 @@ async fn fifty_concurrent_credits_of_one_transaction_credit_exactly_one() {
 #[tokio::test]
 async fn renewals_extend_from_the_current_expiry_and_lapsed_ones_from_now() {
     for (db, store) in each_store().await {
-        let first = store.insert_invoice(&new_invoice(7, 9_990_001)).await.unwrap().unwrap();
+        let first = store
+            .insert_invoice(&new_invoice(7, 9_990_001))
+            .await
+            .unwrap()
+            .unwrap();
         let start = T0 + 100;
-        store.credit_payment(&credit(&first, "0x01", start)).await.unwrap();
+        store
+            .credit_payment(&credit(&first, "0x01", start))
+            .await
+            .unwrap();
         // Renewed ten days in: the new month starts when the current one ends.
-        let renewal = store.insert_invoice(&new_invoice(7, 9_990_002)).await.unwrap().unwrap();
+        let renewal = store
+            .insert_invoice(&new_invoice(7, 9_990_002))
+            .await
+            .unwrap()
+            .unwrap();
         let renewed = store
             .credit_payment(&credit(&renewal, "0x02", start + 10 * DAY))
             .await
@@ -165,9 +228,16 @@ async fn renewals_extend_from_the_current_expiry_and_lapsed_ones_from_now() {
             "{db}"
         );
         // Long after it lapsed: the new period counts from the payment.
-        let late = store.insert_invoice(&new_invoice(7, 9_990_003)).await.unwrap().unwrap();
+        let late = store
+            .insert_invoice(&new_invoice(7, 9_990_003))
+            .await
+            .unwrap()
+            .unwrap();
         let much_later = start + 200 * DAY;
-        let relapsed = store.credit_payment(&credit(&late, "0x03", much_later)).await.unwrap();
+        let relapsed = store
+            .credit_payment(&credit(&late, "0x03", much_later))
+            .await
+            .unwrap();
         assert_eq!(
             relapsed,
             CreditOutcome::Credited {
@@ -182,47 +252,111 @@ async fn renewals_extend_from_the_current_expiry_and_lapsed_ones_from_now() {
 #[tokio::test]
 async fn invoices_expire_unless_a_transaction_is_still_being_checked() {
     for (db, store) in each_store().await {
-        let idle = store.insert_invoice(&new_invoice(1, 9_990_001)).await.unwrap().unwrap();
-        let waiting = store.insert_invoice(&new_invoice(2, 9_990_002)).await.unwrap().unwrap();
-        assert!(store.add_pending_check(&check(&waiting, "0xslow")).await.unwrap());
-        assert!(!store.add_pending_check(&check(&waiting, "0xslow")).await.unwrap());
+        let idle = store
+            .insert_invoice(&new_invoice(1, 9_990_001))
+            .await
+            .unwrap()
+            .unwrap();
+        let waiting = store
+            .insert_invoice(&new_invoice(2, 9_990_002))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            store
+                .add_pending_check(&check(&waiting, "0xslow"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .add_pending_check(&check(&waiting, "0xslow"))
+                .await
+                .unwrap()
+        );
         assert_eq!(
             store.invoice(waiting.id).await.unwrap().unwrap().status,
             InvoiceStatus::Pending,
             "{db}"
         );
-        assert!(store.expire_invoices(T0 + 3_600).await.unwrap().is_empty(), "not yet");
+        assert!(
+            store.expire_invoices(T0 + 3_600).await.unwrap().is_empty(),
+            "not yet"
+        );
         let expired = store.expire_invoices(T0 + 3_601).await.unwrap();
-        assert_eq!(expired.iter().map(|i| i.id).collect::<Vec<_>>(), [idle.id], "{db}");
+        assert_eq!(
+            expired.iter().map(|i| i.id).collect::<Vec<_>>(),
+            [idle.id],
+            "{db}"
+        );
         // An expired invoice is still offered for /verify for a while (to say "expired").
         let listed = store.invoices_to_verify(1, T0).await.unwrap();
         assert_eq!(listed[0].status, InvoiceStatus::Expired);
-        assert!(store.invoices_to_verify(1, T0 + 7_200).await.unwrap().is_empty());
+        assert!(
+            store
+                .invoices_to_verify(1, T0 + 7_200)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
 #[tokio::test]
 async fn pending_checks_come_due_reschedule_and_finish() {
     for (db, store) in each_store().await {
-        let invoice = store.insert_invoice(&new_invoice(1, 9_990_001)).await.unwrap().unwrap();
+        let invoice = store
+            .insert_invoice(&new_invoice(1, 9_990_001))
+            .await
+            .unwrap()
+            .unwrap();
         let pending = check(&invoice, "0xslow");
         store.add_pending_check(&pending).await.unwrap();
-        assert!(store.due_pending_checks(T0 + 29, 10).await.unwrap().is_empty(), "{db}");
+        assert!(
+            store
+                .due_pending_checks(T0 + 29, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{db}"
+        );
         let due = store.due_pending_checks(T0 + 30, 10).await.unwrap();
         assert_eq!(due, vec![pending.clone()], "{db}");
         store
             .reschedule_pending_check(&pending, 1, T0 + 90, "explorer_unavailable")
             .await
             .unwrap();
-        assert!(store.due_pending_checks(T0 + 60, 10).await.unwrap().is_empty());
+        assert!(
+            store
+                .due_pending_checks(T0 + 60, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let later = store.due_pending_checks(T0 + 90, 10).await.unwrap();
-        assert_eq!((later[0].attempts, later[0].last_status.as_str()), (1, "explorer_unavailable"));
-        assert_eq!(store.pending_checks_for_tx("ethereum", "0xslow").await.unwrap().len(), 1);
+        assert_eq!(
+            (later[0].attempts, later[0].last_status.as_str()),
+            (1, "explorer_unavailable")
+        );
+        assert_eq!(
+            store
+                .pending_checks_for_tx("ethereum", "0xslow")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         store
             .finish_pending_check(&pending, "rejected", "wrong_recipient", T0 + 95)
             .await
             .unwrap();
-        assert!(store.due_pending_checks(T0 + 1_000, 10).await.unwrap().is_empty());
+        assert!(
+            store
+                .due_pending_checks(T0 + 1_000, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // The invoice can be paid again by a correct transaction.
         assert_eq!(
             store.invoice(invoice.id).await.unwrap().unwrap().status,
@@ -243,32 +377,87 @@ async fn pending_checks_come_due_reschedule_and_finish() {
 #[tokio::test]
 async fn a_credit_clears_its_pending_check() {
     for (db, store) in each_store().await {
-        let invoice = store.insert_invoice(&new_invoice(1, 9_990_001)).await.unwrap().unwrap();
-        store.add_pending_check(&check(&invoice, "0xslow")).await.unwrap();
-        store.credit_payment(&credit(&invoice, "0xslow", T0 + 300)).await.unwrap();
-        assert!(store.due_pending_checks(i64::MAX, 10).await.unwrap().is_empty(), "{db}");
-        assert_eq!(store.payment_invoice("ethereum", "0xslow").await.unwrap(), Some(invoice.id));
+        let invoice = store
+            .insert_invoice(&new_invoice(1, 9_990_001))
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .add_pending_check(&check(&invoice, "0xslow"))
+            .await
+            .unwrap();
+        store
+            .credit_payment(&credit(&invoice, "0xslow", T0 + 300))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .due_pending_checks(i64::MAX, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{db}"
+        );
+        assert_eq!(
+            store.payment_invoice("ethereum", "0xslow").await.unwrap(),
+            Some(invoice.id)
+        );
     }
 }
 
 #[tokio::test]
 async fn the_renewal_reminder_is_due_once_per_expiry() {
     for (db, store) in each_store().await {
-        let invoice = store.insert_invoice(&new_invoice(9, 9_990_001)).await.unwrap().unwrap();
-        store.credit_payment(&credit(&invoice, "0x09", T0)).await.unwrap();
+        let invoice = store
+            .insert_invoice(&new_invoice(9, 9_990_001))
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .credit_payment(&credit(&invoice, "0x09", T0))
+            .await
+            .unwrap();
         let until = T0 + 30 * DAY;
         let window = 3 * DAY;
-        assert!(store.due_renewal_reminders(until - window - 1, window).await.unwrap().is_empty());
-        let due = store.due_renewal_reminders(until - window, window).await.unwrap();
+        assert!(
+            store
+                .due_renewal_reminders(until - window - 1, window)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let due = store
+            .due_renewal_reminders(until - window, window)
+            .await
+            .unwrap();
         assert_eq!(due.len(), 1, "{db}");
         assert_eq!(due[0].premium_until, until);
         assert!(store.claim_renewal_reminder(9, until).await.unwrap());
-        assert!(!store.claim_renewal_reminder(9, until).await.unwrap(), "{db}: only once");
-        assert!(store.due_renewal_reminders(until - 60, window).await.unwrap().is_empty());
+        assert!(
+            !store.claim_renewal_reminder(9, until).await.unwrap(),
+            "{db}: only once"
+        );
+        assert!(
+            store
+                .due_renewal_reminders(until - 60, window)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // A renewal moves the expiry, so the next one gets its own reminder.
-        let renewal = store.insert_invoice(&new_invoice(9, 9_990_002)).await.unwrap().unwrap();
-        store.credit_payment(&credit(&renewal, "0x10", until - DAY)).await.unwrap();
-        let next = store.due_renewal_reminders(until + 28 * DAY, window).await.unwrap();
+        let renewal = store
+            .insert_invoice(&new_invoice(9, 9_990_002))
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .credit_payment(&credit(&renewal, "0x10", until - DAY))
+            .await
+            .unwrap();
+        let next = store
+            .due_renewal_reminders(until + 28 * DAY, window)
+            .await
+            .unwrap();
         assert_eq!(next.len(), 1, "{db}");
         assert_eq!(next[0].premium_until, until + 30 * DAY);
     }

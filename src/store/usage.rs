@@ -29,6 +29,14 @@ impl Counter {
             Counter::Scans => "scans",
         }
     }
+
+    /// Each counter has its own "notice sent today" flag.
+    fn notified_column(self) -> &'static str {
+        match self {
+            Counter::Messages => "messages_notified",
+            Counter::Scans => "scans_notified",
+        }
+    }
 }
 
 /// One completion's cost, as the ledger records it.
@@ -82,10 +90,11 @@ impl Store {
         if let Some(row) = taken {
             return Ok(Quota::Allowed { used: row.get(0) });
         }
-        let notice = sqlx::query(
-            "UPDATE daily_usage SET quota_notified = 1
-             WHERE user_id = $1 AND day = $2 AND quota_notified = 0",
-        )
+        let notified = counter.notified_column();
+        let notice = sqlx::query(&format!(
+            "UPDATE daily_usage SET {notified} = 1
+             WHERE user_id = $1 AND day = $2 AND {notified} = 0"
+        ))
         .bind(user_id)
         .bind(day)
         .execute(self.pool())
@@ -186,6 +195,8 @@ mod tests {
             let again = store.try_consume(7, Counter::Messages, 2).await.unwrap();
             assert_eq!(again, Quota::Exhausted { first_notice: false }, "{dialect}");
             assert_eq!(store.used_today(7, Counter::Scans).await.unwrap(), 0);
+            // The scan quota has its own notice.
+            assert_eq!(store.try_consume(7, Counter::Scans, 0).await.unwrap(), Quota::Exhausted { first_notice: true });
             store.refund(7, Counter::Messages).await.unwrap();
             assert_eq!(store.used_today(7, Counter::Messages).await.unwrap(), 1);
         }

@@ -2,8 +2,10 @@
 //! this process, runs the release bot binary against them, has N chats ask at once, and prints
 //! the measured figures next to their targets.
 //!
-//! Usage: `cargo build --release && target/release/loadtest [--chats 250] [--group-share 0.2]
-//! [--reply-chars 1200] [--tokens-per-sec 40] [--bot path/to/tiltguard] [--fail-primary]`
+//! Usage: `cargo build --release --workspace && target/release/loadtest [--chats 250]
+//! [--group-share 0.2] [--reply-chars 1200] [--tokens-per-sec 40] [--bot path/to/tiltguard]
+//! [--fail-primary] [--timelines 1]` (`--workspace`: a plain `cargo build` builds only the bot).
+//! `RUST_LOG` and `DRAFT_HZ`, when set, are passed to the bot.
 //!
 //! Exits 0 whatever the figures (it is a benchmark, not a test); 1 when the run could not be
 //! set up or the bot died, 2 on bad arguments. All traffic stays on 127.0.0.1.

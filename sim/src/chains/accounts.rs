@@ -26,9 +26,24 @@ const RESULT_WINDOW: u64 = 10_000;
 
 /// Name, symbol and decimals the explorer shows for tokens it has indexed.
 const KNOWN_TOKENS: [(&str, &str, &str, &str); 3] = [
-    ("0xdac17f958d2ee523a2206206994597c13d831ec7", "Tether USD", "USDT", "6"),
-    ("0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48", "USD Coin", "USDC", "6"),
-    ("0x9f8f72aa9304c8b593d555f12ef6589cc3a579a2", "Maker", "MKR", "18"),
+    (
+        "0xdac17f958d2ee523a2206206994597c13d831ec7",
+        "Tether USD",
+        "USDT",
+        "6",
+    ),
+    (
+        "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48",
+        "USD Coin",
+        "USDC",
+        "6",
+    ),
+    (
+        "0x9f8f72aa9304c8b593d555f12ef6589cc3a579a2",
+        "Maker",
+        "MKR",
+        "18",
+    ),
 ];
 
 fn notok(result: &str) -> Response {
@@ -115,7 +130,10 @@ pub(crate) fn tokentx(state: &SimState, params: &HashMap<String, String>) -> Res
             {
                 continue;
             }
-            let hash = receipt["transactionHash"].as_str().unwrap_or("").to_lowercase();
+            let hash = receipt["transactionHash"]
+                .as_str()
+                .unwrap_or("")
+                .to_lowercase();
             let confirmations = (head - block + 1).to_string();
             let row = match recorded.get(&hash) {
                 Some(row) => {
@@ -135,10 +153,17 @@ pub(crate) fn tokentx(state: &SimState, params: &HashMap<String, String>) -> Res
     }
     let skip = usize::try_from((page.max(1) - 1) * offset).unwrap_or(usize::MAX);
     let take = usize::try_from(offset.max(1)).unwrap_or(usize::MAX);
-    let page_rows: Vec<Value> = rows.into_iter().skip(skip).take(take).map(|r| r.2).collect();
+    let page_rows: Vec<Value> = rows
+        .into_iter()
+        .skip(skip)
+        .take(take)
+        .map(|r| r.2)
+        .collect();
     if page_rows.is_empty() {
-        return axum::Json(json!({"status": "0", "message": "No transactions found", "result": []}))
-            .into_response();
+        return axum::Json(
+            json!({"status": "0", "message": "No transactions found", "result": []}),
+        )
+        .into_response();
     }
     axum::Json(json!({"status": "1", "message": "OK", "result": page_rows})).into_response()
 }

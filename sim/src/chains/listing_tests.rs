@@ -47,7 +47,8 @@ async fn trongrid(sim: &ChainSim, address: &str, query: &[(&str, &str)]) -> (u16
 }
 
 async fn signatures(sim: &ChainSim, params: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "getSignaturesForAddress", "params": params});
+    let body =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "getSignaturesForAddress", "params": params});
     let response = reqwest::Client::new()
         .post(sim.solana_rpc_url())
         .json(&body)
@@ -69,10 +70,17 @@ async fn tokentx_replays_the_recorded_row_verbatim() {
     )
     .await;
     let recorded = fixture("ethereum/etherscan_tokentx_result_rows_usdt_binance_hot_wallet.json");
-    assert_eq!(body, json!({"status": "1", "message": "OK", "result": [recorded[0].clone()]}));
+    assert_eq!(
+        body,
+        json!({"status": "1", "message": "OK", "result": [recorded[0].clone()]})
+    );
     // Confirmations follow the head, as on the live API.
     sim.set_eth_head(ETH_RECORDED_HEAD + 10);
-    let later = tokentx(&sim, &[("address", "0x40fbc37ff0e4d3f900b867f2ca48ae6aba77c854")]).await;
+    let later = tokentx(
+        &sim,
+        &[("address", "0x40fbc37ff0e4d3f900b867f2ca48ae6aba77c854")],
+    )
+    .await;
     assert_eq!(later["result"][0]["confirmations"], "13");
 }
 
@@ -80,10 +88,17 @@ async fn tokentx_replays_the_recorded_row_verbatim() {
 async fn tokentx_refuses_and_reports_like_etherscan() {
     let sim = ChainSim::start().await.unwrap();
     let empty = tokentx(&sim, &[("address", OURS)]).await;
-    assert_eq!(empty, json!({"status": "0", "message": "No transactions found", "result": []}));
+    assert_eq!(
+        empty,
+        json!({"status": "0", "message": "No transactions found", "result": []})
+    );
     let bad = tokentx(&sim, &[("address", "0x1234")]).await;
     assert_eq!(bad["result"], "Error! Invalid address format");
-    let window = tokentx(&sim, &[("address", OURS), ("page", "2"), ("offset", "6000")]).await;
+    let window = tokentx(
+        &sim,
+        &[("address", OURS), ("page", "2"), ("offset", "6000")],
+    )
+    .await;
     assert_eq!(window["status"], "0");
 }
 
@@ -91,7 +106,15 @@ async fn tokentx_refuses_and_reports_like_etherscan() {
 async fn a_synthetic_ethereum_payment_is_listed_and_deepens_with_new_blocks() {
     let sim = ChainSim::start().await.unwrap();
     let hash = sim.pay_eth(USDT, OURS, 9_990_001, 1_800_000_000);
-    let body = tokentx(&sim, &[("address", OURS), ("contractaddress", USDT), ("sort", "desc")]).await;
+    let body = tokentx(
+        &sim,
+        &[
+            ("address", OURS),
+            ("contractaddress", USDT),
+            ("sort", "desc"),
+        ],
+    )
+    .await;
     let row = &body["result"][0];
     assert_eq!(row["hash"], hash);
     assert_eq!(row["to"], OURS);
@@ -105,7 +128,13 @@ async fn a_synthetic_ethereum_payment_is_listed_and_deepens_with_new_blocks() {
     // Another token's filter does not list it.
     let usdc = tokentx(
         &sim,
-        &[("address", OURS), ("contractaddress", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48")],
+        &[
+            ("address", OURS),
+            (
+                "contractaddress",
+                "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",
+            ),
+        ],
     )
     .await;
     assert_eq!(usdc["status"], "0");
@@ -124,7 +153,11 @@ async fn trongrid_serves_the_capture_and_synthetic_transfers() {
     let ours = "TV52XQKBLG74BmRkaZZGNoTQGJA2VVBt2H";
     let final_hash = sim.pay_tron(contract, ours, 9_990_002, 1_800_000_000, true);
     let fresh_hash = sim.pay_tron(contract, ours, 9_990_003, 1_800_000_060, false);
-    let query = [("only_to", "true"), ("contract_address", contract), ("min_timestamp", "1700000000000")];
+    let query = [
+        ("only_to", "true"),
+        ("contract_address", contract),
+        ("min_timestamp", "1700000000000"),
+    ];
     let (_, listed) = trongrid(&sim, ours, &query).await;
     let ids: Vec<&str> = listed["data"]
         .as_array()
@@ -132,10 +165,22 @@ async fn trongrid_serves_the_capture_and_synthetic_transfers() {
         .iter()
         .map(|r| r["transaction_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, [fresh_hash.as_str(), final_hash.as_str()], "newest first");
+    assert_eq!(
+        ids,
+        [fresh_hash.as_str(), final_hash.as_str()],
+        "newest first"
+    );
     assert_eq!(listed["data"][1]["value"], "9990002");
     assert_eq!(listed["data"][1]["to"], ours);
-    let (_, confirmed) = trongrid(&sim, ours, &[("only_confirmed", "true"), ("min_timestamp", "1700000000000")]).await;
+    let (_, confirmed) = trongrid(
+        &sim,
+        ours,
+        &[
+            ("only_confirmed", "true"),
+            ("min_timestamp", "1700000000000"),
+        ],
+    )
+    .await;
     assert_eq!(confirmed["data"].as_array().unwrap().len(), 1);
     let (status, _) = trongrid(&sim, "0xnot-tron", &[]).await;
     assert_eq!(status, 400);
@@ -148,7 +193,10 @@ async fn signatures_for_the_token_account_replay_the_recording() {
     let sim = ChainSim::start().await.unwrap();
     let ata = "H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh";
     let body = signatures(&sim, json!([ata, {"limit": 10}])).await;
-    assert_eq!(body, fixture("solana/solana_getSignaturesForAddress_2S2rTZja.json"));
+    assert_eq!(
+        body,
+        fixture("solana/solana_getSignaturesForAddress_2S2rTZja.json")
+    );
     let below = signatures(&sim, json!([ata, {"commitment": "processed"}])).await;
     assert_eq!(below["error"]["code"], -32602);
 }
@@ -160,11 +208,23 @@ async fn a_synthetic_solana_payment_is_listed_for_its_token_account() {
     let owner = "5TeWSsjg2gbxCyWVniXeCmwM7UtHTCK7svzJr5xYJzHf";
     // Made-up keys (bytes 0x42… and 0x43…) that appear nowhere in the recording.
     let account = "5XZobBCgcyuBM4m1E1rZVei7Me6V8FzwSLexuU194KcN";
-    let signature =
-        sim.pay_solana(mint, owner, account, 99_000_001, 1_800_000_000, Commitment::Confirmed);
+    let signature = sim.pay_solana(
+        mint,
+        owner,
+        account,
+        99_000_001,
+        1_800_000_000,
+        Commitment::Confirmed,
+    );
     // Finalized is the default commitment: not listed yet.
     let finalized = signatures(&sim, json!([account])).await;
-    assert!(finalized["result"].as_array().unwrap().iter().all(|e| e["signature"] != signature));
+    assert!(
+        finalized["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["signature"] != signature)
+    );
     let confirmed = signatures(&sim, json!([account, {"commitment": "confirmed"}])).await;
     let entry = &confirmed["result"][0];
     assert_eq!(entry["signature"], signature);

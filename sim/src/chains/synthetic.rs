@@ -104,10 +104,8 @@ impl ChainSim {
         info["trc20TransferInfo"][0]["amount_str"] = value.clone();
         info["tokenTransferInfo"]["amount_str"] = value.clone();
         info["trigger_info"]["parameter"]["_value"] = value;
-        info["contractData"]["data"] = json!(format!(
-            "a9059cbb{}{amount:064x}",
-            tron_address_word(to)
-        ));
+        info["contractData"]["data"] =
+            json!(format!("a9059cbb{}{amount:064x}", tron_address_word(to)));
         state.tron.transactions.insert(hash.clone(), info);
         hash
     }
@@ -168,7 +166,11 @@ impl ChainSim {
                 result,
                 version: json!("legacy"),
                 commitment,
-                confirmations: if commitment == Commitment::Finalized { 0 } else { 10 },
+                confirmations: if commitment == Commitment::Finalized {
+                    0
+                } else {
+                    10
+                },
             },
         );
         signature

@@ -53,14 +53,20 @@ pub(crate) async fn trc20_history(
     } else {
         "none"
     };
-    state.record(Api::TronGrid, "v1/accounts/transactions/trc20", key_location);
+    state.record(
+        Api::TronGrid,
+        "v1/accounts/transactions/trc20",
+        key_location,
+    );
     match state.mode(Api::TronGrid) {
         Mode::Up => {}
         Mode::Down => return super::unavailable(),
         Mode::RateLimited => {
             return (
                 StatusCode::TOO_MANY_REQUESTS,
-                axum::Json(json!({"success": false, "error": "request rate exceeded", "statusCode": 429})),
+                axum::Json(
+                    json!({"success": false, "error": "request rate exceeded", "statusCode": 429}),
+                ),
             )
                 .into_response();
         }

@@ -4,7 +4,8 @@
 //! token rate, writes can be cut at random byte offsets, and chosen models fail with real
 //! status bodies, mid-stream errors, dropped connections or stalls. It refuses what the real
 //! servers refuse: malformed bodies, unknown models, images sent to text-only models, prompts
-//! over the context limit, bad keys.
+//! over the context limit, bad keys. For load tests, an emission log records when each piece
+//! of every answer was written.
 
 mod bodies;
 mod body;

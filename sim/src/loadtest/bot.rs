@@ -13,6 +13,9 @@ use super::LoadtestError;
 pub const PRIMARY_MODEL: &str = "primary";
 pub const TEXT_MODELS: &str = "primary,secondary";
 
+/// Variables taken from the load test's own environment when set.
+const PASSED_THROUGH: [&str; 2] = ["RUST_LOG", "DRAFT_HZ"];
+
 /// What the bot needs to know about the simulators and its files.
 pub struct BotSetup<'a> {
     pub telegram_api_url: &'a str,
@@ -23,7 +26,7 @@ pub struct BotSetup<'a> {
 }
 
 /// The bot's whole environment. Quotas are set far above what the run sends so that only
-/// streaming is measured; everything else keeps the bot's defaults (e.g. `DRAFT_HZ`).
+/// streaming is measured; everything else keeps the bot's defaults unless passed through.
 pub fn bot_env(setup: &BotSetup<'_>) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = [
         ("TELEGRAM_BOT_TOKEN", setup.token.to_owned()),
@@ -49,9 +52,11 @@ pub fn bot_env(setup: &BotSetup<'_>) -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    // Log levels are the operator's choice, as in production.
-    if let Ok(filter) = std::env::var("RUST_LOG") {
-        env.push(("RUST_LOG".to_owned(), filter));
+    // Log levels and the draft rate are the operator's to vary between runs.
+    for var in PASSED_THROUGH {
+        if let Ok(value) = std::env::var(var) {
+            env.push((var.to_owned(), value));
+        }
     }
     env
 }

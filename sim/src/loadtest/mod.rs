@@ -15,7 +15,7 @@ mod run;
 
 pub use measure::{Shown, StreamMeasurement, coverage, delivered_complete, measure_stream};
 pub use options::{Options, USAGE};
-pub use procfs::{parse_cpu_time, parse_peak_rss_kib};
+pub use procfs::{CpuTime, parse_cpu_time, parse_peak_rss_kib};
 pub use prose::{chat_index, plain_prose, reply_for, user_message};
 pub use report::{Report, Spread, percentile};
 pub use run::{RunOutcome, run};

@@ -9,19 +9,44 @@ use super::LoadtestError;
 /// user space on every architecture it exports it to, whatever the internal tick rate.
 const TICKS_PER_SECOND: u64 = 100;
 
-/// User + system CPU time (all threads) from the text of `/proc/<pid>/stat`.
-pub fn parse_cpu_time(stat: &str) -> Option<Duration> {
+/// CPU time of a process, all threads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CpuTime {
+    pub user: Duration,
+    pub system: Duration,
+}
+
+impl CpuTime {
+    pub fn total(&self) -> Duration {
+        self.user + self.system
+    }
+
+    /// What was spent since `earlier`.
+    pub fn since(&self, earlier: CpuTime) -> CpuTime {
+        CpuTime {
+            user: self.user.saturating_sub(earlier.user),
+            system: self.system.saturating_sub(earlier.system),
+        }
+    }
+}
+
+fn from_ticks(ticks: u64) -> Duration {
+    Duration::from_secs(ticks / TICKS_PER_SECOND)
+        + Duration::from_millis((ticks % TICKS_PER_SECOND) * 1000 / TICKS_PER_SECOND)
+}
+
+/// User and system CPU time (all threads) from the text of `/proc/<pid>/stat`.
+pub fn parse_cpu_time(stat: &str) -> Option<CpuTime> {
     // The command name (field 2) is in parentheses and may itself contain spaces or ')'.
     let after_name = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     // After the name, field 3 (state) is index 0, so utime (14) and stime (15) are 11 and 12.
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    let ticks = utime + stime;
-    Some(
-        Duration::from_secs(ticks / TICKS_PER_SECOND)
-            + Duration::from_millis((ticks % TICKS_PER_SECOND) * 1000 / TICKS_PER_SECOND),
-    )
+    Some(CpuTime {
+        user: from_ticks(utime),
+        system: from_ticks(stime),
+    })
 }
 
 /// Peak resident set size (`VmHWM`) in KiB from the text of `/proc/<pid>/status`.
@@ -38,7 +63,7 @@ fn read(pid: u32, file: &str) -> Result<String, LoadtestError> {
     })
 }
 
-pub fn cpu_time(pid: u32) -> Result<Duration, LoadtestError> {
+pub fn cpu_time(pid: u32) -> Result<CpuTime, LoadtestError> {
     parse_cpu_time(&read(pid, "stat")?)
         .ok_or_else(|| LoadtestError::Setup(format!("unreadable /proc/{pid}/stat")))
 }
@@ -64,7 +89,10 @@ mod tests {
     fn cpu_fields_are_found_after_an_awkward_command_name() {
         let stat = "4242 (tilt guard) x) S 1 4242 4242 0 -1 4194560 5000 0 0 0 \
                     1234 56 0 0 20 0 9 0 100 50000000 4000 18446744073709551615";
-        assert_eq!(parse_cpu_time(stat), Some(Duration::from_millis(12_900)));
+        let cpu = parse_cpu_time(stat).expect("parsed");
+        assert_eq!(cpu.user, Duration::from_millis(12_340));
+        assert_eq!(cpu.system, Duration::from_millis(560));
+        assert_eq!(cpu.total(), Duration::from_millis(12_900));
         assert_eq!(parse_cpu_time("garbage"), None);
     }
 

@@ -348,7 +348,7 @@ pub async fn run(options: &Options) -> Result<RunOutcome, LoadtestError> {
     let stopped = Instant::now();
     // Streams are logged when they end; the last ones end just before their final message.
     llm.wait_until_idle(Duration::from_secs(5)).await;
-    let bot_cpu = procfs::cpu_time(bot.pid())?.saturating_sub(cpu_before);
+    let bot_cpu = procfs::cpu_time(bot.pid())?.since(cpu_before);
     let bot_peak_rss_kib = procfs::peak_rss_kib(bot.pid()).ok();
     let problems = bot.log_problems(6);
     drop(bot);
@@ -360,7 +360,7 @@ pub async fn run(options: &Options) -> Result<RunOutcome, LoadtestError> {
     let stats = telegram.stats();
     report.status_429 = stats.status_429;
     report.status_400 = stats.status_400;
-    report.bot_cpu = bot_cpu;
+    report.bot_cpu = bot_cpu.total();
     report.bot_peak_rss_kib = bot_peak_rss_kib;
     report.timed_out = !all_arrived;
     let last_shown = events
@@ -392,6 +392,11 @@ pub async fn run(options: &Options) -> Result<RunOutcome, LoadtestError> {
         }
     }
     notes.extend(llm_notes(&llm));
+    notes.push(format!(
+        "bot CPU while streaming: user {:.2} s, system {:.2} s",
+        bot_cpu.user.as_secs_f64(),
+        bot_cpu.system.as_secs_f64()
+    ));
     notes.push(format!(
         "bot open file descriptors (sockets mostly), peak while streaming: {}",
         waited.peak_fds

@@ -44,7 +44,8 @@ impl Invoice {
         let token =
             Token::by_contract(chain, &record.token).ok_or_else(|| corrupt("unknown token"))?;
         let amount = Amount::from_i64(record.amount).ok_or_else(|| corrupt("negative amount"))?;
-        let time = |seconds: i64| DateTime::from_timestamp(seconds, 0).ok_or_else(|| corrupt("time"));
+        let time =
+            |seconds: i64| DateTime::from_timestamp(seconds, 0).ok_or_else(|| corrupt("time"));
         Ok(Invoice {
             id: record.id,
             user_id: record.user_id,
@@ -132,7 +133,10 @@ mod tests {
         assert_eq!(request.chain, Some(Chain::Tron));
         assert_eq!(request.tokens, [TRON_USDT]);
         assert_eq!(request.min_amount, Some(Amount::from_base_units(9_990_003)));
-        assert_eq!(request.to.as_deref(), Some("TV52XQKBLG74BmRkaZZGNoTQGJA2VVBt2H"));
+        assert_eq!(
+            request.to.as_deref(),
+            Some("TV52XQKBLG74BmRkaZZGNoTQGJA2VVBt2H")
+        );
         assert_eq!(request.not_after.unwrap().timestamp(), 1_700_003_600);
     }
 

@@ -168,7 +168,7 @@ impl Ledger {
                     .credit(&invoice, &tx, &confirmed, "verified with /verify", now)
                     .await?;
                 Ok(match credited {
-                    CreditResult::Credited(credited) => VerifyOutcome::Credited(credited),
+                    CreditResult::Credited(credited) => VerifyOutcome::Credited(*credited),
                     CreditResult::AlreadyCredited { premium_until } => {
                         VerifyOutcome::AlreadyCredited { premium_until }
                     }
@@ -193,8 +193,14 @@ impl Ledger {
             }
             // A rejection from one network proves nothing while another could not be asked.
             (_, Some((invoice, tx, error))) => {
-                self.keep_pending(&invoice, &tx, chat_id, &format!("explorer_unavailable: {error}"), now)
-                    .await?;
+                self.keep_pending(
+                    &invoice,
+                    &tx,
+                    chat_id,
+                    &format!("explorer_unavailable: {error}"),
+                    now,
+                )
+                .await?;
                 Ok(VerifyOutcome::ExplorerDown { invoice, error })
             }
             (

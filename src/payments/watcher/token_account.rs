@@ -92,8 +92,7 @@ mod tests {
         // From the recorded USDC transferChecked: its first instruction creates account
         // H51D… for wallet 3i47… and mint EPjF…, and the transfer pays into it.
         assert_eq!(
-            associated_token_address("3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui", USDC)
-                .unwrap(),
+            associated_token_address("3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui", USDC).unwrap(),
             "H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh"
         );
     }

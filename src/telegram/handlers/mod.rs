@@ -1,6 +1,7 @@
 //! One file per user flow. `handle` is the tree: guards first, then the room for the update.
 
 pub mod chat;
+pub mod pay;
 mod persona;
 pub mod scan;
 mod start;
@@ -49,7 +50,11 @@ impl BotContext {
     /// is active, the free one otherwise. If the store cannot say, the free quota applies
     /// (the quota check that follows needs the store anyway).
     pub async fn daily_limit(&self, user_id: i64, counter: Counter) -> i64 {
-        let premium = match self.store.is_premium(user_id, crate::store::now_unix()).await {
+        let premium = match self
+            .store
+            .is_premium(user_id, crate::store::now_unix())
+            .await
+        {
             Ok(premium) => premium,
             Err(error) => {
                 tracing::warn!(%error, "could not read the subscription; applying the free quota");
@@ -75,6 +80,9 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("stop", "Stop the reply being written"),
     ("reset", "Start a fresh conversation"),
     ("usage", "Your messages, tokens and cost"),
+    ("subscribe", "Get premium, paid in USDT or USDC"),
+    ("verify", "Confirm your payment: /verify <tx hash>"),
+    ("status", "Your plan, its expiry and today's quotas"),
 ];
 
 pub async fn handle(ctx: Arc<BotContext>, incoming: Incoming) {
@@ -115,6 +123,9 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
             "usage" => usage::show(ctx, chat_id, record.id).await,
             "reset" | "new" => chat::reset(ctx, message, &record).await,
             "scan" => scan::on_command(ctx, message, &record, command.args).await,
+            "subscribe" | "premium" => pay::subscribe(ctx, message, &record).await,
+            "verify" => pay::verify(ctx, message, &record, command.args).await,
+            "status" => pay::status(ctx, message, &record).await,
             _ => start::unknown_command(ctx, chat_id, &command.name).await,
         }
         return;
@@ -159,6 +170,7 @@ async fn on_callback(ctx: &BotContext, query: &CallbackQuery) {
     match data.split_once(':') {
         Some(("persona", id)) => persona::choose(ctx, query, id).await,
         Some(("scan", rest)) => scan::on_callback(ctx, query, rest).await,
+        Some(("pay", rest)) => pay::on_callback(ctx, query, rest).await,
         _ => {
             ctx.outbox
                 .answer_callback(&query.id.0, Some("This button has expired."))
