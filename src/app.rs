@@ -104,6 +104,20 @@ pub fn build_coach(config: &Config, store: Store, http: reqwest::Client) -> Resu
     Ok(Coach::new(store, router, templates, settings))
 }
 
+/// Broadcasts an earlier run did not finish continue where they stopped.
+async fn resume_broadcasts(ctx: &Arc<BotContext>) {
+    match ctx.store.running_broadcasts().await {
+        Ok(running) => {
+            for broadcast in running {
+                tracing::info!(id = broadcast.id, "resuming a broadcast");
+                ctx.tasks
+                    .spawn(crate::telegram::handlers::run_broadcast(ctx.clone(), broadcast));
+            }
+        }
+        Err(error) => tracing::error!(%error, "cannot read unfinished broadcasts"),
+    }
+}
+
 pub struct RunningBot {
     shutdown: CancellationToken,
     polling: JoinHandle<()>,
@@ -173,9 +187,11 @@ impl RunningBot {
             scan_room,
             settings,
             tasks: tasks.clone(),
+            shutdown: shutdown.clone(),
         });
         // Re-checks pending payments, matches payments by amount, expires invoices, reminds.
         crate::telegram::handlers::pay::start_watcher(&ctx, shutdown.clone());
+        resume_broadcasts(&ctx).await;
         let dispatcher = Dispatcher::new(ctx);
         let polling = tokio::spawn(polling::run(
             api,

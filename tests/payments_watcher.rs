@@ -404,3 +404,55 @@ async fn a_payment_made_in_time_but_listed_after_the_deadline_still_counts() {
         "{expired:?}"
     );
 }
+
+#[tokio::test]
+async fn a_payment_that_never_becomes_checkable_is_given_up_after_three_days() {
+    let sim = ChainSim::start().await.expect("simulator");
+    let store = fresh_sqlite().await;
+    let ledger = ledger(&store, &sim);
+    let watcher = watcher(&ledger);
+    let now = Utc::now();
+    let invoice = ledger
+        .create_invoice(31, 31, "monthly", ETHEREUM_USDT, now)
+        .await
+        .unwrap();
+    let hash = sim.pay_eth(
+        ETHEREUM_USDT.contract(),
+        &our_eth(),
+        invoice.amount.base_units(),
+        now.timestamp() as u64,
+    );
+    sim.set_mode(Api::Etherscan, Mode::Down);
+    let verdict = ledger.verify_hash(31, 31, &hash, now).await.unwrap();
+    assert!(
+        matches!(verdict, VerifyOutcome::ExplorerDown { .. }),
+        "{verdict:?}"
+    );
+    assert!(
+        watcher
+            .tick(now + Duration::days(2))
+            .await
+            .iter()
+            .all(|n| !matches!(n, Notice::GaveUp { .. }))
+    );
+    let notices = watcher
+        .tick(now + Duration::days(3) + Duration::hours(1))
+        .await;
+    assert!(
+        notices
+            .iter()
+            .any(|n| matches!(n, Notice::GaveUp { chat_id: 31, tx_hash } if *tx_hash == hash)),
+        "{notices:?}"
+    );
+    let events = store.payment_events(invoice.id).await.unwrap();
+    let statuses: Vec<&str> = events.iter().map(|e| e.status.as_str()).collect();
+    // Given up, then (long past its deadline) the invoice expires in the same round.
+    assert_eq!(statuses, ["created", "pending", "abandoned", "expired"]);
+    assert!(
+        store
+            .pending_checks_for_tx("ethereum", &hash)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

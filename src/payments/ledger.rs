@@ -209,7 +209,14 @@ impl Ledger {
             detail: detail.to_string(),
             now: now.timestamp(),
         };
-        match self.store.credit_payment(&credit).await? {
+        let outcome = self.store.credit_payment(&credit).await?;
+        let label = match outcome {
+            CreditOutcome::Credited { .. } => "credited",
+            CreditOutcome::AlreadyUsed { .. } => "already_used",
+        };
+        metrics::counter!("tiltguard_payments_total", "chain" => tx.chain.id(), "outcome" => label)
+            .increment(1);
+        match outcome {
             CreditOutcome::Credited { premium_until } => {
                 Ok(CreditResult::Credited(Box::new(Credited {
                     invoice: invoice.clone(),
@@ -354,9 +361,7 @@ impl Ledger {
             }
         }
     }
-}
 
-impl Ledger {
     /// Reschedules an inconclusive re-check with backoff, or gives up on it when too old.
     async fn keep_waiting(
         &self,

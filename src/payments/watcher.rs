@@ -100,19 +100,17 @@ impl Watcher {
     }
 
     /// Ticks every `PAYMENT_WATCH_SECONDS` until `cancel`, handing notices to `notifier`.
+    /// A round in progress is finished, not cut: a credit committed in it must still be
+    /// announced.
     pub async fn run(self, notifier: impl Notifier, cancel: CancellationToken) {
         let interval = self.ledger.billing().watch_interval;
         tracing::info!(?interval, "payment watcher started");
-        loop {
-            let notices = tokio::select! {
-                () = cancel.cancelled() => break,
-                notices = self.tick(Utc::now()) => notices,
-            };
-            for notice in notices {
+        while !cancel.is_cancelled() {
+            for notice in self.tick(Utc::now()).await {
                 notifier.notify(notice).await;
             }
             tokio::select! {
-                () = cancel.cancelled() => break,
+                () = cancel.cancelled() => {}
                 () = tokio::time::sleep(interval) => {}
             }
         }

@@ -5,12 +5,14 @@
 //! base units. Migrations are per dialect (`migrations/sqlite`, `migrations/postgres`) because DDL
 //! differs, but every query below runs unchanged on both.
 
+mod admin;
 mod conversations;
 mod payments;
 mod updates;
 mod usage;
 mod users;
 
+pub use admin::{AdminAction, BotStats, Broadcast};
 pub use conversations::{ConversationKey, ConversationState, Turn};
 pub use payments::{
     Credit, CreditOutcome, InvoiceRecord, InvoiceStatus, NewInvoice, PaymentEvent, PendingCheck,

@@ -1,5 +1,8 @@
 //! One file per user flow. `handle` is the tree: guards first, then the room for the update.
 
+mod admin;
+
+pub use admin::run_broadcast;
 pub mod chat;
 pub mod pay;
 mod persona;
@@ -35,6 +38,8 @@ pub struct BotContext {
     pub settings: BotSettings,
     /// Every task the bot starts, so shutdown can wait for them.
     pub tasks: TaskTracker,
+    /// Cancelled when the bot stops; long jobs (broadcasts) check it and pause.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// Limits the rooms apply, from config.
@@ -121,6 +126,9 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
             "persona" | "personality" | "coach" => persona::show_picker(ctx, chat_id, &record).await,
             "stop" => chat::stop(ctx, chat_id).await,
             "usage" => usage::show(ctx, chat_id, record.id).await,
+            name if admin::ADMIN_COMMANDS.contains(&name) && ctx.config.is_admin(record.id) => {
+                admin::handle(ctx, chat_id, record.id, name, command.args).await
+            }
             "reset" | "new" => chat::reset(ctx, message, &record).await,
             "scan" => scan::on_command(ctx, message, &record, command.args).await,
             "subscribe" | "premium" => pay::subscribe(ctx, message, &record).await,
