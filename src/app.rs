@@ -58,6 +58,9 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(90))
+        // Bursts of concurrent requests open many connections; keeping all of them idle
+        // costs memory for nothing.
+        .pool_max_idle_per_host(32)
         .user_agent(concat!("tiltguard/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()

@@ -136,7 +136,7 @@ impl LlmClient {
                 SystemTime::now(),
             );
             let error = error.redact(self.api_key.as_deref());
-            tracing::warn!(model = %request.model, %error, "LLM request failed");
+            tracing::debug!(model = %request.model, %error, "LLM request failed");
             return Err(error);
         }
         let is_json = response

@@ -177,12 +177,19 @@ impl Router {
         let mut last_error = LlmError::NoEndpoints {
             message: format!("every {} model is unavailable", kind.label()),
         };
-        for route in self.chain(kind) {
+        let chain = self.chain(kind);
+        for (position, route) in chain.iter().enumerate() {
             if skip.contains(&route.label) || !self.acquire(&route.label) {
                 continue;
             }
+            // With another model to fall back on, a failing model gets no second try: the
+            // next one answers sooner. The last model left is retried with backoff.
+            let is_last = chain[position + 1..]
+                .iter()
+                .all(|later| skip.contains(&later.label) || self.is_open(&later.label));
+            let attempts = if is_last { self.retry.attempts_per_model } else { 1 };
             let request = ChatRequest::new(route.model.clone(), messages.to_vec(), max_tokens);
-            for attempt in 0..self.retry.attempts_per_model {
+            for attempt in 0..attempts {
                 match route.client.stream_chat(&request).await {
                     Ok(stream) => {
                         return Ok(Opened {
@@ -192,13 +199,12 @@ impl Router {
                     }
                     Err(error @ LlmError::ContextLengthExceeded { .. }) => return Err(error),
                     Err(error) => {
-                        tracing::warn!(model = %route.label, %error, "model failed before the first token");
+                        tracing::debug!(model = %route.label, %error, "model failed before the first token");
                         let retryable = error.is_retryable_before_first_token();
                         last_error = error;
                         let backoff = self.backoff(attempt, last_error.retry_after());
-                        let last_attempt = attempt + 1 == self.retry.attempts_per_model;
                         if !retryable
-                            || last_attempt
+                            || attempt + 1 == attempts
                             || started.elapsed() + backoff > self.retry.deadline
                         {
                             break;
@@ -207,6 +213,7 @@ impl Router {
                     }
                 }
             }
+            tracing::warn!(model = %route.label, error = %last_error, "model unavailable; trying the next one");
             self.record_failure(&route.label);
         }
         Err(last_error)
@@ -247,6 +254,10 @@ impl Router {
         let before = breaker.state();
         change(breaker);
         report_transition(label, before, breaker.state());
+    }
+
+    fn is_open(&self, label: &str) -> bool {
+        matches!(self.breaker_state(label), BreakerState::Open { until } if until > Instant::now())
     }
 
     pub fn breaker_state(&self, label: &str) -> BreakerState {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use teloxide::types::InlineKeyboardMarkup;
 
 use super::api::{BotApi, TextMode, TgError};
-use super::pacing::{Action, Budgets, Pacer};
+use super::pacing::{Action, Budgets, Pacer, Priority};
 use crate::store::Store;
 
 /// Give up on one message after this much waiting for flood control, so a stuck chat cannot
@@ -59,6 +59,13 @@ impl OutMessage {
     }
 }
 
+/// Whether a request still needs its slot booked.
+#[derive(Debug, Clone, Copy)]
+enum Booking {
+    Book(Priority),
+    InHand,
+}
+
 pub struct Outbox {
     api: BotApi,
     store: Store,
@@ -93,10 +100,32 @@ impl Outbox {
     }
 
     pub async fn send(&self, chat_id: i64, message: &OutMessage) -> Result<i32, DeliveryError> {
+        self.send_with(chat_id, message, Booking::Book(Priority::Urgent))
+            .await
+    }
+
+    /// A message whose text the user already sees (in a draft): it yields bot-wide slots
+    /// to visible progress elsewhere.
+    pub async fn send_deferrable(
+        &self,
+        chat_id: i64,
+        message: &OutMessage,
+    ) -> Result<i32, DeliveryError> {
+        self.send_with(chat_id, message, Booking::Book(Priority::Deferrable))
+            .await
+    }
+
+    async fn send_with(
+        &self,
+        chat_id: i64,
+        message: &OutMessage,
+        booking: Booking,
+    ) -> Result<i32, DeliveryError> {
         let sent = self
             .deliver(
                 chat_id,
                 Action::Send,
+                booking,
                 |mode, text: String| async move {
                     let keyboard = message.keyboard.as_ref();
                     (self.api)
@@ -116,9 +145,32 @@ impl Outbox {
         message_id: i32,
         message: &OutMessage,
     ) -> Result<(), DeliveryError> {
+        self.edit_with(chat_id, message_id, message, Booking::Book(Priority::Urgent))
+            .await
+    }
+
+    /// An edit for which the caller already booked (and waited for) the slot.
+    pub(crate) async fn edit_in_booked_slot(
+        &self,
+        chat_id: i64,
+        message_id: i32,
+        message: &OutMessage,
+    ) -> Result<(), DeliveryError> {
+        self.edit_with(chat_id, message_id, message, Booking::InHand)
+            .await
+    }
+
+    async fn edit_with(
+        &self,
+        chat_id: i64,
+        message_id: i32,
+        message: &OutMessage,
+        booking: Booking,
+    ) -> Result<(), DeliveryError> {
         self.deliver(
             chat_id,
             Action::Edit,
+            booking,
             |mode, text: String| async move {
                 let keyboard = message.keyboard.as_ref();
                 (self.api)
@@ -144,6 +196,7 @@ impl Outbox {
         &self,
         chat_id: i64,
         action: Action,
+        booking: Booking,
         request: F,
         html: &str,
     ) -> Result<Option<T>, DeliveryError>
@@ -155,9 +208,14 @@ impl Outbox {
         let mut transient_failures = 0;
         let mut mode = TextMode::Html;
         let mut text = html.to_string();
+        let mut booking = booking;
         loop {
-            let slot = self.reserve(chat_id, action);
-            tokio::time::sleep_until(slot.into()).await;
+            if let Booking::Book(priority) = booking {
+                let slot = self.reserve_with(chat_id, action, priority);
+                tokio::time::sleep_until(slot.into()).await;
+            }
+            // Retries always book afresh.
+            booking = Booking::Book(Priority::Urgent);
             let error = match request(mode, text.clone()).await {
                 Ok(value) => {
                     metrics::counter!("tiltguard_telegram_requests_total", "outcome" => "ok")
@@ -208,8 +266,12 @@ impl Outbox {
     }
 
     pub(crate) fn reserve(&self, chat_id: i64, action: Action) -> Instant {
+        self.reserve_with(chat_id, action, Priority::Urgent)
+    }
+
+    fn reserve_with(&self, chat_id: i64, action: Action, priority: Priority) -> Instant {
         let mut pacer = self.pacer.lock().unwrap_or_else(|p| p.into_inner());
-        pacer.reserve(chat_id, action, Instant::now())
+        pacer.reserve_with(chat_id, action, priority, Instant::now())
     }
 
     pub(crate) fn penalize(&self, chat_id: i64, until: Instant) {

@@ -2,10 +2,13 @@
 //! go out, so callers sleep exactly as long as needed instead of hitting 429 and retrying.
 //!
 //! Pure bookkeeping over `Instant`s (no clocks, no I/O): the outbox owns one `Pacer` behind a
-//! mutex and feeds it the current time. Each limit is a GCRA cell: `tat` is the theoretical
-//! arrival time of the next request, and a burst of `burst` requests may run ahead of it.
+//! mutex and feeds it the current time. Per-chat limits are GCRA cells (`tat` is the
+//! theoretical arrival time of the next request; `burst` may run ahead of it), which suits one
+//! chat's strictly ordered traffic. The bot-wide limit is a calendar of slots instead: many
+//! chats book it at different future times, and a booking three seconds ahead must not block
+//! a request that could go now.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 /// One rate limit: `burst` requests at once, then one per `interval`.
@@ -45,6 +48,55 @@ impl Cell {
     }
 }
 
+/// Who may use a bot-wide slot. Deferrable traffic (a final message whose text the user
+/// already sees in a draft) leaves every third slot free, so visible progress elsewhere never
+/// queues behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    Urgent,
+    Deferrable,
+}
+
+/// The bot-wide budget: time is cut into slots of `interval`, each carrying one request.
+#[derive(Debug, Default)]
+struct Calendar {
+    origin: Option<Instant>,
+    taken: BTreeSet<u64>,
+}
+
+impl Calendar {
+    fn slot_at_or_after(&self, interval: Duration, t: Instant) -> u64 {
+        let Some(origin) = self.origin else {
+            return 0;
+        };
+        let elapsed = t.saturating_duration_since(origin).as_nanos();
+        elapsed.div_ceil(interval.as_nanos().max(1)) as u64
+    }
+
+    fn instant_of(&self, interval: Duration, slot: u64, fallback: Instant) -> Instant {
+        self.origin.map_or(fallback, |origin| {
+            origin + interval * u32::try_from(slot).unwrap_or(u32::MAX)
+        })
+    }
+
+    fn earliest(&self, interval: Duration, not_before: Instant, priority: Priority) -> (u64, Instant) {
+        let mut slot = self.slot_at_or_after(interval, not_before);
+        while self.taken.contains(&slot) || (priority == Priority::Deferrable && slot % 3 == 0) {
+            slot += 1;
+        }
+        (slot, self.instant_of(interval, slot, not_before))
+    }
+
+    fn book(&mut self, interval: Duration, slot: u64, now: Instant) {
+        if self.origin.is_none() {
+            self.origin = Some(now);
+        }
+        self.taken.insert(slot);
+        let past = self.slot_at_or_after(interval, now).saturating_sub(1);
+        self.taken = self.taken.split_off(&past);
+    }
+}
+
 /// The budgets the outbox keeps, chosen just inside Telegram's published limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Budgets {
@@ -54,7 +106,7 @@ pub struct Budgets {
     pub edits_per_chat: Rate,
     /// Sends and edits in one group (20/min).
     pub per_group: Rate,
-    /// Sends and edits across the bot (~30/s).
+    /// Sends and edits across the bot (~30/s): one per `interval`, no burst.
     pub global: Rate,
     /// Draft animations in one private chat (`DRAFT_HZ`).
     pub drafts_per_chat: Rate,
@@ -67,7 +119,7 @@ impl Budgets {
             per_chat: Rate::new(Duration::from_millis(1050), 2),
             edits_per_chat: Rate::new(Duration::from_millis(3100), 1),
             per_group: Rate::new(Duration::from_millis(3100), 1),
-            global: Rate::new(Duration::from_millis(36), 8),
+            global: Rate::new(Duration::from_millis(36), 1),
             drafts_per_chat: Rate::new(draft_interval, 1),
         }
     }
@@ -92,7 +144,7 @@ struct ChatCells {
 
 pub struct Pacer {
     budgets: Budgets,
-    global: Cell,
+    global: Calendar,
     chats: HashMap<i64, ChatCells>,
 }
 
@@ -105,41 +157,59 @@ impl Pacer {
     pub fn new(budgets: Budgets) -> Pacer {
         Pacer {
             budgets,
-            global: Cell::default(),
+            global: Calendar::default(),
             chats: HashMap::new(),
         }
     }
 
     /// When `action` in `chat_id` could go out, without booking it.
     pub fn earliest(&self, chat_id: i64, action: Action, now: Instant) -> Instant {
+        self.find(chat_id, action, Priority::Urgent, now).1
+    }
+
+    /// The chat's earliest time, then the first free bot-wide slot from there.
+    fn find(&self, chat_id: i64, action: Action, priority: Priority, now: Instant) -> (Option<u64>, Instant) {
         let b = self.budgets;
-        let Some(chat) = self.chats.get(&chat_id) else {
-            return match action {
-                Action::Draft => now,
-                _ => self.global.earliest(b.global, now),
-            };
-        };
-        let mut at = now.max(chat.penalty_until.unwrap_or(now));
-        match action {
-            Action::Draft => at = chat.drafts.earliest(b.drafts_per_chat, at),
-            Action::Send | Action::Edit => {
-                at = chat.any.earliest(b.per_chat, at);
-                if action == Action::Edit {
-                    at = chat.edits.earliest(b.edits_per_chat, at);
+        let mut at = now;
+        if let Some(chat) = self.chats.get(&chat_id) {
+            at = at.max(chat.penalty_until.unwrap_or(now));
+            match action {
+                Action::Draft => at = chat.drafts.earliest(b.drafts_per_chat, at),
+                Action::Send | Action::Edit => {
+                    at = chat.any.earliest(b.per_chat, at);
+                    if action == Action::Edit {
+                        at = chat.edits.earliest(b.edits_per_chat, at);
+                    }
+                    if is_group_chat(chat_id) {
+                        at = chat.group.earliest(b.per_group, at);
+                    }
                 }
-                if is_group_chat(chat_id) {
-                    at = chat.group.earliest(b.per_group, at);
-                }
-                at = self.global.earliest(b.global, at);
             }
         }
-        at
+        if action == Action::Draft {
+            return (None, at);
+        }
+        let (slot, at) = self.global.earliest(b.global.interval, at, priority);
+        (Some(slot), at)
     }
 
     /// Books the earliest slot for `action` and returns it; the caller sleeps until then.
     pub fn reserve(&mut self, chat_id: i64, action: Action, now: Instant) -> Instant {
-        let at = self.earliest(chat_id, action, now);
+        self.reserve_with(chat_id, action, Priority::Urgent, now)
+    }
+
+    pub fn reserve_with(
+        &mut self,
+        chat_id: i64,
+        action: Action,
+        priority: Priority,
+        now: Instant,
+    ) -> Instant {
+        let (slot, at) = self.find(chat_id, action, priority, now);
         let b = self.budgets;
+        if let Some(slot) = slot {
+            self.global.book(b.global.interval, slot, now);
+        }
         let chat = self.chats.entry(chat_id).or_default();
         chat.last_used = Some(at);
         match action {
@@ -152,7 +222,6 @@ impl Pacer {
                 if is_group_chat(chat_id) {
                     chat.group.book(b.per_group, at);
                 }
-                self.global.book(b.global, at);
             }
         }
         at
@@ -161,9 +230,10 @@ impl Pacer {
     /// How far the bot-wide budget is booked ahead of `now`; intermediate stream updates are
     /// skipped while it is long, so final messages never queue behind previews.
     pub fn global_backlog(&self, now: Instant) -> Duration {
-        self.global
-            .earliest(self.budgets.global, now)
-            .saturating_duration_since(now)
+        let (_, at) = self
+            .global
+            .earliest(self.budgets.global.interval, now, Priority::Urgent);
+        at.saturating_duration_since(now)
     }
 
     /// Telegram answered 429: nothing goes to this chat until `until`.
@@ -201,12 +271,18 @@ mod tests {
         times.iter().map(|t| (*t - start).as_millis()).collect()
     }
 
+    /// Bot-wide slots are 36 ms long, so a time lands on the next slot boundary.
+    fn on_slot(ms: u128) -> u128 {
+        ms.div_ceil(36) * 36
+    }
+
     #[test]
     fn private_sends_allow_a_short_burst_then_one_per_second() {
         let mut p = pacer();
         let now = Instant::now();
         let slots: Vec<_> = (0..4).map(|_| p.reserve(7, Action::Send, now)).collect();
-        assert_eq!(offsets(&slots, now), vec![0, 0, 1050, 2100]);
+        // Two at once share the first free slots, then one per ~second.
+        assert_eq!(offsets(&slots, now), vec![0, 36, on_slot(1050), on_slot(2100)]);
     }
 
     #[test]
@@ -214,7 +290,7 @@ mod tests {
         let mut p = pacer();
         let now = Instant::now();
         let slots: Vec<_> = (0..3).map(|_| p.reserve(7, Action::Edit, now)).collect();
-        assert_eq!(offsets(&slots, now), vec![0, 3100, 6200]);
+        assert_eq!(offsets(&slots, now), vec![0, on_slot(3100), on_slot(on_slot(3100) + 3100)]);
     }
 
     #[test]
@@ -222,7 +298,7 @@ mod tests {
         let mut p = pacer();
         let now = Instant::now();
         let slots: Vec<_> = (0..3).map(|_| p.reserve(-100, Action::Send, now)).collect();
-        assert_eq!(offsets(&slots, now), vec![0, 3100, 6200]);
+        assert_eq!(offsets(&slots, now), vec![0, on_slot(3100), on_slot(on_slot(3100) + 3100)]);
     }
 
     #[test]
@@ -242,10 +318,34 @@ mod tests {
             .map(|chat| p.reserve(chat + 1, Action::Send, now))
             .max()
             .unwrap();
-        // 60 messages at ~28/s with a burst of 8 take about 1.9 s, never less.
-        let spread = (last - now).as_millis();
-        assert!((1800..=1900).contains(&spread), "{spread}");
-        assert!(p.global_backlog(now) > Duration::from_secs(1));
+        // 60 messages at one per 36 ms take 59 slots.
+        assert_eq!((last - now).as_millis(), 59 * 36);
+        assert!(p.global_backlog(now) > Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_booking_far_ahead_does_not_block_a_request_that_could_go_now() {
+        let mut p = pacer();
+        let now = Instant::now();
+        p.reserve(-100, Action::Send, now);
+        // The group's next edit is 3.1 s away and books a slot there…
+        let group_edit = p.reserve(-100, Action::Edit, now);
+        assert_eq!((group_edit - now).as_millis(), on_slot(3100));
+        // …while another chat still goes out at once.
+        let other = p.reserve(7, Action::Send, now);
+        assert!(other - now <= Duration::from_millis(36), "{:?}", other - now);
+    }
+
+    #[test]
+    fn deferrable_finals_leave_every_third_slot_for_urgent_traffic() {
+        let mut p = pacer();
+        let now = Instant::now();
+        for chat in 1..=30 {
+            p.reserve_with(chat, Action::Send, Priority::Deferrable, now);
+        }
+        // 30 deferrable sends are queued, yet an urgent one finds a slot within ~3 slots.
+        let urgent = p.reserve(99, Action::Send, now);
+        assert!(urgent - now <= Duration::from_millis(3 * 36), "{:?}", urgent - now);
     }
 
     #[test]

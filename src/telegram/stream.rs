@@ -80,6 +80,8 @@ impl StreamHandle {
             updates,
             next_draft_id: first_draft_id,
             outcome: StreamOutcome::default(),
+            final_already_visible: false,
+            edit_slot_in_hand: false,
         };
         let driver = tokio::spawn(driver.run(mode));
         StreamHandle {
@@ -137,6 +139,12 @@ struct Driver {
     updates: watch::Receiver<Snapshot>,
     next_draft_id: i64,
     outcome: StreamOutcome,
+    /// The whole final text is already on screen as a draft, so the final message may yield
+    /// bot-wide slots to visible progress in other chats.
+    final_already_visible: bool,
+    /// A paced edit slot was booked and waited for when the text became final: the final
+    /// edit uses it instead of booking another one three seconds later.
+    edit_slot_in_hand: bool,
 }
 
 impl Driver {
@@ -188,6 +196,7 @@ impl Driver {
             tokio::time::sleep_until(slot.into()).await;
             let snapshot = self.latest();
             if snapshot.finished {
+                self.show_final_draft(&snapshot.markdown, &shown).await;
                 return Some(snapshot.markdown);
             }
             let rendered = format::render_stream(&snapshot.markdown);
@@ -204,6 +213,19 @@ impl Driver {
                 }
             }
         }
+    }
+
+    /// Puts the complete final text on screen at once, in the slot already waited for: drafts
+    /// do not spend the bot-wide budget, so the trader reads the end of the reply without
+    /// waiting for the final message's turn.
+    async fn show_final_draft(&mut self, markdown: &str, shown: &str) {
+        let parts = format::render_final(markdown);
+        let unsent = &parts[self.outcome.message_ids.len().min(parts.len())..];
+        let [last] = unsent else {
+            return;
+        };
+        self.final_already_visible =
+            last == shown || self.try_draft(last).await == DraftResult::Shown;
     }
 
     async fn try_draft(&mut self, html: &str) -> DraftResult {
@@ -273,7 +295,7 @@ impl Driver {
                         }
                     }
                     Some(id) => {
-                        if let Some(now_shown) = self.edit_preview(id, sealed_sent).await {
+                        if let Preview::Shown(now_shown) = self.edit_preview(id, sealed_sent).await {
                             shown = now_shown;
                         }
                     }
@@ -292,18 +314,22 @@ impl Driver {
     }
 
     /// One paced, best-effort edit of the growing message, with the newest text at the time
-    /// of sending. Returns what is now shown, or `None` when nothing was edited.
-    async fn edit_preview(&mut self, message_id: i32, sealed_sent: usize) -> Option<String> {
+    /// of sending.
+    async fn edit_preview(&mut self, message_id: i32, sealed_sent: usize) -> Preview {
         if self.outbox.global_backlog() > PREVIEW_BACKLOG_LIMIT {
-            return None;
+            return Preview::NotShown;
         }
         let slot = self.outbox.reserve(self.chat_id, Action::Edit);
         tokio::time::sleep_until(slot.into()).await;
         let snapshot = self.latest();
+        if snapshot.finished {
+            self.edit_slot_in_hand = true;
+            return Preview::NotShown;
+        }
         let rendered = format::render_stream(&snapshot.markdown);
-        // A final text or a new sealed part is handled by the caller's next round.
-        if snapshot.finished || rendered.sealed.len() != sealed_sent {
-            return None;
+        // A new sealed part is handled by the caller's next round.
+        if rendered.sealed.len() != sealed_sent {
+            return Preview::NotShown;
         }
         let result = self
             .outbox
@@ -311,11 +337,11 @@ impl Driver {
             .edit_message_text(self.chat_id, message_id, &rendered.tail, TextMode::Html, None)
             .await;
         match result {
-            Ok(()) => Some(rendered.tail),
-            Err(error) if error.is_not_modified() => Some(rendered.tail),
+            Ok(()) => Preview::Shown(rendered.tail),
+            Err(error) if error.is_not_modified() => Preview::Shown(rendered.tail),
             Err(error) => {
                 self.note_preview_error(&error);
-                None
+                Preview::NotShown
             }
         }
     }
@@ -349,7 +375,12 @@ impl Driver {
     async fn send_final_part(&mut self, html: &str) -> bool {
         let reply_to = if self.outcome.message_ids.is_empty() { self.reply_to } else { None };
         let message = OutMessage::html(html).replying_to(reply_to);
-        match self.outbox.send(self.chat_id, &message).await {
+        let sent = if self.final_already_visible {
+            self.outbox.send_deferrable(self.chat_id, &message).await
+        } else {
+            self.outbox.send(self.chat_id, &message).await
+        };
+        match sent {
             Ok(id) => {
                 self.outcome.message_ids.push(id);
                 true
@@ -366,11 +397,15 @@ impl Driver {
             self.outcome.message_ids.push(message_id);
             return true;
         }
-        match self
-            .outbox
-            .edit(self.chat_id, message_id, &OutMessage::html(html))
-            .await
-        {
+        let message = OutMessage::html(html);
+        let edited = if std::mem::take(&mut self.edit_slot_in_hand) {
+            self.outbox
+                .edit_in_booked_slot(self.chat_id, message_id, &message)
+                .await
+        } else {
+            self.outbox.edit(self.chat_id, message_id, &message).await
+        };
+        match edited {
             Ok(()) => {
                 self.outcome.message_ids.push(message_id);
                 true
@@ -383,6 +418,11 @@ impl Driver {
             }
         }
     }
+}
+
+enum Preview {
+    Shown(String),
+    NotShown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
