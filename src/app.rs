@@ -103,6 +103,7 @@ pub fn build_coach(config: &Config, store: Store, http: reqwest::Client) -> Resu
         },
         session_timeout: config.limits.session_timeout,
         prices: config.llm.prices.clone(),
+        read_batch: Duration::from_millis(50),
     };
     Ok(Coach::new(store, router, templates, settings))
 }

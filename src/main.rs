@@ -76,7 +76,10 @@ fn main() -> ExitCode {
         .map(|t| vec![t.token.expose().to_string()])
         .unwrap_or_default();
     telemetry::init_logging(config.log_format, secrets);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread: the bot is I/O-bound, and a single-threaded runtime avoids cross-thread
+    // wake-ups and per-thread allocator arenas (measured: less CPU and RSS per reply).
+    // SQLite work still runs on sqlx's own worker threads.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");

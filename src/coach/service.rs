@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::context::{Budget, PromptMessage, Role, assemble};
@@ -23,6 +23,9 @@ pub struct CoachSettings {
     /// USD per million tokens (prompt, completion) by model id, for providers that do not
     /// report cost themselves.
     pub prices: Vec<(String, f64, f64)>,
+    /// How long to let tokens gather between reads of a stream. Previews are shown a few
+    /// times a second, so reading each token the moment it lands only costs CPU.
+    pub read_batch: Duration,
 }
 
 /// What the trader sent.
@@ -168,10 +171,28 @@ impl Coach {
             // Only the first piece of a continuation may need a joining space.
             let mut continuing = !outcome.text.is_empty();
             let result = loop {
-                let event = tokio::select! {
-                    _ = cancel.cancelled() => break Ok(true),
-                    event = stream.next() => event,
+                // Drain what has already arrived; once caught up, pause briefly so tokens
+                // gather in the socket and the next read (and wake-up) carries many.
+                // `yield_now` lets the HTTP connection task hand over data it already holds.
+                tokio::task::yield_now().await;
+                let event = match stream.next().now_or_never() {
+                    Some(event) => event,
+                    None => {
+                        if produced {
+                            tokio::select! {
+                                _ = cancel.cancelled() => break Ok(true),
+                                _ = tokio::time::sleep(self.settings.read_batch) => {}
+                            }
+                        }
+                        tokio::select! {
+                            _ = cancel.cancelled() => break Ok(true),
+                            event = stream.next() => event,
+                        }
+                    }
                 };
+                if cancel.is_cancelled() {
+                    break Ok(true);
+                }
                 match event {
                     None => break Err(LlmError::Truncated),
                     Some(Err(error)) => break Err(error),
@@ -404,6 +425,7 @@ mod tests {
             budget: Budget { context_tokens: 1000, reply_tokens: 100 },
             session_timeout: Duration::from_secs(60),
             prices: vec![("m".into(), 1.0, 2.0)],
+            read_batch: Duration::from_millis(50),
         };
         let usage = TokenUsage { prompt_tokens: 1_000_000, completion_tokens: 500_000, cost: None };
         assert_eq!(add_cost(None, None, "m", usage, &settings), Some(2.0));

@@ -117,6 +117,11 @@ impl ChatStream {
         Err(LlmError::Truncated)
     }
 
+    /// True when events are already decoded and the next `next()` needs no read.
+    pub fn has_buffered_events(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
     fn close(&mut self) {
         // Dropping the body closes the connection instead of draining it.
         self.body = None;

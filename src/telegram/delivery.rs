@@ -115,6 +115,15 @@ impl Outbox {
             .await
     }
 
+    /// A message for which the caller already booked (and waited for) the slot.
+    pub(crate) async fn send_in_booked_slot(
+        &self,
+        chat_id: i64,
+        message: &OutMessage,
+    ) -> Result<i32, DeliveryError> {
+        self.send_with(chat_id, message, Booking::InHand).await
+    }
+
     async fn send_with(
         &self,
         chat_id: i64,

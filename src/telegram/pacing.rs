@@ -8,7 +8,7 @@
 //! chats book it at different future times, and a booking three seconds ahead must not block
 //! a request that could go now.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// One rate limit: `burst` requests at once, then one per `interval`.
@@ -45,6 +45,30 @@ impl Cell {
     fn book(&mut self, rate: Rate, at: Instant) {
         let base = self.tat.map_or(at, |tat| tat.max(at));
         self.tat = Some(base + rate.interval);
+    }
+}
+
+/// At most `limit` requests in any `span` (Telegram's "20 messages per minute in a group"):
+/// bursts are fine while the window has room.
+#[derive(Debug, Default)]
+struct Window {
+    booked: VecDeque<Instant>,
+}
+
+impl Window {
+    fn earliest(&self, limit: usize, span: Duration, not_before: Instant) -> Instant {
+        if self.booked.len() < limit {
+            return not_before;
+        }
+        not_before.max(self.booked[self.booked.len() - limit] + span)
+    }
+
+    fn book(&mut self, limit: usize, at: Instant) {
+        let position = self.booked.partition_point(|t| *t <= at);
+        self.booked.insert(position, at);
+        while self.booked.len() > limit {
+            self.booked.pop_front();
+        }
     }
 }
 
@@ -104,8 +128,8 @@ pub struct Budgets {
     pub per_chat: Rate,
     /// Edits in one chat (~20/min sustained).
     pub edits_per_chat: Rate,
-    /// Sends and edits in one group (20/min).
-    pub per_group: Rate,
+    /// Sends and edits in one group: at most this many per minute, in any minute.
+    pub per_group_per_minute: usize,
     /// Sends and edits across the bot (~30/s): one per `interval`, no burst.
     pub global: Rate,
     /// Draft animations in one private chat (`DRAFT_HZ`).
@@ -117,13 +141,15 @@ impl Budgets {
         let draft_interval = Duration::from_secs_f64(1.0 / draft_hz.clamp(0.2, 20.0));
         Budgets {
             per_chat: Rate::new(Duration::from_millis(1050), 2),
-            edits_per_chat: Rate::new(Duration::from_millis(3100), 1),
-            per_group: Rate::new(Duration::from_millis(3100), 1),
+            edits_per_chat: Rate::new(Duration::from_millis(3100), 3),
+            per_group_per_minute: 19,
             global: Rate::new(Duration::from_millis(36), 1),
             drafts_per_chat: Rate::new(draft_interval, 1),
         }
     }
 }
+
+const MINUTE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -136,7 +162,7 @@ pub enum Action {
 struct ChatCells {
     any: Cell,
     edits: Cell,
-    group: Cell,
+    group: Window,
     drafts: Cell,
     penalty_until: Option<Instant>,
     last_used: Option<Instant>,
@@ -181,7 +207,7 @@ impl Pacer {
                         at = chat.edits.earliest(b.edits_per_chat, at);
                     }
                     if is_group_chat(chat_id) {
-                        at = chat.group.earliest(b.per_group, at);
+                        at = chat.group.earliest(b.per_group_per_minute, MINUTE, at);
                     }
                 }
             }
@@ -220,7 +246,7 @@ impl Pacer {
                     chat.edits.book(b.edits_per_chat, at);
                 }
                 if is_group_chat(chat_id) {
-                    chat.group.book(b.per_group, at);
+                    chat.group.book(b.per_group_per_minute, at);
                 }
             }
         }
@@ -286,19 +312,28 @@ mod tests {
     }
 
     #[test]
-    fn edits_are_held_to_twenty_per_minute() {
+    fn edits_get_a_short_burst_then_twenty_per_minute() {
         let mut p = pacer();
         let now = Instant::now();
-        let slots: Vec<_> = (0..3).map(|_| p.reserve(7, Action::Edit, now)).collect();
-        assert_eq!(offsets(&slots, now), vec![0, on_slot(3100), on_slot(on_slot(3100) + 3100)]);
+        let slots: Vec<_> = (0..25).map(|_| p.reserve(7, Action::Edit, now)).collect();
+        let ms = offsets(&slots, now);
+        assert!(ms[2] <= 2200, "the first three edits come quickly: {ms:?}");
+        assert!(ms[24] >= 22 * 3100, "then one per 3.1 s: {ms:?}");
+        let in_first_minute = ms.iter().filter(|t| **t < 60_000).count();
+        assert!(in_first_minute <= 22, "{in_first_minute}");
     }
 
     #[test]
-    fn groups_get_one_message_per_three_seconds() {
+    fn groups_stay_under_twenty_messages_a_minute() {
         let mut p = pacer();
         let now = Instant::now();
-        let slots: Vec<_> = (0..3).map(|_| p.reserve(-100, Action::Send, now)).collect();
-        assert_eq!(offsets(&slots, now), vec![0, on_slot(3100), on_slot(on_slot(3100) + 3100)]);
+        let slots: Vec<_> = (0..40).map(|_| p.reserve(-100, Action::Send, now)).collect();
+        let ms = offsets(&slots, now);
+        for (i, start) in ms.iter().enumerate() {
+            let window = ms[i..].iter().filter(|t| **t < start + 60_000).count();
+            assert!(window <= 20, "{window} messages within a minute from {start} ms");
+        }
+        assert!(ms[2] <= 2200, "{ms:?}");
     }
 
     #[test]
@@ -328,12 +363,12 @@ mod tests {
         let mut p = pacer();
         let now = Instant::now();
         p.reserve(-100, Action::Send, now);
-        // The group's next edit is 3.1 s away and books a slot there…
-        let group_edit = p.reserve(-100, Action::Edit, now);
-        assert_eq!((group_edit - now).as_millis(), on_slot(3100));
+        // The group's next edits are seconds away and book slots there…
+        let group_edit = (0..4).map(|_| p.reserve(-100, Action::Edit, now)).max().unwrap();
+        assert!(group_edit - now >= Duration::from_secs(3));
         // …while another chat still goes out at once.
         let other = p.reserve(7, Action::Send, now);
-        assert!(other - now <= Duration::from_millis(36), "{:?}", other - now);
+        assert!(other - now <= Duration::from_millis(3 * 36), "{:?}", other - now);
     }
 
     #[test]

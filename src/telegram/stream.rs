@@ -82,6 +82,7 @@ impl StreamHandle {
             outcome: StreamOutcome::default(),
             final_already_visible: false,
             edit_slot_in_hand: false,
+            edit_shown: String::new(),
         };
         let driver = tokio::spawn(driver.run(mode));
         StreamHandle {
@@ -142,6 +143,8 @@ struct Driver {
     /// The whole final text is already on screen as a draft, so the final message may yield
     /// bot-wide slots to visible progress in other chats.
     final_already_visible: bool,
+    /// What the message being edited shows now, so no edit ever repeats it.
+    edit_shown: String,
     /// A paced edit slot was booked and waited for when the text became final: the final
     /// edit uses it instead of booking another one three seconds later.
     edit_slot_in_hand: bool,
@@ -254,7 +257,6 @@ impl Driver {
     /// the message currently being edited.
     async fn preview_with_edits(&mut self, mut sealed_sent: usize) -> (String, usize, Option<i32>) {
         let mut current: Option<i32> = None;
-        let mut shown = String::new();
         let mut typing_sent_at: Option<Instant> = None;
         loop {
             let snapshot = self.latest();
@@ -278,25 +280,26 @@ impl Driver {
                 let part = &rendered.sealed[sealed_sent];
                 // A part that fails to land is logged and counted; the reply goes on.
                 let _ = match current.take() {
-                    Some(id) => self.edit_final_part(id, part, &shown).await,
+                    Some(id) => {
+                        let shown = std::mem::take(&mut self.edit_shown);
+                        self.edit_final_part(id, part, &shown).await
+                    },
                     None => self.send_final_part(part).await,
                 };
                 sealed_sent += 1;
-                shown.clear();
+                self.edit_shown.clear();
             }
-            if rendered.tail != shown && !rendered.tail.trim().is_empty() {
+            if rendered.tail != self.edit_shown && !rendered.tail.trim().is_empty() {
                 match current {
                     None => {
-                        let message = OutMessage::html(rendered.tail.clone())
-                            .replying_to(self.reply_to);
-                        if let Ok(id) = self.outbox.send(self.chat_id, &message).await {
+                        if let Some((id, text)) = self.send_placeholder(sealed_sent).await {
                             current = Some(id);
-                            shown = rendered.tail;
+                            self.edit_shown = text;
                         }
                     }
                     Some(id) => {
                         if let Preview::Shown(now_shown) = self.edit_preview(id, sealed_sent).await {
-                            shown = now_shown;
+                            self.edit_shown = now_shown;
                         }
                     }
                 }
@@ -309,6 +312,26 @@ impl Driver {
             };
             if caught_up && self.next_change().await.is_none() {
                 return (self.latest().markdown, sealed_sent, current);
+            }
+        }
+    }
+
+    /// Starts the message that will be edited, with the text as it is when its slot comes
+    /// (not as it was when the slot was booked).
+    async fn send_placeholder(&mut self, sealed_sent: usize) -> Option<(i32, String)> {
+        let slot = self.outbox.reserve(self.chat_id, Action::Send);
+        tokio::time::sleep_until(slot.into()).await;
+        let snapshot = self.updates.borrow().clone();
+        let rendered = format::render_stream(&snapshot.markdown);
+        if rendered.sealed.len() != sealed_sent || rendered.tail.trim().is_empty() {
+            return None;
+        }
+        let message = OutMessage::html(rendered.tail.clone()).replying_to(self.reply_to);
+        match self.outbox.send_in_booked_slot(self.chat_id, &message).await {
+            Ok(id) => Some((id, rendered.tail)),
+            Err(error) => {
+                tracing::warn!(chat_id = self.chat_id, %error, "could not start a streamed reply");
+                None
             }
         }
     }
@@ -364,7 +387,10 @@ impl Driver {
         let mut delivered = true;
         for part in parts.iter().skip(sealed_sent) {
             let ok = match current.take() {
-                Some(id) => self.edit_final_part(id, part, "").await,
+                Some(id) => {
+                    let shown = std::mem::take(&mut self.edit_shown);
+                    self.edit_final_part(id, part, &shown).await
+                }
                 None => self.send_final_part(part).await,
             };
             delivered &= ok;
