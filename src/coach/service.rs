@@ -3,7 +3,8 @@
 //! Transport-agnostic: the Telegram room and the terminal REPL both call `Coach::reply` with a
 //! sink for text deltas and a cancellation token.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{FutureExt, StreamExt};
@@ -76,6 +77,7 @@ pub struct Coach {
     router: Arc<Router>,
     templates: Arc<Templates>,
     settings: CoachSettings,
+    system_prompts: Mutex<HashMap<(String, String), Arc<str>>>,
 }
 
 /// What the model is told when it must pick up a reply another model started.
@@ -94,6 +96,7 @@ impl Coach {
             router,
             templates,
             settings,
+            system_prompts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -117,7 +120,7 @@ impl Coach {
         let summary = state.map(|s| s.summary).unwrap_or_default();
         let turns = self.store.session_turns(key, session_from, 200).await?;
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        let system = self.templates.system_prompt(persona, &today);
+        let system = self.system_prompt(persona, &today);
         let (kind, user_text, remembered) = match &input {
             CoachInput::Text(text) => (InputKind::Text, text.clone(), text.clone()),
             CoachInput::Chart { caption, .. } => {
@@ -136,6 +139,7 @@ impl Coach {
         loop {
             let prompt = assemble(&system, &summary, &turns, &user_text, budget);
             let mut messages = to_chat_messages(&prompt, &input);
+            drop(prompt);
             if !outcome.text.is_empty() {
                 messages.push(ChatMessage::assistant(outcome.text.clone()));
                 messages.push(ChatMessage::user(CONTINUE_INSTRUCTION));
@@ -148,6 +152,8 @@ impl Coach {
                 }
                 opened = self.router.open(kind, &messages, max_tokens, &failed) => opened,
             };
+            // The request is on the wire; its copy of the prompt is not needed while streaming.
+            drop(messages);
             let opened = match opened {
                 Ok(opened) => opened,
                 Err(LlmError::ContextLengthExceeded { .. }) if !shrunk => {
@@ -262,6 +268,18 @@ impl Coach {
             cost_micros: outcome.usage.cost.map_or(0, |usd| (usd * 1e6).round() as i64),
         };
         self.store.record_completion(&entry).await
+    }
+
+    /// The system prompt for a persona on a day, built once and shared by every reply.
+    fn system_prompt(&self, persona: &Persona, today: &str) -> Arc<str> {
+        let mut cache = self.system_prompts.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 64 {
+            cache.clear();
+        }
+        cache
+            .entry((persona.id.clone(), today.to_string()))
+            .or_insert_with(|| self.templates.system_prompt(persona, today).into())
+            .clone()
     }
 
     /// Starts a new session after the silence timeout, folding the old one into the summary

@@ -178,6 +178,7 @@ impl Router {
             message: format!("every {} model is unavailable", kind.label()),
         };
         let chain = self.chain(kind);
+        let mut request = ChatRequest::new(String::new(), messages.to_vec(), max_tokens);
         for (position, route) in chain.iter().enumerate() {
             if skip.contains(&route.label) || !self.acquire(&route.label) {
                 continue;
@@ -188,7 +189,7 @@ impl Router {
                 .iter()
                 .all(|later| skip.contains(&later.label) || self.is_open(&later.label));
             let attempts = if is_last { self.retry.attempts_per_model } else { 1 };
-            let request = ChatRequest::new(route.model.clone(), messages.to_vec(), max_tokens);
+            request.model.clone_from(&route.model);
             for attempt in 0..attempts {
                 match route.client.stream_chat(&request).await {
                     Ok(stream) => {
