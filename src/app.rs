@@ -15,9 +15,9 @@ use crate::coach::context::Budget;
 use crate::coach::personas::{PersonaBook, PersonaError};
 use crate::coach::prompts::{TemplateError, Templates};
 use crate::coach::{Coach, CoachSettings};
+use crate::config::{Config, ConfigError};
 use crate::llm::router::{InputKind, RetryPolicy, Router, parse_chain};
 use crate::llm::{BreakerSettings, LlmEndpoint, LlmError};
-use crate::config::{Config, ConfigError};
 use crate::store::{Store, StoreError};
 use crate::telegram::api::{BotApi, TgError};
 use crate::telegram::delivery::Outbox;
@@ -93,7 +93,11 @@ pub fn build_router(config: &Config, http: reqwest::Client) -> Result<Router, Ll
 }
 
 /// The coach with its router, templates and memory, shared by the bot and the REPL.
-pub fn build_coach(config: &Config, store: Store, http: reqwest::Client) -> Result<Coach, AppError> {
+pub fn build_coach(
+    config: &Config,
+    store: Store,
+    http: reqwest::Client,
+) -> Result<Coach, AppError> {
     let router = Arc::new(build_router(config, http)?);
     let templates = Arc::new(Templates::load(&config.prompts_dir)?);
     let settings = CoachSettings {
@@ -114,8 +118,10 @@ async fn resume_broadcasts(ctx: &Arc<BotContext>) {
         Ok(running) => {
             for broadcast in running {
                 tracing::info!(id = broadcast.id, "resuming a broadcast");
-                ctx.tasks
-                    .spawn(crate::telegram::handlers::run_broadcast(ctx.clone(), broadcast));
+                ctx.tasks.spawn(crate::telegram::handlers::run_broadcast(
+                    ctx.clone(),
+                    broadcast,
+                ));
             }
         }
         Err(error) => tracing::error!(%error, "cannot read unfinished broadcasts"),
@@ -176,7 +182,8 @@ impl RunningBot {
             free_daily_messages: config.limits.free_daily_messages,
         };
         let chat_room = ChatRoom::new(config.limits.user_messages_per_minute);
-        let scan_room = crate::telegram::handlers::scan::ScanRoom::new(config.limits.scans_per_minute);
+        let scan_room =
+            crate::telegram::handlers::scan::ScanRoom::new(config.limits.scans_per_minute);
         let shutdown_timeout = config.shutdown_timeout;
         let ctx = Arc::new(BotContext {
             outbox,

@@ -1,13 +1,13 @@
 //! tiltguard: a Telegram bot for crypto traders. See ARCHITECTURE.md for the map.
 
-pub mod config;
-pub mod store;
+pub mod app;
 pub mod cli;
 pub mod coach;
-pub mod telegram;
-pub mod app;
+pub mod config;
 pub mod http;
 pub mod llm;
 pub mod payments;
 pub mod risk;
+pub mod store;
+pub mod telegram;
 pub mod telemetry;

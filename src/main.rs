@@ -8,7 +8,11 @@ use tiltguard::config::{Config, ProcessEnv};
 use tiltguard::telemetry;
 
 #[derive(Parser)]
-#[command(name = "tiltguard", version, about = "A Telegram bot for crypto traders")]
+#[command(
+    name = "tiltguard",
+    version,
+    about = "A Telegram bot for crypto traders"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,7 +83,10 @@ fn main() -> ExitCode {
     // One thread: the bot is I/O-bound, and a single-threaded runtime avoids cross-thread
     // wake-ups and per-thread allocator arenas (measured: less CPU and RSS per reply).
     // SQLite work still runs on sqlx's own worker threads.
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");

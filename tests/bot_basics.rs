@@ -14,7 +14,11 @@ async fn start_welcomes_and_offers_the_eight_coaches() {
     h.telegram.send_text(&chat, &ann, "/start");
     let replies = h.wait_for_bot_messages(chat.id, 1).await;
     let welcome = &replies[0];
-    assert!(welcome.text.contains("Welcome to tiltguard, Ann"), "{}", welcome.text);
+    assert!(
+        welcome.text.contains("Welcome to tiltguard, Ann"),
+        "{}",
+        welcome.text
+    );
     assert!(welcome.text.contains("not financial advice"));
     let keyboard = welcome.reply_markup.as_ref().expect("persona keyboard");
     let buttons: Vec<_> = keyboard["inline_keyboard"]
@@ -24,7 +28,11 @@ async fn start_welcomes_and_offers_the_eight_coaches() {
         .flat_map(|row| row.as_array().unwrap().clone())
         .collect();
     assert_eq!(buttons.len(), 8);
-    assert!(buttons.iter().all(|b| b["callback_data"].as_str().unwrap().starts_with("persona:")));
+    assert!(
+        buttons
+            .iter()
+            .all(|b| b["callback_data"].as_str().unwrap().starts_with("persona:"))
+    );
     let menu: Vec<_> = h.telegram.commands().into_iter().map(|(c, _)| c).collect();
     assert!(menu.contains(&"start".to_string()) && menu.contains(&"help".to_string()));
     h.stop().await;
@@ -38,7 +46,11 @@ async fn help_lists_every_command_with_a_line_each() {
     h.telegram.send_text(&chat, &bob, "/help");
     let reply = &h.wait_for_bot_messages(chat.id, 1).await[0];
     for (command, _) in h.telegram.commands() {
-        assert!(reply.text.contains(&format!("/{command} — ")), "{command} missing: {}", reply.text);
+        assert!(
+            reply.text.contains(&format!("/{command} — ")),
+            "{command} missing: {}",
+            reply.text
+        );
     }
     h.stop().await;
 }
@@ -51,7 +63,9 @@ async fn picking_a_persona_stores_it_answers_the_tap_and_confirms_in_place() {
     h.telegram.send_text(&chat, &cat, "/persona");
     let picker = h.wait_for_bot_messages(chat.id, 1).await.remove(0);
     assert!(picker.text.contains("Choose your coach"));
-    let callback = h.telegram.press_button(&chat, &cat, picker.message_id, "persona:zen");
+    let callback = h
+        .telegram
+        .press_button(&chat, &cat, picker.message_id, "persona:zen");
     let confirmed = h
         .telegram
         .wait_until(WAIT, |sim| {
@@ -59,9 +73,16 @@ async fn picking_a_persona_stores_it_answers_the_tap_and_confirms_in_place() {
                 .is_some_and(|m| m.text.contains("is your coach now"))
         })
         .await;
-    assert!(confirmed, "picker not edited: {:?}", h.telegram.message(chat.id, picker.message_id));
+    assert!(
+        confirmed,
+        "picker not edited: {:?}",
+        h.telegram.message(chat.id, picker.message_id)
+    );
     let answers = h.telegram.callback_answers();
-    let answer = answers.iter().find(|(id, _)| *id == callback).expect("callback answered");
+    let answer = answers
+        .iter()
+        .find(|(id, _)| *id == callback)
+        .expect("callback answered");
     assert!(answer.1.as_deref().unwrap_or_default().contains("Zen"));
     let edited = h.telegram.message(chat.id, picker.message_id).unwrap();
     assert!(edited.text.contains("Zen"), "{}", edited.text);
@@ -79,7 +100,11 @@ async fn an_unknown_command_gets_a_hint_towards_help() {
     let (dan, chat) = trader(1004, "Dan");
     h.telegram.send_text(&chat, &dan, "/moon");
     let reply = &h.wait_for_bot_messages(chat.id, 1).await[0];
-    assert!(reply.text.contains("/moon") && reply.text.contains("/help"), "{}", reply.text);
+    assert!(
+        reply.text.contains("/moon") && reply.text.contains("/help"),
+        "{}",
+        reply.text
+    );
     h.stop().await;
 }
 
@@ -95,13 +120,22 @@ async fn a_restarted_bot_never_answers_the_same_update_twice() {
     h.wait_for_bot_messages(chat.id, 1).await;
     h.crash();
     h.telegram.set_confirmations_lost(false);
-    assert_eq!(h.telegram.pending_updates(), 1, "Telegram still holds /help");
+    assert_eq!(
+        h.telegram.pending_updates(),
+        1,
+        "Telegram still holds /help"
+    );
     h.start().await;
     h.telegram.send_text(&chat, &eve, "/moon");
     let replies = h.wait_for_bot_messages(chat.id, 2).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let replies_after = h.telegram.bot_messages(chat.id);
-    assert_eq!(replies_after.len(), 2, "{:#?}", replies_after.iter().map(|m| &m.text).collect::<Vec<_>>());
+    assert_eq!(
+        replies_after.len(),
+        2,
+        "{:#?}",
+        replies_after.iter().map(|m| &m.text).collect::<Vec<_>>()
+    );
     assert!(replies[0].text.contains("What I can do"));
     assert!(replies[1].text.contains("/moon"));
     h.stop().await;
@@ -118,7 +152,11 @@ async fn graceful_stop_confirms_every_handled_update() {
     h.wait_for_bot_messages(chat.id, 3).await;
     h.stop().await;
     assert_eq!(h.telegram.pending_updates(), 0);
-    assert!(h.telegram.confirmed_offset() >= 4, "offset {}", h.telegram.confirmed_offset());
+    assert!(
+        h.telegram.confirmed_offset() >= 4,
+        "offset {}",
+        h.telegram.confirmed_offset()
+    );
 }
 
 #[tokio::test]
@@ -137,8 +175,15 @@ async fn a_chat_flooding_commands_does_not_delay_another_chat() {
     let calm_latency = asked.elapsed();
     // The noisy chat is paced at ~1 message/s, so it is still far from done.
     let noisy_done = h.telegram.bot_messages(noisy_chat.id).len();
-    assert!(calm_latency < Duration::from_secs(2), "calm chat waited {calm_latency:?}");
+    assert!(
+        calm_latency < Duration::from_secs(2),
+        "calm chat waited {calm_latency:?}"
+    );
     assert!(noisy_done < 20, "noisy chat finished {noisy_done} already");
-    assert_eq!(h.telegram.stats().status_429, 0, "the outbox must pace, not collide");
+    assert_eq!(
+        h.telegram.stats().status_429,
+        0,
+        "the outbox must pace, not collide"
+    );
     h.crash();
 }

@@ -10,7 +10,9 @@ use support::{Harness, trader};
 fn tiltguard() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tiltguard"));
     // A clean environment and an empty directory: no stray .env is picked up.
-    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     command.current_dir(std::env::temp_dir());
     command
 }
@@ -21,7 +23,10 @@ fn serve_without_a_token_names_the_variable_and_exits_non_zero() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.contains("TELEGRAM_BOT_TOKEN") && stderr.contains(".env.example"), "{stderr}");
+    assert!(
+        stderr.contains("TELEGRAM_BOT_TOKEN") && stderr.contains(".env.example"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -39,7 +44,10 @@ fn invalid_settings_are_named() {
             .unwrap();
         assert!(!out.status.success(), "{var}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.starts_with(&format!("error: {var}")), "{var}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("error: {var}")),
+            "{var}: {stderr}"
+        );
     }
 }
 
@@ -61,7 +69,11 @@ fn migrate_creates_the_sqlite_file_and_its_directory() {
         .env("DATABASE_URL", format!("sqlite://{}", db.display()))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(db.exists());
 }
 
@@ -69,7 +81,10 @@ fn migrate_creates_the_sqlite_file_and_its_directory() {
 async fn sigterm_stops_polling_confirms_and_exits_zero() {
     let h = Harness::new().await;
     let mut command = tiltguard();
-    command.arg("serve").stdout(Stdio::null()).stderr(Stdio::piped());
+    command
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     for (key, value) in &h.env {
         command.env(key, value);
     }
@@ -87,24 +102,36 @@ async fn sigterm_stops_polling_confirms_and_exits_zero() {
         if let Some(exit) = child.try_wait().unwrap() {
             break exit;
         }
-        assert!(Instant::now() < deadline, "the bot did not stop after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "the bot did not stop after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(exit.success(), "exit status {exit:?}");
-    assert_eq!(h.telegram.pending_updates(), 0, "handled updates are confirmed");
+    assert_eq!(
+        h.telegram.pending_updates(),
+        0,
+        "handled updates are confirmed"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_terminal_chat_streams_the_chosen_coach() {
     use std::io::Write;
-    let llm = tiltguard_sim::llm::LlmSim::start(Default::default()).await.unwrap();
+    let llm = tiltguard_sim::llm::LlmSim::start(Default::default())
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let root = env!("CARGO_MANIFEST_DIR");
     let mut child = tiltguard()
         .args(["chat", "--persona", "zen"])
         .env("LLM_BASE_URL", llm.base_url())
         .env("LLM_TEXT_MODELS", "primary")
-        .env("DATABASE_URL", format!("sqlite://{}/chat.db", dir.path().display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/chat.db", dir.path().display()),
+        )
         .env("PERSONALITIES_DIR", format!("{root}/personalities"))
         .env("PROMPTS_DIR", format!("{root}/prompts"))
         .stdin(Stdio::piped())
@@ -119,9 +146,21 @@ async fn the_terminal_chat_streams_the_chosen_coach() {
         .await
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("The Zen Teacher"), "{stdout}");
-    assert!(stdout.contains("You said: I keep moving my stop"), "{stdout}");
+    assert!(
+        stdout.contains("You said: I keep moving my stop"),
+        "{stdout}"
+    );
     let request = llm.requests().pop().unwrap().json().unwrap();
-    assert!(request["messages"][0]["content"].as_str().unwrap().contains("Zen"));
+    assert!(
+        request["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Zen")
+    );
 }

@@ -18,7 +18,9 @@ fn long_reply_with_code() -> String {
     }
     reply.push_str("```rust\n");
     for i in 0..120 {
-        reply.push_str(&format!("    let r_multiple_{i} = (exit - entry) / (entry - stop); // <{i}> & more\n"));
+        reply.push_str(&format!(
+            "    let r_multiple_{i} = (exit - entry) / (entry - stop); // <{i}> & more\n"
+        ));
     }
     reply.push_str("```\n\nThat's the whole loop. Stay small while you learn it.");
     reply
@@ -28,7 +30,10 @@ fn long_reply_with_code() -> String {
 async fn a_reply_over_9000_characters_splits_without_losing_or_breaking_anything() {
     let mut h = Harness::new().await;
     let llm = h
-        .with_llm(LlmSimConfig { timing: Timing::new(2000.0, Duration::ZERO), ..LlmSimConfig::default() })
+        .with_llm(LlmSimConfig {
+            timing: Timing::new(2000.0, Duration::ZERO),
+            ..LlmSimConfig::default()
+        })
         .await;
     let reply = long_reply_with_code();
     assert!(reply.chars().count() > 9000);
@@ -36,7 +41,8 @@ async fn a_reply_over_9000_characters_splits_without_losing_or_breaking_anything
     h.set("LLM_MAX_TOKENS", "8000");
     h.start().await;
     let (ann, chat) = trader(6001, "Ann");
-    h.telegram.send_text(&chat, &ann, "give me a journaling script");
+    h.telegram
+        .send_text(&chat, &ann, "give me a journaling script");
     let parts = h.wait_for_bot_messages(chat.id, 3).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let parts = if h.telegram.bot_messages(chat.id).len() > parts.len() {
@@ -50,16 +56,31 @@ async fn a_reply_over_9000_characters_splits_without_losing_or_breaking_anything
     }
     // The code block that crosses a split is closed and reopened with its language.
     let html: Vec<&str> = parts.iter().map(|p| p.html.as_deref().unwrap()).collect();
-    let with_code = html.iter().filter(|h| h.contains("<pre><code class=\"language-rust\">")).count();
-    assert!(with_code >= 2, "code block reopened in the next part: {with_code}");
+    let with_code = html
+        .iter()
+        .filter(|h| h.contains("<pre><code class=\"language-rust\">"))
+        .count();
+    assert!(
+        with_code >= 2,
+        "code block reopened in the next part: {with_code}"
+    );
     // Nothing lost: every code line and the closing sentence are visible somewhere.
-    let all: String = parts.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
+    let all: String = parts
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     for i in [0, 59, 119] {
-        assert!(all.contains(&format!("let r_multiple_{i} = (exit - entry) / (entry - stop); // <{i}> & more")));
+        assert!(all.contains(&format!(
+            "let r_multiple_{i} = (exit - entry) / (entry - stop); // <{i}> & more"
+        )));
     }
     assert!(all.contains("Stay small while you learn it."));
     assert!(all.contains("Your journal, automated"));
-    assert!(!all.contains("**") && !all.contains("## "), "Markdown was rendered, not shown raw");
+    assert!(
+        !all.contains("**") && !all.contains("## "),
+        "Markdown was rendered, not shown raw"
+    );
     let stats = h.telegram.stats();
     assert_eq!((stats.status_400, stats.status_429), (0, 0));
     h.stop().await;
@@ -91,7 +112,10 @@ async fn tricky_markdown_mid_stream_never_gets_a_parse_error() {
         .into_iter()
         .filter(|e| e.kind == SimEventKind::Draft)
         .count();
-    assert!(drafts >= 5, "streamed through many intermediate snapshots: {drafts}");
+    assert!(
+        drafts >= 5,
+        "streamed through many intermediate snapshots: {drafts}"
+    );
     let rejected = h
         .telegram
         .events_for(chat.id)
@@ -101,6 +125,12 @@ async fn tricky_markdown_mid_stream_never_gets_a_parse_error() {
     assert_eq!(rejected, 0, "every snapshot was valid HTML");
     assert!(message.text.contains("code <b>"), "{}", message.text);
     assert!(message.text.contains("😤 emoji 中文"));
-    assert!(message.html.as_deref().unwrap().contains("<pre><code class=\"language-python\">"));
+    assert!(
+        message
+            .html
+            .as_deref()
+            .unwrap()
+            .contains("<pre><code class=\"language-python\">")
+    );
     h.stop().await;
 }

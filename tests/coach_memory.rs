@@ -27,8 +27,15 @@ async fn the_daily_quota_stops_replies_says_so_once_and_resets_with_the_day() {
     let replies = h.wait_for_bot_messages(chat.id, 3).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let replies_now = h.telegram.bot_messages(chat.id);
-    assert_eq!(replies_now.len(), 3, "two answers and one notice, then silence");
-    let notices = replies.iter().filter(|m| m.text.contains("reset at 00:00 UTC")).count();
+    assert_eq!(
+        replies_now.len(),
+        3,
+        "two answers and one notice, then silence"
+    );
+    let notices = replies
+        .iter()
+        .filter(|m| m.text.contains("reset at 00:00 UTC"))
+        .count();
     assert_eq!(notices, 1, "{replies:#?}");
     assert_eq!(llm.requests().len(), 2);
     // Yesterday's usage does not count today: a fresh user row for yesterday at the limit
@@ -54,7 +61,8 @@ async fn history_survives_a_restart_and_reaches_the_model() {
     let llm = h.with_llm(LlmSimConfig::default()).await;
     h.start().await;
     let (ann, chat) = trader(5003, "Ann");
-    h.telegram.send_text(&chat, &ann, "My rule: never risk more than 1% per trade.");
+    h.telegram
+        .send_text(&chat, &ann, "My rule: never risk more than 1% per trade.");
     h.wait_for_bot_messages(chat.id, 1).await;
     h.stop().await;
     h.start().await;
@@ -67,7 +75,12 @@ async fn history_survives_a_restart_and_reaches_the_model() {
         .iter()
         .map(|m| m["content"].as_str().unwrap_or_default().to_string())
         .collect();
-    assert!(contents.iter().any(|c| c.contains("never risk more than 1%")), "{contents:?}");
+    assert!(
+        contents
+            .iter()
+            .any(|c| c.contains("never risk more than 1%")),
+        "{contents:?}"
+    );
     assert_eq!(contents.last().unwrap(), "What was my rule?");
     h.stop().await;
 }
@@ -80,7 +93,8 @@ async fn a_silent_spell_starts_a_new_session_and_folds_the_old_one_into_a_summar
     h.set("SESSION_TIMEOUT_MINUTES", "0");
     h.start().await;
     let (ann, chat) = trader(5004, "Ann");
-    h.telegram.send_text(&chat, &ann, "I revenge trade after two losses in a row.");
+    h.telegram
+        .send_text(&chat, &ann, "I revenge trade after two losses in a row.");
     h.wait_for_bot_messages(chat.id, 1).await;
     llm.set_reply_builder(|ctx: &tiltguard_sim::llm::ReplyContext| {
         if ctx.last_user_text.contains("Trader: I revenge trade") {
@@ -92,7 +106,10 @@ async fn a_silent_spell_starts_a_new_session_and_folds_the_old_one_into_a_summar
     h.telegram.send_text(&chat, &ann, "Morning. New day.");
     h.wait_for_bot_messages(chat.id, 2).await;
     let store = open(&h).await;
-    let key = ConversationKey { chat_id: chat.id, user_id: ann.id };
+    let key = ConversationKey {
+        chat_id: chat.id,
+        user_id: ann.id,
+    };
     let deadline = std::time::Instant::now() + WAIT;
     let summary = loop {
         let state = store.conversation(key).await.unwrap().unwrap();
@@ -103,7 +120,8 @@ async fn a_silent_spell_starts_a_new_session_and_folds_the_old_one_into_a_summar
     };
     assert_eq!(summary, "Revenge-trades after two straight losses.");
     // The next request carries the summary instead of the old turns.
-    h.telegram.send_text(&chat, &ann, "Anything I should watch for?");
+    h.telegram
+        .send_text(&chat, &ann, "Anything I should watch for?");
     h.wait_for_bot_messages(chat.id, 3).await;
     // The last coaching request (summaries of later rotations may follow it).
     let request = llm
@@ -133,8 +151,16 @@ async fn a_burst_over_the_per_minute_limit_gets_one_polite_notice() {
     h.wait_for_bot_messages(chat.id, 3).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     let replies = h.telegram.bot_messages(chat.id);
-    assert_eq!(replies.len(), 3, "{:#?}", replies.iter().map(|m| &m.text).collect::<Vec<_>>());
-    let notices = replies.iter().filter(|m| m.text.contains("faster than I can coach")).count();
+    assert_eq!(
+        replies.len(),
+        3,
+        "{:#?}",
+        replies.iter().map(|m| &m.text).collect::<Vec<_>>()
+    );
+    let notices = replies
+        .iter()
+        .filter(|m| m.text.contains("faster than I can coach"))
+        .count();
     assert_eq!(notices, 1);
     assert_eq!(llm.requests().len(), 2);
     h.stop().await;

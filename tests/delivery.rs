@@ -10,8 +10,14 @@ use tiltguard::telegram::pacing::Budgets;
 use tiltguard_sim::{SimChat, SimUser, TelegramSim, TelegramSimConfig};
 
 async fn outbox() -> (TelegramSim, std::sync::Arc<Outbox>, tiltguard::store::Store) {
-    let sim = TelegramSim::start(TelegramSimConfig::default()).await.unwrap();
-    let api = BotApi::new(reqwest::Client::new(), &sim.api_url(), &Secret::new(sim.token()));
+    let sim = TelegramSim::start(TelegramSimConfig::default())
+        .await
+        .unwrap();
+    let api = BotApi::new(
+        reqwest::Client::new(),
+        &sim.api_url(),
+        &Secret::new(sim.token()),
+    );
     let store = fresh_sqlite().await;
     let outbox = Outbox::new(api, store.clone(), Budgets::telegram_defaults(4.0));
     (sim, outbox, store)
@@ -28,12 +34,19 @@ async fn html_telegram_refuses_is_resent_as_plain_text() {
     let (sim, outbox, _) = outbox().await;
     let chat = chat(&sim, 1);
     let id = outbox
-        .send(chat.id, &OutMessage::html("<blink>Risk</blink> &amp; reward"))
+        .send(
+            chat.id,
+            &OutMessage::html("<blink>Risk</blink> &amp; reward"),
+        )
         .await
         .unwrap();
     let message = sim.message(chat.id, id).unwrap();
     assert_eq!(message.text, "Risk & reward");
-    assert_eq!(sim.stats().status_400, 1, "one refusal, then the plain resend");
+    assert_eq!(
+        sim.stats().status_400,
+        1,
+        "one refusal, then the plain resend"
+    );
 }
 
 #[tokio::test]
@@ -42,10 +55,20 @@ async fn retry_after_is_honoured_and_the_message_still_lands() {
     let chat = chat(&sim, 2);
     sim.inject_flood(Some(chat.id), 2, 1);
     let started = Instant::now();
-    let id = outbox.send(chat.id, &OutMessage::html("after the storm")).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(2), "waited retry_after");
+    let id = outbox
+        .send(chat.id, &OutMessage::html("after the storm"))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "waited retry_after"
+    );
     assert_eq!(sim.message(chat.id, id).unwrap().text, "after the storm");
-    assert_eq!(sim.stats().status_429, 1, "no second 429: the penalty was respected");
+    assert_eq!(
+        sim.stats().status_429,
+        1,
+        "no second 429: the penalty was respected"
+    );
 }
 
 #[tokio::test]
@@ -67,7 +90,10 @@ async fn telegram_5xx_is_retried_with_backoff() {
     let (sim, outbox, _) = outbox().await;
     let chat = chat(&sim, 4);
     sim.fail_next(2, 502);
-    let id = outbox.send(chat.id, &OutMessage::html("eventually")).await.unwrap();
+    let id = outbox
+        .send(chat.id, &OutMessage::html("eventually"))
+        .await
+        .unwrap();
     assert_eq!(sim.message(chat.id, id).unwrap().text, "eventually");
 }
 

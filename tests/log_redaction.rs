@@ -56,8 +56,14 @@ async fn failing_requests_are_logged_without_the_token() {
     assert!(!error.to_string().contains(&token));
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("retrying"), "the 5xx retries were logged:\n{logs}");
+    assert!(
+        logs.contains("retrying"),
+        "the 5xx retries were logged:\n{logs}"
+    );
     assert!(logs.contains("start failed"), "{logs}");
     let secret_part = token.split(':').nth(1).unwrap();
-    assert!(!logs.contains(secret_part), "token leaked into logs:\n{logs}");
+    assert!(
+        !logs.contains(secret_part),
+        "token leaked into logs:\n{logs}"
+    );
 }

@@ -32,7 +32,8 @@ async fn session(config: &Config, persona: Option<&str>) -> Result<(), String> {
     let store = open_store(config).await.map_err(|e| e.to_string())?;
     let personas = PersonaBook::load(&config.personalities_dir, &config.default_persona)
         .map_err(|e| e.to_string())?;
-    let coach = Arc::new(build_coach(config, store.clone(), http_client()).map_err(|e| e.to_string())?);
+    let coach =
+        Arc::new(build_coach(config, store.clone(), http_client()).map_err(|e| e.to_string())?);
     let mut current = match persona {
         Some(id) => personas.get(id).cloned().ok_or_else(|| {
             let ids: Vec<_> = personas.all().iter().map(|p| p.id.as_str()).collect();
@@ -52,11 +53,17 @@ async fn session(config: &Config, persona: Option<&str>) -> Result<(), String> {
             return Ok(());
         };
         let line = line.trim();
-        match line.split_once(' ').map_or((line, ""), |(a, b)| (a, b.trim())) {
+        match line
+            .split_once(' ')
+            .map_or((line, ""), |(a, b)| (a, b.trim()))
+        {
             ("", _) => continue,
             ("/quit" | "/exit", _) => return Ok(()),
             ("/reset", _) => {
-                coach.rotate_session(TERMINAL).await.map_err(|e| e.to_string())?;
+                coach
+                    .rotate_session(TERMINAL)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 println!("Fresh start.\n");
                 continue;
             }
@@ -91,7 +98,14 @@ async fn session(config: &Config, persona: Option<&str>) -> Result<(), String> {
             let _ = std::io::stdout().flush();
         };
         let result = coach
-            .reply(TERMINAL, 0, &current, CoachInput::Text(line.to_string()), &mut print_delta, &cancel)
+            .reply(
+                TERMINAL,
+                0,
+                &current,
+                CoachInput::Text(line.to_string()),
+                &mut print_delta,
+                &cancel,
+            )
             .await;
         stop_on_ctrl_c.abort();
         match result {

@@ -102,7 +102,11 @@ fn fit(text: &str, tokens: usize) -> String {
     let keep_bytes = tokens.saturating_sub(8) * 3 / 2;
     let head_end = floor_char_boundary(text, keep_bytes);
     let tail_start = ceil_char_boundary(text, text.len().saturating_sub(keep_bytes));
-    format!("{}\n[…]\n{}", &text[..head_end], &text[tail_start.max(head_end)..])
+    format!(
+        "{}\n[…]\n{}",
+        &text[..head_end],
+        &text[tail_start.max(head_end)..]
+    )
 }
 
 fn floor_char_boundary(text: &str, mut index: usize) -> usize {
@@ -148,7 +152,10 @@ mod tests {
 
     #[test]
     fn everything_fits_in_a_roomy_window() {
-        let budget = Budget { context_tokens: 100_000, reply_tokens: 1_000 };
+        let budget = Budget {
+            context_tokens: 100_000,
+            reply_tokens: 1_000,
+        };
         let messages = assemble("sys", "Prefers 1% risk.", &history(4), "hi", budget);
         assert_eq!(messages.len(), 6);
         assert!(messages[0].content.contains("Prefers 1% risk."));
@@ -158,7 +165,10 @@ mod tests {
 
     #[test]
     fn old_turns_are_dropped_so_the_prompt_plus_reply_fits() {
-        let budget = Budget { context_tokens: 1_000, reply_tokens: 400 };
+        let budget = Budget {
+            context_tokens: 1_000,
+            reply_tokens: 400,
+        };
         let messages = assemble("system prompt", "", &history(40), "latest question", budget);
         assert!(estimated_size(&messages) + budget.reply_tokens <= budget.context_tokens);
         // The newest turns survive, in order, starting with a user turn.
@@ -169,7 +179,10 @@ mod tests {
 
     #[test]
     fn a_huge_user_message_is_cut_in_the_middle_not_dropped() {
-        let budget = Budget { context_tokens: 2_000, reply_tokens: 500 };
+        let budget = Budget {
+            context_tokens: 2_000,
+            reply_tokens: 500,
+        };
         let text = format!("START {} END", "é".repeat(20_000));
         let messages = assemble("sys", "", &[], &text, budget);
         let user = &messages.last().unwrap().content;
@@ -179,7 +192,10 @@ mod tests {
 
     #[test]
     fn shrinking_halves_the_window() {
-        let budget = Budget { context_tokens: 8_000, reply_tokens: 1_000 };
+        let budget = Budget {
+            context_tokens: 8_000,
+            reply_tokens: 1_000,
+        };
         assert_eq!(budget.shrunk().context_tokens, 4_000);
     }
 }

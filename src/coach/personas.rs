@@ -195,7 +195,11 @@ mod tests {
         let no_pitch = GOOD.replace("pitch: Calm.\n", "");
         assert!(parse_persona(&no_pitch).unwrap_err().contains("pitch"));
         let no_style = GOOD.replace("## Style rules\n- Short.\n", "");
-        assert!(parse_persona(&no_style).unwrap_err().contains("Style rules"));
+        assert!(
+            parse_persona(&no_style)
+                .unwrap_err()
+                .contains("Style rules")
+        );
         let bad_id = GOOD.replace("id: stoic", "id: The Stoic");
         assert!(parse_persona(&bad_id).unwrap_err().contains("snake_case"));
     }
@@ -205,7 +209,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.md"), GOOD).unwrap();
         std::fs::write(dir.path().join("b.md"), "id: b\n").unwrap();
-        let err = PersonaBook::load(dir.path(), "stoic").unwrap_err().to_string();
+        let err = PersonaBook::load(dir.path(), "stoic")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("b.md"), "{err}");
     }
 

@@ -35,7 +35,10 @@ impl Templates {
             Ok(text)
         };
         Ok(Templates {
-            system: read("system.md", &["{persona_name}", "{persona_prompt}", "{style_rules}"])?,
+            system: read(
+                "system.md",
+                &["{persona_name}", "{persona_prompt}", "{style_rules}"],
+            )?,
             vision: read("vision.md", &["{chart_prompt}", "{caption}"])?,
             summary: read("summary.md", &["{previous_summary}", "{turns}"])?,
         })

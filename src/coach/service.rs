@@ -52,10 +52,9 @@ impl CoachError {
     /// A short, kind sentence for the trader.
     pub fn user_message(&self) -> String {
         match self {
-            CoachError::Llm(error) => format!(
-                "{} Please try again in a minute.",
-                error.user_message()
-            ),
+            CoachError::Llm(error) => {
+                format!("{} Please try again in a minute.", error.user_message())
+            }
             CoachError::Store(_) => {
                 "I can't reach my memory right now. Please try again in a minute.".into()
             }
@@ -213,7 +212,13 @@ impl Coach {
                     Some(Ok(StreamEvent::Usage(usage))) => {
                         outcome.usage.prompt_tokens += usage.prompt_tokens;
                         outcome.usage.completion_tokens += usage.completion_tokens;
-                        outcome.usage.cost = add_cost(outcome.usage.cost, usage.cost, &opened.route.model, usage, &self.settings);
+                        outcome.usage.cost = add_cost(
+                            outcome.usage.cost,
+                            usage.cost,
+                            &opened.route.model,
+                            usage,
+                            &self.settings,
+                        );
                     }
                     Some(Ok(StreamEvent::Finished { .. })) => break Ok(false),
                 }
@@ -240,7 +245,8 @@ impl Coach {
         if outcome.text.trim().is_empty() {
             return Ok(outcome);
         }
-        self.remember(key, user_id, kind, &remembered, &outcome).await?;
+        self.remember(key, user_id, kind, &remembered, &outcome)
+            .await?;
         Ok(outcome)
     }
 
@@ -265,14 +271,20 @@ impl Coach {
             kind: kind.label(),
             prompt_tokens: outcome.usage.prompt_tokens as i64,
             completion_tokens: outcome.usage.completion_tokens as i64,
-            cost_micros: outcome.usage.cost.map_or(0, |usd| (usd * 1e6).round() as i64),
+            cost_micros: outcome
+                .usage
+                .cost
+                .map_or(0, |usd| (usd * 1e6).round() as i64),
         };
         self.store.record_completion(&entry).await
     }
 
     /// The system prompt for a persona on a day, built once and shared by every reply.
     fn system_prompt(&self, persona: &Persona, today: &str) -> Arc<str> {
-        let mut cache = self.system_prompts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self
+            .system_prompts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if cache.len() > 64 {
             cache.clear();
         }
@@ -317,7 +329,11 @@ impl Coach {
     }
 
     /// Folds turns before `before_turn` into the summary now (tests and shutdown use this).
-    pub async fn summarize_now(&self, key: ConversationKey, before_turn: i64) -> Result<bool, CoachError> {
+    pub async fn summarize_now(
+        &self,
+        key: ConversationKey,
+        before_turn: i64,
+    ) -> Result<bool, CoachError> {
         self.summarizer().summarize(key, before_turn).await
     }
 }
@@ -336,17 +352,29 @@ impl Summarizer {
         let Some(last) = turns.last() else {
             return Ok(false);
         };
-        let previous = self.store.conversation(key).await?.map(|s| s.summary).unwrap_or_default();
+        let previous = self
+            .store
+            .conversation(key)
+            .await?
+            .map(|s| s.summary)
+            .unwrap_or_default();
         let transcript: String = turns
             .iter()
             .map(|t| {
-                let who = if t.role == "assistant" { "Coach" } else { "Trader" };
+                let who = if t.role == "assistant" {
+                    "Coach"
+                } else {
+                    "Trader"
+                };
                 format!("{who}: {}\n", t.content)
             })
             .collect();
         let prompt = self.templates.summary_prompt(&previous, &transcript);
         let messages = [ChatMessage::user(prompt)];
-        let opened = self.router.open(InputKind::Text, &messages, self.max_tokens, &[]).await?;
+        let opened = self
+            .router
+            .open(InputKind::Text, &messages, self.max_tokens, &[])
+            .await?;
         let completion = opened.stream.collect().await?;
         let summary = completion.text.trim();
         if summary.is_empty() {
@@ -440,14 +468,24 @@ mod tests {
     #[test]
     fn cost_comes_from_the_provider_or_the_price_table() {
         let settings = CoachSettings {
-            budget: Budget { context_tokens: 1000, reply_tokens: 100 },
+            budget: Budget {
+                context_tokens: 1000,
+                reply_tokens: 100,
+            },
             session_timeout: Duration::from_secs(60),
             prices: vec![("m".into(), 1.0, 2.0)],
             read_batch: Duration::from_millis(50),
         };
-        let usage = TokenUsage { prompt_tokens: 1_000_000, completion_tokens: 500_000, cost: None };
+        let usage = TokenUsage {
+            prompt_tokens: 1_000_000,
+            completion_tokens: 500_000,
+            cost: None,
+        };
         assert_eq!(add_cost(None, None, "m", usage, &settings), Some(2.0));
-        assert_eq!(add_cost(Some(1.0), Some(0.5), "m", usage, &settings), Some(1.5));
+        assert_eq!(
+            add_cost(Some(1.0), Some(0.5), "m", usage, &settings),
+            Some(1.5)
+        );
         assert_eq!(add_cost(None, None, "other", usage, &settings), None);
     }
 }

@@ -114,7 +114,10 @@ impl Router {
         for (kind, specs) in chains {
             let mut routes = Vec::new();
             for spec in specs {
-                let base = spec.base_url.clone().unwrap_or_else(|| default.base_url.clone());
+                let base = spec
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| default.base_url.clone());
                 let client = match clients.get(&base) {
                     Some(client) => client.clone(),
                     None => {
@@ -160,7 +163,10 @@ impl Router {
     }
 
     pub fn chain(&self, kind: InputKind) -> &[Route] {
-        self.chains.get(&kind).map(Vec::as_slice).unwrap_or_default()
+        self.chains
+            .get(&kind)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// Opens a stream on the first healthy model of the chain that answers, skipping the
@@ -188,7 +194,11 @@ impl Router {
             let is_last = chain[position + 1..]
                 .iter()
                 .all(|later| skip.contains(&later.label) || self.is_open(&later.label));
-            let attempts = if is_last { self.retry.attempts_per_model } else { 1 };
+            let attempts = if is_last {
+                self.retry.attempts_per_model
+            } else {
+                1
+            };
             request.model.clone_from(&route.model);
             for attempt in 0..attempts {
                 match route.client.stream_chat(&request).await {
@@ -271,7 +281,12 @@ impl Router {
 
 fn report_transition(label: &str, before: BreakerState, after: BreakerState) {
     if before.label() != after.label() {
-        tracing::warn!(model = label, from = before.label(), to = after.label(), "circuit breaker");
+        tracing::warn!(
+            model = label,
+            from = before.label(),
+            to = after.label(),
+            "circuit breaker"
+        );
         let state = match after {
             BreakerState::Closed => 0.0,
             BreakerState::HalfOpen { .. } => 1.0,
@@ -305,7 +320,10 @@ mod tests {
         assert_eq!(chain.len(), 3);
         assert_eq!(chain[0].model, "deepseek/deepseek-chat");
         assert_eq!(chain[1].model, "qwen3:8b");
-        assert_eq!(chain[1].base_url.as_deref(), Some("http://127.0.0.1:11434/v1"));
+        assert_eq!(
+            chain[1].base_url.as_deref(),
+            Some("http://127.0.0.1:11434/v1")
+        );
         assert_eq!(chain[2].base_url, None);
         assert_eq!(host_of("http://127.0.0.1:11434/v1"), "127.0.0.1:11434");
     }

@@ -49,11 +49,17 @@ impl Store {
         };
         Ok(BotStats {
             users: scalar("SELECT COUNT(*) FROM users WHERE created_at <= $1", now).await?,
-            active_today: scalar("SELECT COUNT(*) FROM users WHERE last_seen_at >= $1", today * 86_400)
-                .await?,
+            active_today: scalar(
+                "SELECT COUNT(*) FROM users WHERE last_seen_at >= $1",
+                today * 86_400,
+            )
+            .await?,
             banned: scalar("SELECT COUNT(*) FROM users WHERE is_banned = $1", 1).await?,
-            premium: scalar("SELECT COUNT(*) FROM subscriptions WHERE premium_until > $1", now)
-                .await?,
+            premium: scalar(
+                "SELECT COUNT(*) FROM subscriptions WHERE premium_until > $1",
+                now,
+            )
+            .await?,
             replies_today: scalar(
                 "SELECT COUNT(*) FROM llm_ledger WHERE day = $1 AND kind <> 'summary'",
                 today,
@@ -237,14 +243,25 @@ mod tests {
             store.touch_chat(-7, "group", Some("g")).await.unwrap();
             store.mark_chat_blocked(9).await.unwrap();
             let id = store.create_broadcast(1, "hello").await.unwrap();
-            assert_eq!(store.broadcast_targets(0, 10).await.unwrap(), vec![3, 5], "{dialect}");
+            assert_eq!(
+                store.broadcast_targets(0, 10).await.unwrap(),
+                vec![3, 5],
+                "{dialect}"
+            );
             store.advance_broadcast(id, 3, true).await.unwrap();
             let running = store.running_broadcasts().await.unwrap();
             assert_eq!(running[0].last_chat, 3);
-            assert_eq!(store.broadcast_targets(3, 10).await.unwrap(), vec![5], "{dialect}");
+            assert_eq!(
+                store.broadcast_targets(3, 10).await.unwrap(),
+                vec![5],
+                "{dialect}"
+            );
             store.finish_broadcast(id).await.unwrap();
             assert!(store.running_broadcasts().await.unwrap().is_empty());
-            store.record_admin_action(1, "broadcast", None, "2 chats").await.unwrap();
+            store
+                .record_admin_action(1, "broadcast", None, "2 chats")
+                .await
+                .unwrap();
             assert_eq!(store.admin_actions(5).await.unwrap()[0].action, "broadcast");
         }
     }

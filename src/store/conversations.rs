@@ -201,8 +201,14 @@ mod tests {
     async fn turns_sessions_and_summaries_round_trip() {
         for (dialect, store) in each_store().await {
             assert!(store.conversation(ANN).await.unwrap().is_none());
-            let first = store.append_turn(ANN, "user", "I lost 3R today").await.unwrap();
-            store.append_turn(ANN, "assistant", "What was the plan?").await.unwrap();
+            let first = store
+                .append_turn(ANN, "user", "I lost 3R today")
+                .await
+                .unwrap();
+            store
+                .append_turn(ANN, "assistant", "What was the plan?")
+                .await
+                .unwrap();
             let session = store.start_new_session(ANN).await.unwrap();
             let third = store.append_turn(ANN, "user", "new day").await.unwrap();
             assert!(third >= session, "{dialect}");
@@ -212,11 +218,25 @@ mod tests {
             let old = store.unsummarized_turns(ANN, session).await.unwrap();
             assert_eq!(old.len(), 2, "{dialect}");
             assert_eq!(old[0].id, first);
-            assert!(store.save_summary(ANN, "Lost 3R.", old[1].id).await.unwrap());
-            assert!(!store.save_summary(ANN, "stale", first).await.unwrap(), "{dialect}");
+            assert!(
+                store
+                    .save_summary(ANN, "Lost 3R.", old[1].id)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                !store.save_summary(ANN, "stale", first).await.unwrap(),
+                "{dialect}"
+            );
             let state = store.conversation(ANN).await.unwrap().unwrap();
             assert_eq!(state.summary, "Lost 3R.");
-            assert!(store.unsummarized_turns(ANN, session).await.unwrap().is_empty());
+            assert!(
+                store
+                    .unsummarized_turns(ANN, session)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
         }
     }
 
@@ -224,7 +244,10 @@ mod tests {
     async fn the_window_keeps_the_newest_turns_in_order() {
         for (dialect, store) in each_store().await {
             for i in 0..5 {
-                store.append_turn(ANN, "user", &format!("m{i}")).await.unwrap();
+                store
+                    .append_turn(ANN, "user", &format!("m{i}"))
+                    .await
+                    .unwrap();
             }
             let window = store.session_turns(ANN, 0, 2).await.unwrap();
             let texts: Vec<_> = window.iter().map(|t| t.content.as_str()).collect();

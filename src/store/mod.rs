@@ -136,7 +136,10 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
     if path.is_empty() || path == ":memory:" {
         return Ok(url.to_string());
     }
-    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Connect(format!("cannot create directory {}: {e}", dir.display()))
         })?;
@@ -156,7 +159,12 @@ fn redact_url_password(text: &str) -> String {
     let after = &text[scheme_end + 3..];
     match (after.find('@'), after.find(':')) {
         (Some(at), Some(colon)) if colon < at && !after[..at].contains('/') => {
-            format!("{}{}***{}", &text[..scheme_end + 3], &after[..=colon], &after[at..])
+            format!(
+                "{}{}***{}",
+                &text[..scheme_end + 3],
+                &after[..=colon],
+                &after[at..]
+            )
         }
         _ => text.to_string(),
     }

@@ -13,11 +13,7 @@ pub async fn fresh_sqlite() -> Store {
     let dir = std::env::temp_dir().join("tiltguard-tests");
     let _ = std::fs::create_dir_all(&dir);
     remove_stale(&dir);
-    let path = dir.join(format!(
-        "{}-{}.db",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
+    let path = dir.join(format!("{}-{}.db", std::process::id(), fastrand::u64(..)));
     let store = Store::connect(&format!("sqlite://{}", path.display()))
         .await
         .expect("temporary SQLite database");
@@ -56,7 +52,9 @@ pub async fn fresh_postgres() -> Option<Store> {
         return None;
     };
     let schema = format!("t_{:016x}", fastrand::u64(..));
-    let admin = Store::connect(&base).await.expect("TEST_DATABASE_URL reachable");
+    let admin = Store::connect(&base)
+        .await
+        .expect("TEST_DATABASE_URL reachable");
     admin
         .pool()
         .execute(format!("CREATE SCHEMA {schema}").as_str())

@@ -94,8 +94,15 @@ mod tests {
                 (10, Some(1), "{\"update_id\":10}".to_string()),
                 (11, None, "{\"update_id\":11}".to_string()),
             ];
-            assert_eq!(store.record_updates(&batch).await.unwrap(), vec![10, 11], "{dialect}");
-            assert!(store.record_updates(&batch).await.unwrap().is_empty(), "{dialect}");
+            assert_eq!(
+                store.record_updates(&batch).await.unwrap(),
+                vec![10, 11],
+                "{dialect}"
+            );
+            assert!(
+                store.record_updates(&batch).await.unwrap().is_empty(),
+                "{dialect}"
+            );
             store.mark_update_done(10).await.unwrap();
             let pending = store.pending_updates().await.unwrap();
             assert_eq!(pending.len(), 1, "{dialect}");

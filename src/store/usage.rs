@@ -11,9 +11,13 @@ pub fn utc_day(unix_seconds: i64) -> i64 {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quota {
-    Allowed { used: i64 },
+    Allowed {
+        used: i64,
+    },
     /// Over the limit; `first_notice` is true exactly once per user per day.
-    Exhausted { first_notice: bool },
+    Exhausted {
+        first_notice: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,10 +197,19 @@ mod tests {
             let over = store.try_consume(7, Counter::Messages, 2).await.unwrap();
             assert_eq!(over, Quota::Exhausted { first_notice: true }, "{dialect}");
             let again = store.try_consume(7, Counter::Messages, 2).await.unwrap();
-            assert_eq!(again, Quota::Exhausted { first_notice: false }, "{dialect}");
+            assert_eq!(
+                again,
+                Quota::Exhausted {
+                    first_notice: false
+                },
+                "{dialect}"
+            );
             assert_eq!(store.used_today(7, Counter::Scans).await.unwrap(), 0);
             // The scan quota has its own notice.
-            assert_eq!(store.try_consume(7, Counter::Scans, 0).await.unwrap(), Quota::Exhausted { first_notice: true });
+            assert_eq!(
+                store.try_consume(7, Counter::Scans, 0).await.unwrap(),
+                Quota::Exhausted { first_notice: true }
+            );
             store.refund(7, Counter::Messages).await.unwrap();
             assert_eq!(store.used_today(7, Counter::Messages).await.unwrap(), 1);
         }
@@ -235,7 +248,10 @@ mod tests {
             };
             store.record_completion(&entry).await.unwrap();
             store
-                .record_completion(&LedgerEntry { kind: "summary", ..entry.clone() })
+                .record_completion(&LedgerEntry {
+                    kind: "summary",
+                    ..entry.clone()
+                })
                 .await
                 .unwrap();
             let today = utc_day(now_unix());

@@ -141,7 +141,10 @@ mod tests {
     #[tokio::test]
     async fn users_are_created_updated_and_keep_their_persona() {
         for (dialect, store) in each_store().await {
-            let user = store.touch_user(42, "Ann", Some("ann"), Some("en")).await.unwrap();
+            let user = store
+                .touch_user(42, "Ann", Some("ann"), Some("en"))
+                .await
+                .unwrap();
             assert_eq!(user.persona, None, "{dialect}");
             assert!(store.set_persona(42, "zen").await.unwrap());
             let user = store.touch_user(42, "Annie", None, None).await.unwrap();
@@ -157,9 +160,15 @@ mod tests {
         for (dialect, store) in each_store().await {
             store.touch_chat(-100, "group", Some("Desk")).await.unwrap();
             store.mark_chat_blocked(-100).await.unwrap();
-            assert!(store.chat(-100).await.unwrap().unwrap().blocked, "{dialect}");
+            assert!(
+                store.chat(-100).await.unwrap().unwrap().blocked,
+                "{dialect}"
+            );
             store.touch_chat(-100, "group", Some("Desk")).await.unwrap();
-            assert!(!store.chat(-100).await.unwrap().unwrap().blocked, "{dialect}");
+            assert!(
+                !store.chat(-100).await.unwrap().unwrap().blocked,
+                "{dialect}"
+            );
         }
     }
 }

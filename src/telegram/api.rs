@@ -24,9 +24,15 @@ pub enum TgError {
         migrate_to_chat_id: Option<i64>,
     },
     #[error("cannot reach Telegram for {method}: {detail}")]
-    Network { method: &'static str, detail: String },
+    Network {
+        method: &'static str,
+        detail: String,
+    },
     #[error("unexpected reply from Telegram to {method}: {detail}")]
-    Decode { method: &'static str, detail: String },
+    Decode {
+        method: &'static str,
+        detail: String,
+    },
 }
 
 impl TgError {
@@ -223,7 +229,8 @@ impl BotApi {
         let mut body = text_body(chat_id, text, mode, keyboard);
         body["link_preview_options"] = json!({"is_disabled": true});
         if let Some(id) = reply_to {
-            body["reply_parameters"] = json!({"message_id": id, "allow_sending_without_reply": true});
+            body["reply_parameters"] =
+                json!({"message_id": id, "allow_sending_without_reply": true});
         }
         self.call("sendMessage", &body, SHORT).await
     }

@@ -154,8 +154,13 @@ impl Outbox {
         message_id: i32,
         message: &OutMessage,
     ) -> Result<(), DeliveryError> {
-        self.edit_with(chat_id, message_id, message, Booking::Book(Priority::Urgent))
-            .await
+        self.edit_with(
+            chat_id,
+            message_id,
+            message,
+            Booking::Book(Priority::Urgent),
+        )
+        .await
     }
 
     /// An edit for which the caller already booked (and waited for) the slot.
@@ -304,7 +309,8 @@ impl Outbox {
 /// 0.5 s, 1 s, 2 s … capped at 30 s, each scaled by a random factor in [0.5, 1.5).
 fn backoff_with_jitter(attempt: u32) -> Duration {
     let base = Duration::from_millis(500) * 2u32.saturating_pow(attempt.saturating_sub(1));
-    base.min(Duration::from_secs(30)).mul_f64(0.5 + fastrand::f64())
+    base.min(Duration::from_secs(30))
+        .mul_f64(0.5 + fastrand::f64())
 }
 
 /// What a reader should see if our HTML is refused: tags dropped, entities decoded.
@@ -333,7 +339,12 @@ pub fn plain_from_html(html: &str) -> String {
 }
 
 fn decode_entity(text: &str) -> (&'static str, usize) {
-    for (entity, decoded) in [("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"), ("&quot;", "\"")] {
+    for (entity, decoded) in [
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&amp;", "&"),
+        ("&quot;", "\""),
+    ] {
         if text.starts_with(entity) {
             return (decoded, entity.len());
         }

@@ -103,9 +103,16 @@ impl Calendar {
         })
     }
 
-    fn earliest(&self, interval: Duration, not_before: Instant, priority: Priority) -> (u64, Instant) {
+    fn earliest(
+        &self,
+        interval: Duration,
+        not_before: Instant,
+        priority: Priority,
+    ) -> (u64, Instant) {
         let mut slot = self.slot_at_or_after(interval, not_before);
-        while self.taken.contains(&slot) || (priority == Priority::Deferrable && slot % 3 == 0) {
+        while self.taken.contains(&slot)
+            || (priority == Priority::Deferrable && slot.is_multiple_of(3))
+        {
             slot += 1;
         }
         (slot, self.instant_of(interval, slot, not_before))
@@ -194,7 +201,13 @@ impl Pacer {
     }
 
     /// The chat's earliest time, then the first free bot-wide slot from there.
-    fn find(&self, chat_id: i64, action: Action, priority: Priority, now: Instant) -> (Option<u64>, Instant) {
+    fn find(
+        &self,
+        chat_id: i64,
+        action: Action,
+        priority: Priority,
+        now: Instant,
+    ) -> (Option<u64>, Instant) {
         let b = self.budgets;
         let mut at = now;
         if let Some(chat) = self.chats.get(&chat_id) {
@@ -308,7 +321,10 @@ mod tests {
         let now = Instant::now();
         let slots: Vec<_> = (0..4).map(|_| p.reserve(7, Action::Send, now)).collect();
         // Two at once share the first free slots, then one per ~second.
-        assert_eq!(offsets(&slots, now), vec![0, 36, on_slot(1050), on_slot(2100)]);
+        assert_eq!(
+            offsets(&slots, now),
+            vec![0, 36, on_slot(1050), on_slot(2100)]
+        );
     }
 
     #[test]
@@ -327,11 +343,16 @@ mod tests {
     fn groups_stay_under_twenty_messages_a_minute() {
         let mut p = pacer();
         let now = Instant::now();
-        let slots: Vec<_> = (0..40).map(|_| p.reserve(-100, Action::Send, now)).collect();
+        let slots: Vec<_> = (0..40)
+            .map(|_| p.reserve(-100, Action::Send, now))
+            .collect();
         let ms = offsets(&slots, now);
         for (i, start) in ms.iter().enumerate() {
             let window = ms[i..].iter().filter(|t| **t < start + 60_000).count();
-            assert!(window <= 20, "{window} messages within a minute from {start} ms");
+            assert!(
+                window <= 20,
+                "{window} messages within a minute from {start} ms"
+            );
         }
         assert!(ms[2] <= 2200, "{ms:?}");
     }
@@ -364,11 +385,18 @@ mod tests {
         let now = Instant::now();
         p.reserve(-100, Action::Send, now);
         // The group's next edits are seconds away and book slots there…
-        let group_edit = (0..4).map(|_| p.reserve(-100, Action::Edit, now)).max().unwrap();
+        let group_edit = (0..4)
+            .map(|_| p.reserve(-100, Action::Edit, now))
+            .max()
+            .unwrap();
         assert!(group_edit - now >= Duration::from_secs(3));
         // …while another chat still goes out at once.
         let other = p.reserve(7, Action::Send, now);
-        assert!(other - now <= Duration::from_millis(3 * 36), "{:?}", other - now);
+        assert!(
+            other - now <= Duration::from_millis(3 * 36),
+            "{:?}",
+            other - now
+        );
     }
 
     #[test]
@@ -380,7 +408,11 @@ mod tests {
         }
         // 30 deferrable sends are queued, yet an urgent one finds a slot within ~3 slots.
         let urgent = p.reserve(99, Action::Send, now);
-        assert!(urgent - now <= Duration::from_millis(3 * 36), "{:?}", urgent - now);
+        assert!(
+            urgent - now <= Duration::from_millis(3 * 36),
+            "{:?}",
+            urgent - now
+        );
     }
 
     #[test]
@@ -388,7 +420,10 @@ mod tests {
         let mut p = pacer();
         let now = Instant::now();
         p.penalize(7, now + Duration::from_secs(5));
-        assert_eq!(p.reserve(7, Action::Draft, now), now + Duration::from_secs(5));
+        assert_eq!(
+            p.reserve(7, Action::Draft, now),
+            now + Duration::from_secs(5)
+        );
         assert_eq!(p.reserve(8, Action::Send, now), now);
         p.forget_idle(now + Duration::from_secs(600), Duration::from_secs(60));
         assert_eq!(p.tracked_chats(), 0);

@@ -69,7 +69,12 @@ pub struct StreamHandle {
 
 impl StreamHandle {
     /// Starts a reply in `chat_id`. Returns at once; the driver runs in the background.
-    pub fn start(outbox: Arc<Outbox>, chat_id: i64, mode: StreamMode, reply_to: Option<i32>) -> Self {
+    pub fn start(
+        outbox: Arc<Outbox>,
+        chat_id: i64,
+        mode: StreamMode,
+        reply_to: Option<i32>,
+    ) -> Self {
         let (state, updates) = watch::channel(Snapshot::default());
         // Each reply reserves a block of ids: one per message part, advancing with the split.
         let first_draft_id = NEXT_DRAFT_ID.fetch_add(64, Ordering::Relaxed);
@@ -267,7 +272,11 @@ impl Driver {
                 // Nothing to show yet: keep "typing…" visible while the model thinks.
                 if typing_sent_at.is_none_or(|t| t.elapsed() >= TYPING_REFRESH) {
                     typing_sent_at = Some(Instant::now());
-                    let _ = self.outbox.api().send_chat_action(self.chat_id, "typing").await;
+                    let _ = self
+                        .outbox
+                        .api()
+                        .send_chat_action(self.chat_id, "typing")
+                        .await;
                 }
                 let wait = tokio::time::timeout(TYPING_REFRESH, self.updates.changed()).await;
                 if matches!(wait, Ok(Err(_))) {
@@ -283,7 +292,7 @@ impl Driver {
                     Some(id) => {
                         let shown = std::mem::take(&mut self.edit_shown);
                         self.edit_final_part(id, part, &shown).await
-                    },
+                    }
                     None => self.send_final_part(part).await,
                 };
                 sealed_sent += 1;
@@ -298,7 +307,8 @@ impl Driver {
                         }
                     }
                     Some(id) => {
-                        if let Preview::Shown(now_shown) = self.edit_preview(id, sealed_sent).await {
+                        if let Preview::Shown(now_shown) = self.edit_preview(id, sealed_sent).await
+                        {
                             self.edit_shown = now_shown;
                         }
                     }
@@ -327,7 +337,11 @@ impl Driver {
             return None;
         }
         let message = OutMessage::html(rendered.tail.clone()).replying_to(self.reply_to);
-        match self.outbox.send_in_booked_slot(self.chat_id, &message).await {
+        match self
+            .outbox
+            .send_in_booked_slot(self.chat_id, &message)
+            .await
+        {
             Ok(id) => Some((id, rendered.tail)),
             Err(error) => {
                 tracing::warn!(chat_id = self.chat_id, %error, "could not start a streamed reply");
@@ -357,7 +371,13 @@ impl Driver {
         let result = self
             .outbox
             .api()
-            .edit_message_text(self.chat_id, message_id, &rendered.tail, TextMode::Html, None)
+            .edit_message_text(
+                self.chat_id,
+                message_id,
+                &rendered.tail,
+                TextMode::Html,
+                None,
+            )
             .await;
         match result {
             Ok(()) => Preview::Shown(rendered.tail),
@@ -399,7 +419,11 @@ impl Driver {
     }
 
     async fn send_final_part(&mut self, html: &str) -> bool {
-        let reply_to = if self.outcome.message_ids.is_empty() { self.reply_to } else { None };
+        let reply_to = if self.outcome.message_ids.is_empty() {
+            self.reply_to
+        } else {
+            None
+        };
         let message = OutMessage::html(html).replying_to(reply_to);
         let sent = if self.final_already_visible {
             self.outbox.send_deferrable(self.chat_id, &message).await

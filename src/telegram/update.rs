@@ -8,7 +8,10 @@ pub enum Incoming {
     Message(Box<Message>),
     Callback(Box<CallbackQuery>),
     /// The stop button on a streaming draft (Bot API 10.3; unknown to teloxide 0.17).
-    StopGeneration { chat_id: i64, draft_id: i64 },
+    StopGeneration {
+        chat_id: i64,
+        draft_id: i64,
+    },
     /// Kinds the bot does not handle (edits, member changes, …).
     Ignored,
 }
@@ -105,7 +108,11 @@ mod tests {
 
     #[test]
     fn messages_and_their_chat_are_decoded() {
-        let raw = message_update(7, json!({"id": 42, "type": "private", "first_name": "Ann"}), "hi");
+        let raw = message_update(
+            7,
+            json!({"id": 42, "type": "private", "first_name": "Ann"}),
+            "hi",
+        );
         let (id, incoming) = parse_update(&raw).unwrap();
         assert_eq!(id, 7);
         assert_eq!(incoming.chat_id(), Some(42));
@@ -119,7 +126,10 @@ mod tests {
         let (_, incoming) = parse_update(&raw).unwrap();
         assert!(matches!(
             incoming,
-            Incoming::StopGeneration { chat_id: 123, draft_id: 7 }
+            Incoming::StopGeneration {
+                chat_id: 123,
+                draft_id: 7
+            }
         ));
     }
 

@@ -86,7 +86,14 @@ async fn grant(ctx: &BotContext, admin_id: i64, args: &str) -> String {
     }
     match ctx.store.grant_premium(user_id, days).await {
         Ok(until) => {
-            audit_log(ctx, admin_id, "grant", Some(user_id), &format!("{days} days")).await;
+            audit_log(
+                ctx,
+                admin_id,
+                "grant",
+                Some(user_id),
+                &format!("{days} days"),
+            )
+            .await;
             format!("User {user_id} has premium until {}.", date(until))
         }
         Err(error) => failed(&error),
@@ -178,7 +185,11 @@ async fn run(ctx: Arc<BotContext>, mut broadcast: Broadcast, report_to: Option<i
                 broadcast.failed += 1;
             }
             broadcast.last_chat = chat_id;
-            if let Err(error) = ctx.store.advance_broadcast(broadcast.id, chat_id, delivered).await {
+            if let Err(error) = ctx
+                .store
+                .advance_broadcast(broadcast.id, chat_id, delivered)
+                .await
+            {
                 tracing::error!(%error, "could not save broadcast progress");
             }
         }
@@ -195,7 +206,13 @@ async fn run(ctx: Arc<BotContext>, mut broadcast: Broadcast, report_to: Option<i
     reply(&ctx, to, &summary).await;
 }
 
-async fn audit_log(ctx: &BotContext, admin_id: i64, action: &str, target: Option<i64>, detail: &str) {
+async fn audit_log(
+    ctx: &BotContext,
+    admin_id: i64,
+    action: &str,
+    target: Option<i64>,
+    detail: &str,
+) {
     let target = target.map(|t| t.to_string());
     if let Err(error) = ctx
         .store
@@ -212,7 +229,8 @@ fn failed(error: &crate::store::StoreError) -> String {
 }
 
 fn date(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0).map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string())
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string())
 }
 
 fn date_time(unix: i64) -> String {

@@ -99,7 +99,10 @@ pub fn addressed_to_bot(message: &Message, bot_username: &str) -> bool {
         .reply_to_message()
         .and_then(|m| m.from.as_ref())
         .is_some_and(|u| {
-            u.is_bot && u.username.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(bot_username))
+            u.is_bot
+                && u.username
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(bot_username))
         });
     mentioned || replied
 }
@@ -108,14 +111,23 @@ pub fn addressed_to_bot(message: &Message, bot_username: &str) -> bool {
 pub fn conversation_key(message: &Message, user_id: i64) -> ConversationKey {
     ConversationKey {
         chat_id: message.chat.id.0,
-        user_id: if message.chat.is_private() { user_id } else { 0 },
+        user_id: if message.chat.is_private() {
+            user_id
+        } else {
+            0
+        },
     }
 }
 
 pub async fn on_text(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord, text: &str) {
     let cleaned = strip_mention(text, &ctx.bot_username);
     if cleaned.trim().is_empty() {
-        reply(ctx, message.chat.id.0, "I'm listening. What's on your mind?").await;
+        reply(
+            ctx,
+            message.chat.id.0,
+            "I'm listening. What's on your mind?",
+        )
+        .await;
         return;
     }
     start_reply(ctx, message, user, CoachInput::Text(cleaned)).await;
@@ -165,21 +177,46 @@ pub async fn on_chart(ctx: &Arc<BotContext>, message: &Message, user: &UserRecor
         Err(_) => None,
     };
     let Some(bytes) = bytes else {
-        reply(ctx, chat_id, "I couldn't download that image from Telegram. Please try sending it again.").await;
+        reply(
+            ctx,
+            chat_id,
+            "I couldn't download that image from Telegram. Please try sending it again.",
+        )
+        .await;
         return;
     };
     let Some(kind) = ImageKind::sniff(&bytes).filter(|k| *k != ImageKind::Gif) else {
-        reply(ctx, chat_id, "That file doesn't look like a PNG, JPEG or WebP image, so I can't read it.").await;
+        reply(
+            ctx,
+            chat_id,
+            "That file doesn't look like a PNG, JPEG or WebP image, so I can't read it.",
+        )
+        .await;
         return;
     };
     let caption = message
         .caption()
         .map(|c| strip_mention(c, &ctx.bot_username))
         .filter(|c| !c.trim().is_empty());
-    start_reply(ctx, message, user, CoachInput::Chart { image: bytes, kind, caption }).await;
+    start_reply(
+        ctx,
+        message,
+        user,
+        CoachInput::Chart {
+            image: bytes,
+            kind,
+            caption,
+        },
+    )
+    .await;
 }
 
-async fn start_reply(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord, input: CoachInput) {
+async fn start_reply(
+    ctx: &Arc<BotContext>,
+    message: &Message,
+    user: &UserRecord,
+    input: CoachInput,
+) {
     let chat_id = message.chat.id.0;
     let is_admin = ctx.config.is_admin(user.id);
     if !is_admin {
@@ -197,7 +234,11 @@ async fn start_reply(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord
             Admission::Quiet => return,
         }
         let limit = ctx.daily_limit(user.id, Counter::Messages).await;
-        match ctx.store.try_consume(user.id, Counter::Messages, limit).await {
+        match ctx
+            .store
+            .try_consume(user.id, Counter::Messages, limit)
+            .await
+        {
             Ok(Quota::Allowed { .. }) => {}
             Ok(Quota::Exhausted { first_notice }) => {
                 if first_notice {
@@ -212,7 +253,12 @@ async fn start_reply(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord
             }
             Err(error) => {
                 tracing::error!(%error, "quota check failed");
-                reply(ctx, chat_id, "I can't reach my memory right now. Please try again in a minute.").await;
+                reply(
+                    ctx,
+                    chat_id,
+                    "I can't reach my memory right now. Please try again in a minute.",
+                )
+                .await;
                 return;
             }
         }
@@ -229,19 +275,36 @@ async fn start_reply(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord
         let cancel = CancellationToken::new();
         let stream = StreamHandle::start(ctx.outbox.clone(), chat_id, mode, reply_to);
         let reply_id = fastrand::u64(..);
-        ctx.chat_room.active.lock().unwrap_or_else(|p| p.into_inner()).insert(
-            chat_id,
-            ActiveReply { reply_id, cancel: cancel.clone(), draft_ids: stream.draft_ids() },
-        );
+        ctx.chat_room
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                chat_id,
+                ActiveReply {
+                    reply_id,
+                    cancel: cancel.clone(),
+                    draft_ids: stream.draft_ids(),
+                },
+            );
         let result = ctx
             .coach
-            .reply(key, user_id, &persona, input, &mut |delta| stream.append(delta), &cancel)
+            .reply(
+                key,
+                user_id,
+                &persona,
+                input,
+                &mut |delta| stream.append(delta),
+                &cancel,
+            )
             .await;
         let final_text = match result {
             Ok(outcome) if outcome.stopped && outcome.text.trim().is_empty() => {
                 "⏹ _Stopped before I said anything._".to_string()
             }
-            Ok(outcome) if outcome.stopped => format!("{}\n\n⏹ _Stopped._", outcome.text.trim_end()),
+            Ok(outcome) if outcome.stopped => {
+                format!("{}\n\n⏹ _Stopped._", outcome.text.trim_end())
+            }
             Ok(outcome) if outcome.text.trim().is_empty() => {
                 refund(&ctx, user_id, is_admin).await;
                 "I came up empty on that one. Could you say it another way?".to_string()
@@ -254,7 +317,11 @@ async fn start_reply(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord
             }
         };
         stream.finish(&final_text).await;
-        let mut active = ctx.chat_room.active.lock().unwrap_or_else(|p| p.into_inner());
+        let mut active = ctx
+            .chat_room
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if active.get(&chat_id).is_some_and(|a| a.reply_id == reply_id) {
             active.remove(&chat_id);
         }
@@ -276,7 +343,9 @@ pub async fn stop(ctx: &BotContext, chat_id: i64) {
 pub async fn reset(ctx: &BotContext, message: &Message, user: &UserRecord) {
     let key = conversation_key(message, user.id);
     let text = match ctx.coach.rotate_session(key).await {
-        Ok(_) => "🧹 Fresh start. I'll keep a short summary of what mattered, and we begin again from here.",
+        Ok(_) => {
+            "🧹 Fresh start. I'll keep a short summary of what mattered, and we begin again from here."
+        }
         Err(error) => {
             tracing::error!(%error, "reset failed");
             "I couldn't reset just now. Please try again in a minute."
@@ -299,7 +368,9 @@ fn strip_mention(text: &str, bot_username: &str) -> String {
     match mention_at(text, bot_username) {
         Some(at) => {
             let end = at + bot_username.len() + 1;
-            format!("{} {}", &text[..at], &text[end..]).trim().to_string()
+            format!("{} {}", &text[..at], &text[end..])
+                .trim()
+                .to_string()
         }
         None => text.trim().to_string(),
     }
@@ -308,7 +379,11 @@ fn strip_mention(text: &str, bot_username: &str) -> String {
 fn until_utc_midnight() -> String {
     let now = chrono::Utc::now();
     let seconds_left = 86_400 - now.timestamp().rem_euclid(86_400);
-    format!("in {}h {:02}m", seconds_left / 3600, (seconds_left % 3600) / 60)
+    format!(
+        "in {}h {:02}m",
+        seconds_left / 3600,
+        (seconds_left % 3600) / 60
+    )
 }
 
 #[cfg(test)]
@@ -317,9 +392,15 @@ mod tests {
 
     #[test]
     fn mentions_are_whole_words_and_are_stripped() {
-        assert_eq!(mention_at("hey @TiltGuard_Bot, help", "tiltguard_bot"), Some(4));
+        assert_eq!(
+            mention_at("hey @TiltGuard_Bot, help", "tiltguard_bot"),
+            Some(4)
+        );
         assert_eq!(mention_at("@tiltguard_bot_fan hi", "tiltguard_bot"), None);
-        assert_eq!(strip_mention("@tiltguard_bot how do I size?", "tiltguard_bot"), "how do I size?");
+        assert_eq!(
+            strip_mention("@tiltguard_bot how do I size?", "tiltguard_bot"),
+            "how do I size?"
+        );
         assert_eq!(strip_mention("no mention", "tiltguard_bot"), "no mention");
     }
 }

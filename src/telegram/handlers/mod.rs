@@ -16,11 +16,11 @@ use teloxide::types::{CallbackQuery, Message};
 use tokio_util::task::TaskTracker;
 
 use super::delivery::{OutMessage, Outbox};
-use crate::coach::Coach;
-use crate::store::Counter;
 use super::update::{Incoming, parse_command};
+use crate::coach::Coach;
 use crate::coach::personas::PersonaBook;
 use crate::config::Config;
+use crate::store::Counter;
 use crate::store::Store;
 
 /// Everything a handler may use. Built once in `app`, shared by every update.
@@ -110,8 +110,12 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
         Ok(record) => record,
         Err(error) => {
             tracing::error!(%error, "store unavailable while handling a message");
-            reply(ctx, chat_id, "I can't reach my memory right now. Please try again in a minute.")
-                .await;
+            reply(
+                ctx,
+                chat_id,
+                "I can't reach my memory right now. Please try again in a minute.",
+            )
+            .await;
             return;
         }
     };
@@ -123,7 +127,9 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
         match command.name.as_str() {
             "start" => start::welcome(ctx, chat_id, &record).await,
             "help" => start::help(ctx, chat_id).await,
-            "persona" | "personality" | "coach" => persona::show_picker(ctx, chat_id, &record).await,
+            "persona" | "personality" | "coach" => {
+                persona::show_picker(ctx, chat_id, &record).await
+            }
             "stop" => chat::stop(ctx, chat_id).await,
             "usage" => usage::show(ctx, chat_id, record.id).await,
             name if admin::ADMIN_COMMANDS.contains(&name) && ctx.config.is_admin(record.id) => {
@@ -161,13 +167,12 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
 
 fn is_image_document(message: &Message) -> bool {
     message.document().is_some_and(|doc| {
-        let by_mime = doc
-            .mime_type
-            .as_ref()
-            .is_some_and(|m| m.type_() == "image");
+        let by_mime = doc.mime_type.as_ref().is_some_and(|m| m.type_() == "image");
         let by_name = doc.file_name.as_deref().is_some_and(|n| {
             let n = n.to_ascii_lowercase();
-            [".png", ".jpg", ".jpeg", ".webp"].iter().any(|ext| n.ends_with(ext))
+            [".png", ".jpg", ".jpeg", ".webp"]
+                .iter()
+                .any(|ext| n.ends_with(ext))
         });
         by_mime || by_name
     })

@@ -30,7 +30,12 @@ pub async fn show_picker(ctx: &BotContext, chat_id: i64, user: &UserRecord) {
             escape(&persona.pitch)
         ));
     }
-    send(ctx, chat_id, OutMessage::html(html).with_keyboard(picker_keyboard(ctx))).await;
+    send(
+        ctx,
+        chat_id,
+        OutMessage::html(html).with_keyboard(picker_keyboard(ctx)),
+    )
+    .await;
 }
 
 pub async fn choose(ctx: &BotContext, query: &CallbackQuery, persona_id: &str) {
@@ -61,7 +66,10 @@ pub async fn choose(ctx: &BotContext, query: &CallbackQuery, persona_id: &str) {
         return;
     }
     ctx.outbox
-        .answer_callback(&query.id.0, Some(&format!("{} is your coach now", persona.name)))
+        .answer_callback(
+            &query.id.0,
+            Some(&format!("{} is your coach now", persona.name)),
+        )
         .await;
     if let Some(message) = &query.message {
         let html = format!(

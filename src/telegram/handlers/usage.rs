@@ -39,7 +39,11 @@ fn describe(totals: &UsageTotals) -> String {
     format!(
         "{} {} · {} tokens ({} in, {} out) · ${:.4}",
         totals.replies,
-        if totals.replies == 1 { "reply" } else { "replies" },
+        if totals.replies == 1 {
+            "reply"
+        } else {
+            "replies"
+        },
         totals.prompt_tokens + totals.completion_tokens,
         totals.prompt_tokens,
         totals.completion_tokens,
@@ -59,6 +63,9 @@ mod tests {
             completion_tokens: 300,
             cost_micros: 1_234,
         };
-        assert_eq!(describe(&totals), "1 reply · 1500 tokens (1200 in, 300 out) · $0.0012");
+        assert_eq!(
+            describe(&totals),
+            "1 reply · 1500 tokens (1200 in, 300 out) · $0.0012"
+        );
     }
 }

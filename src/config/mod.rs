@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::payments::config::PaymentsConfigError;
 use crate::payments::PaymentsConfig;
+use crate::payments::config::PaymentsConfigError;
 use crate::payments::plans::BillingConfig;
 use crate::risk::RiskConfig;
 use crate::risk::service::RiskConfigError;
@@ -280,13 +280,18 @@ fn load_llm(source: &dyn Source) -> Result<LlmConfig, ConfigError> {
     if max_tokens == 0 || context_tokens < max_tokens + 512 {
         return Err(ConfigError::new(
             "LLM_CONTEXT_TOKENS",
-            format!("must leave room for LLM_MAX_TOKENS ({max_tokens}) plus at least 512 tokens of prompt"),
+            format!(
+                "must leave room for LLM_MAX_TOKENS ({max_tokens}) plus at least 512 tokens of prompt"
+            ),
         ));
     }
     Ok(LlmConfig {
         base_url: parse_url(source, "LLM_BASE_URL", "https://openrouter.ai/api/v1")?,
         api_key: read(source, "LLM_API_KEY").map(Secret::new),
-        text_models: models("LLM_TEXT_MODELS", "deepseek/deepseek-chat,openai/gpt-4o-mini")?,
+        text_models: models(
+            "LLM_TEXT_MODELS",
+            "deepseek/deepseek-chat,openai/gpt-4o-mini",
+        )?,
         vision_models: models(
             "LLM_VISION_MODELS",
             "google/gemini-2.5-flash,openai/gpt-4o-mini",
@@ -294,7 +299,8 @@ fn load_llm(source: &dyn Source) -> Result<LlmConfig, ConfigError> {
         max_tokens,
         context_tokens,
         timeout: Duration::from_secs(parse_number(source, "LLM_TIMEOUT_SECONDS", 60u64)?),
-        app_url: read(source, "LLM_APP_URL").unwrap_or_else(|| "https://github.com/tiltguard/tiltguard".into()),
+        app_url: read(source, "LLM_APP_URL")
+            .unwrap_or_else(|| "https://github.com/tiltguard/tiltguard".into()),
         app_title: read(source, "LLM_APP_TITLE").unwrap_or_else(|| "tiltguard".into()),
         prices: parse_prices(source)?,
         breaker_failures: parse_number(source, "BREAKER_FAILURES", 3u32)?.max(1),
@@ -351,9 +357,21 @@ fn load_billing(source: &dyn Source) -> Result<BillingConfig, ConfigError> {
 }
 
 fn load_payments(source: &dyn Source) -> Result<PaymentsConfig, ConfigError> {
-    parse_url(source, "ETHERSCAN_API_URL", "https://api.etherscan.io/v2/api")?;
-    parse_url(source, "TRONSCAN_API_URL", "https://apilist.tronscanapi.com")?;
-    parse_url(source, "SOLANA_RPC_URL", "https://api.mainnet-beta.solana.com")?;
+    parse_url(
+        source,
+        "ETHERSCAN_API_URL",
+        "https://api.etherscan.io/v2/api",
+    )?;
+    parse_url(
+        source,
+        "TRONSCAN_API_URL",
+        "https://apilist.tronscanapi.com",
+    )?;
+    parse_url(
+        source,
+        "SOLANA_RPC_URL",
+        "https://api.mainnet-beta.solana.com",
+    )?;
     PaymentsConfig::from_lookup(|name| source.get(name)).map_err(|error| {
         let var = match &error {
             PaymentsConfigError::Address { variable, .. } => *variable,
@@ -469,139 +487,4 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_apply_when_nothing_is_set() {
-        let config = Config::load(&env(&[])).unwrap();
-        assert!(config.telegram.is_none());
-        assert_eq!(config.database_url, "sqlite://data/tiltguard.db");
-        assert_eq!(config.database_kind, DatabaseKind::Sqlite);
-        assert_eq!(config.log_format, LogFormat::Text);
-        assert!(config.http_addr.is_none());
-        assert!(config.admin_user_ids.is_empty());
-    }
-
-    #[test]
-    fn serve_without_token_names_the_variable_and_the_example_file() {
-        let config = Config::load(&env(&[])).unwrap();
-        let message = config.require_telegram().unwrap_err().to_string();
-        assert!(message.starts_with("TELEGRAM_BOT_TOKEN is not set"), "{message}");
-        assert!(message.contains(".env.example"), "{message}");
-    }
-
-    #[test]
-    fn each_bad_setting_is_reported_by_name() {
-        let cases = [
-            ("TELEGRAM_API_URL", "not a url", "TELEGRAM_API_URL"),
-            ("TELEGRAM_API_URL", "ftp://x.org", "TELEGRAM_API_URL"),
-            ("DATABASE_URL", "mysql://db/x", "DATABASE_URL"),
-            ("ADMIN_USER_IDS", "1,bob", "ADMIN_USER_IDS"),
-            ("LOG_FORMAT", "xml", "LOG_FORMAT"),
-            ("HTTP_ADDR", "8080", "HTTP_ADDR"),
-            ("POLL_TIMEOUT_SECONDS", "soon", "POLL_TIMEOUT_SECONDS"),
-            ("LLM_BASE_URL", "openrouter", "LLM_BASE_URL"),
-            ("LLM_MAX_TOKENS", "lots", "LLM_MAX_TOKENS"),
-            ("LLM_CONTEXT_TOKENS", "1000", "LLM_CONTEXT_TOKENS"),
-            ("LLM_TEXT_MODELS", " , ", "LLM_TEXT_MODELS"),
-            ("MODEL_PRICES", "m=1", "MODEL_PRICES"),
-            ("DRAFT_HZ", "100", "DRAFT_HZ"),
-            ("GOPLUS_API_URL", "goplus", "GOPLUS_API_URL"),
-            ("GOPLUS_APP_KEY", "key-without-secret", "GOPLUS_APP_SECRET"),
-            ("SCAN_EVM_CHAINS", "ethereum,solana", "SCAN_EVM_CHAINS"),
-            ("FREE_DAILY_SCANS", "ten", "FREE_DAILY_SCANS"),
-            ("PAY_ETH_ADDRESS", "0x1234", "PAY_ETH_ADDRESS"),
-            ("ETHERSCAN_API_URL", "etherscan", "ETHERSCAN_API_URL"),
-            ("ETH_MIN_CONFIRMATIONS", "0", "ETH_MIN_CONFIRMATIONS"),
-            ("PLANS", "monthly=9.999/30", "PLANS"),
-            ("INVOICE_TTL_MINUTES", "0", "INVOICE_TTL_MINUTES"),
-            ("PAYMENT_WATCH_SECONDS", "often", "PAYMENT_WATCH_SECONDS"),
-            ("TRONGRID_API_URL", "trongrid", "TRONGRID_API_URL"),
-            ("PREMIUM_DAILY_MESSAGES", "0", "PREMIUM_DAILY_MESSAGES"),
-            ("PREMIUM_DAILY_SCANS", "lots", "PREMIUM_DAILY_SCANS"),
-        ];
-        for (var, value, named) in cases {
-            let source = env(&[("TELEGRAM_BOT_TOKEN", "123:abc"), (var, value)]);
-            let err = Config::load(&source).unwrap_err();
-            assert_eq!(err.var, named, "{var}={value}");
-            assert!(err.to_string().starts_with(named));
-        }
-    }
-
-    #[test]
-    fn token_never_appears_in_debug_or_errors() {
-        let source = env(&[("TELEGRAM_BOT_TOKEN", "123456:very-secret-token")]);
-        let config = Config::load(&source).unwrap();
-        assert!(!format!("{config:?}").contains("very-secret-token"));
-        let bad = env(&[("TELEGRAM_BOT_TOKEN", "not-a-token-secret")]);
-        let err = Config::load(&bad).unwrap_err().to_string();
-        assert!(!err.contains("not-a-token-secret"), "{err}");
-    }
-
-    #[test]
-    fn model_prices_and_llm_defaults_are_read() {
-        let source = env(&[
-            ("MODEL_PRICES", "deepseek/deepseek-chat=0.27/1.10; openai/gpt-4o-mini=0.15/0.6"),
-            ("LLM_API_KEY", "sk-or-secret-key"),
-        ]);
-        let config = Config::load(&source).unwrap();
-        assert_eq!(config.llm.prices.len(), 2);
-        assert_eq!(config.llm.prices[0], ("deepseek/deepseek-chat".to_string(), 0.27, 1.10));
-        assert_eq!(config.llm.base_url, "https://openrouter.ai/api/v1");
-        assert_eq!(config.limits.free_daily_messages, 30);
-        assert!(!format!("{config:?}").contains("sk-or-secret-key"));
-    }
-
-    #[test]
-    fn admin_ids_and_urls_are_parsed() {
-        let source = env(&[
-            ("TELEGRAM_BOT_TOKEN", "1:x"),
-            ("ADMIN_USER_IDS", " 42, 7 ,"),
-            ("TELEGRAM_API_URL", "http://127.0.0.1:8081/"),
-            ("DATABASE_URL", "postgres://postgres@127.0.0.1/test"),
-            ("LOG_FORMAT", "json"),
-            ("HTTP_ADDR", "127.0.0.1:0"),
-        ]);
-        let config = Config::load(&source).unwrap();
-        assert_eq!(config.admin_user_ids, vec![42, 7]);
-        assert!(config.is_admin(7) && !config.is_admin(8));
-        let telegram = config.require_telegram().unwrap();
-        assert_eq!(telegram.api_url, "http://127.0.0.1:8081");
-        assert_eq!(config.database_kind, DatabaseKind::Postgres);
-        assert_eq!(config.log_format, LogFormat::Json);
-        assert!(config.http_addr.is_some());
-    }
-
-    #[test]
-    fn premium_quotas_and_plans_have_defaults_and_can_be_set() {
-        let defaults = Config::load(&env(&[])).unwrap();
-        assert_eq!(defaults.limits.premium_daily_messages, 300);
-        assert_eq!(defaults.limits.premium_daily_scans, 100);
-        let ids: Vec<&str> = defaults
-            .billing
-            .plans
-            .iter()
-            .map(|p| p.id.as_str())
-            .collect();
-        assert_eq!(ids, ["monthly", "yearly"]);
-        assert_eq!(defaults.billing.invoice_ttl, Duration::from_secs(3_600));
-        let custom = Config::load(&env(&[
-            ("PLANS", "weekly=3/7"),
-            ("INVOICE_TTL_MINUTES", "30"),
-            ("PREMIUM_DAILY_MESSAGES", "500"),
-        ]))
-        .unwrap();
-        assert_eq!(custom.billing.plans.len(), 1);
-        assert_eq!(custom.billing.plans[0].days, 7);
-        assert_eq!(custom.billing.invoice_ttl, Duration::from_secs(1_800));
-        assert_eq!(custom.limits.premium_daily_messages, 500);
-    }
-}
+mod tests;
