@@ -69,8 +69,10 @@ pub fn init_logging(format: LogFormat, secrets: Vec<String>) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn"));
     let writer = RedactingMakeWriter::new(io::stderr, secrets);
+    // Colours only for a person at a terminal, never into files or log collectors.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&io::stderr()))
         .with_writer(writer);
     let installed = match format {
         LogFormat::Text => builder.try_init(),

@@ -4,9 +4,10 @@
 //! Pure bookkeeping over `Instant`s (no clocks, no I/O): the outbox owns one `Pacer` behind a
 //! mutex and feeds it the current time. Per-chat limits are GCRA cells (`tat` is the
 //! theoretical arrival time of the next request; `burst` may run ahead of it), which suits one
-//! chat's strictly ordered traffic. The bot-wide limit is a calendar of slots instead: many
-//! chats book it at different future times, and a booking three seconds ahead must not block
-//! a request that could go now.
+//! chat's strictly ordered traffic. A group also keeps a one-minute window (at most 19 sends
+//! and edits in any minute). The bot-wide limit is a calendar of slots: many chats book it at
+//! different future times, and a booking three seconds ahead must not block a request that
+//! could go now.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
