@@ -179,7 +179,9 @@ impl Coach {
                 // Drain what has already arrived; once caught up, pause briefly so tokens
                 // gather in the socket and the next read (and wake-up) carries many.
                 // `yield_now` lets the HTTP connection task hand over data it already holds.
-                tokio::task::yield_now().await;
+                if !stream.has_buffered_events() {
+                    tokio::task::yield_now().await;
+                }
                 let event = match stream.next().now_or_never() {
                     Some(event) => event,
                     None => {

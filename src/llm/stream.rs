@@ -70,6 +70,9 @@ pub struct ChatStream {
     idle_timeout: Duration,
     /// Armed on the first poll, so a stream can be built outside a runtime.
     idle: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// When bytes last arrived. The timer is only re-armed from this when it fires, instead
+    /// of being reset on every token (a timer-wheel update per token costs measurable CPU).
+    last_activity: Option<tokio::time::Instant>,
 }
 
 impl ChatStream {
@@ -86,6 +89,7 @@ impl ChatStream {
             ready: EventQueue::new(),
             idle_timeout,
             idle: None,
+            last_activity: None,
         }
     }
 
@@ -97,6 +101,7 @@ impl ChatStream {
             ready: events,
             idle_timeout: Duration::ZERO,
             idle: None,
+            last_activity: None,
         }
     }
 
@@ -142,9 +147,8 @@ impl Stream for ChatStream {
             };
             match body.poll_next_unpin(cx) {
                 Poll::Ready(Some(Ok(bytes))) => {
-                    if let Some(idle) = this.idle.as_mut() {
-                        idle.as_mut()
-                            .reset(tokio::time::Instant::now() + this.idle_timeout);
+                    if this.idle.is_some() {
+                        this.last_activity = Some(tokio::time::Instant::now());
                     }
                     if this.decoder.feed(&bytes, &mut this.ready) == Progress::Terminal {
                         this.close();
@@ -165,6 +169,11 @@ impl Stream for ChatStream {
                         .idle
                         .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
                     if idle.as_mut().poll(cx).is_ready() {
+                        if let Some(last) = this.last_activity.take() {
+                            // Bytes came since the timer was armed: silence starts from them.
+                            idle.as_mut().reset(last + timeout);
+                            continue;
+                        }
                         tracing::warn!(timeout = ?this.idle_timeout, "LLM stream went silent");
                         this.ready.push_back(Err(LlmError::Timeout));
                         this.close();
