@@ -149,6 +149,13 @@ impl RunningBot {
             &config.default_persona,
         )?);
         let http = http_client();
+        let hosted = ["openrouter.ai", "api.openai.com", "api.deepseek.com"];
+        if config.llm.api_key.is_none() && hosted.iter().any(|h| config.llm.base_url.contains(h)) {
+            tracing::warn!(
+                "LLM_API_KEY is not set but LLM_BASE_URL is a hosted service: coach replies \
+                 will fail until you set it in .env"
+            );
+        }
         let coach = Arc::new(build_coach(&config, store.clone(), http.clone())?);
         let risk = crate::risk::RiskService::with_http(config.risk.clone(), http.clone());
         let payments = Arc::new(crate::payments::PaymentVerifier::new(
