@@ -177,10 +177,10 @@ impl Driver {
         self.outcome
     }
 
-    /// Waits for the next change; returns the newest snapshot, or `None` when the handle is gone.
-    async fn next_change(&mut self) -> Option<Snapshot> {
-        self.updates.changed().await.ok()?;
-        Some(self.updates.borrow_and_update().clone())
+    /// Waits for the next change; `None` when the handle is gone. Callers read the text only
+    /// when their slot comes, so nothing is copied here.
+    async fn next_change(&mut self) -> Option<()> {
+        self.updates.changed().await.ok()
     }
 
     fn latest(&mut self) -> Snapshot {
@@ -197,7 +197,7 @@ impl Driver {
             return None;
         }
         loop {
-            let Some(_) = self.next_change().await else {
+            let Some(()) = self.next_change().await else {
                 return Some(self.latest().markdown);
             };
             let slot = self.outbox.reserve(self.chat_id, Action::Draft);
