@@ -291,3 +291,21 @@ async fn without_drafts_on_the_server_private_replies_stream_by_edits() {
     assert_eq!(h.telegram.bot_messages(chat.id).len(), 1);
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_reply_cut_at_the_token_limit_says_so_instead_of_ending_mid_thought() {
+    let mut h = Harness::new().await;
+    let llm = h.with_llm(LlmSimConfig::default()).await;
+    llm.set_reply(
+        "primary",
+        "One two three four five six seven eight nine ten ".repeat(20),
+    );
+    h.set("LLM_MAX_TOKENS", "12");
+    h.start().await;
+    let (ann, chat) = trader(4008, "Ann");
+    h.telegram.send_text(&chat, &ann, "tell me everything");
+    let reply = h.wait_for_bot_messages(chat.id, 1).await.remove(0);
+    assert!(reply.text.starts_with("One two three"), "{}", reply.text);
+    assert!(reply.text.contains("go on"), "{}", reply.text);
+    h.stop().await;
+}

@@ -14,7 +14,9 @@ use super::context::{Budget, PromptMessage, Role, assemble};
 use super::personas::Persona;
 use super::prompts::Templates;
 use crate::llm::router::{InputKind, Router};
-use crate::llm::{ChatMessage, ContentPart, ImageKind, LlmError, StreamEvent, TokenUsage};
+use crate::llm::{
+    ChatMessage, ContentPart, FinishReason, ImageKind, LlmError, StreamEvent, TokenUsage,
+};
 use crate::store::{ConversationKey, LedgerEntry, Store, StoreError, now_unix};
 
 #[derive(Debug, Clone)]
@@ -69,6 +71,8 @@ pub struct ReplyOutcome {
     /// Models that answered, in order (more than one after a mid-stream fallback).
     pub models: Vec<String>,
     pub usage: TokenUsage,
+    /// The model stopped at `max_tokens`: the answer is incomplete.
+    pub cut_short: bool,
 }
 
 pub struct Coach {
@@ -222,7 +226,10 @@ impl Coach {
                             &self.settings,
                         );
                     }
-                    Some(Ok(StreamEvent::Finished { .. })) => break Ok(false),
+                    Some(Ok(StreamEvent::Finished { finish_reason })) => {
+                        outcome.cut_short = finish_reason == Some(FinishReason::Length);
+                        break Ok(false);
+                    }
                 }
             };
             drop(stream);

@@ -309,6 +309,10 @@ async fn start_reply(
                 refund(&ctx, user_id, is_admin).await;
                 "I came up empty on that one. Could you say it another way?".to_string()
             }
+            Ok(outcome) if outcome.cut_short => format!(
+                "{}\n\n_(That's as long as I can write in one reply. Say \"go on\" and I'll continue.)_",
+                outcome.text.trim_end()
+            ),
             Ok(outcome) => outcome.text,
             Err(error) => {
                 tracing::warn!(%error, chat_id, "coach reply failed");
