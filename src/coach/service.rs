@@ -267,12 +267,10 @@ impl Coach {
         user_turn: &str,
         outcome: &ReplyOutcome,
     ) -> Result<(), StoreError> {
-        self.store.append_turn(key, "user", user_turn).await?;
         let mut answer = outcome.text.clone();
         if outcome.stopped {
             answer.push_str(" [stopped by the trader]");
         }
-        self.store.append_turn(key, "assistant", &answer).await?;
         let entry = LedgerEntry {
             user_id,
             chat_id: key.chat_id,
@@ -285,7 +283,9 @@ impl Coach {
                 .cost
                 .map_or(0, |usd| (usd * 1e6).round() as i64),
         };
-        self.store.record_completion(&entry).await
+        self.store
+            .record_exchange(key, user_turn, &answer, &entry)
+            .await
     }
 
     /// The system prompt for a persona on a day, built once and shared by every reply.

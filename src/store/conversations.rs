@@ -2,7 +2,8 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError, now_unix};
+use super::usage::insert_ledger;
+use super::{LedgerEntry, Store, StoreError, now_unix};
 
 /// Who a conversation belongs to: a user in a private chat, or a whole group (`user_id` 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,31 +58,27 @@ impl Store {
         role: &str,
         content: &str,
     ) -> Result<i64, StoreError> {
-        let now = now_unix();
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "INSERT INTO conversations (chat_id, user_id, session_started_at, last_activity_at)
-             VALUES ($1, $2, $3, $3)
-             ON CONFLICT (chat_id, user_id) DO UPDATE SET last_activity_at = $3",
-        )
-        .bind(key.chat_id)
-        .bind(key.user_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query(
-            "INSERT INTO turns (chat_id, user_id, role, content, created_at)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(key.chat_id)
-        .bind(key.user_id)
-        .bind(role)
-        .bind(content)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let id = insert_turn(&mut tx, key, role, content).await?;
         tx.commit().await?;
-        Ok(row.get(0))
+        Ok(id)
+    }
+
+    /// Stores one exchange (the trader's turn, the coach's answer and what it cost) in one
+    /// transaction: memory and ledger never disagree, and it is one round trip fewer.
+    pub async fn record_exchange(
+        &self,
+        key: ConversationKey,
+        user_turn: &str,
+        answer: &str,
+        cost: &LedgerEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        insert_turn(&mut tx, key, "user", user_turn).await?;
+        insert_turn(&mut tx, key, "assistant", answer).await?;
+        insert_ledger(&mut tx, cost).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The newest turns of the current session, oldest first, at most `limit`.
@@ -187,6 +184,38 @@ impl Store {
     }
 }
 
+/// Refreshes the conversation's activity time and appends a turn; returns its id.
+async fn insert_turn(
+    conn: &mut sqlx::AnyConnection,
+    key: ConversationKey,
+    role: &str,
+    content: &str,
+) -> Result<i64, StoreError> {
+    let now = now_unix();
+    sqlx::query(
+        "INSERT INTO conversations (chat_id, user_id, session_started_at, last_activity_at)
+         VALUES ($1, $2, $3, $3)
+         ON CONFLICT (chat_id, user_id) DO UPDATE SET last_activity_at = $3",
+    )
+    .bind(key.chat_id)
+    .bind(key.user_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query(
+        "INSERT INTO turns (chat_id, user_id, role, content, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(key.chat_id)
+    .bind(key.user_id)
+    .bind(role)
+    .bind(content)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.get(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +266,31 @@ mod tests {
                     .unwrap()
                     .is_empty()
             );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_exchange_is_stored_with_its_cost_in_one_go() {
+        for (dialect, store) in each_store().await {
+            let cost = LedgerEntry {
+                user_id: 42,
+                chat_id: 42,
+                model: "m".into(),
+                kind: "text",
+                prompt_tokens: 10,
+                completion_tokens: 5,
+                cost_micros: 7,
+            };
+            store
+                .record_exchange(ANN, "hi", "hello", &cost)
+                .await
+                .unwrap();
+            let turns = store.session_turns(ANN, 0, 10).await.unwrap();
+            let roles: Vec<_> = turns.iter().map(|t| t.role.as_str()).collect();
+            assert_eq!(roles, vec!["user", "assistant"], "{dialect}");
+            let day = crate::store::utc_day(now_unix());
+            let totals = store.usage_totals(42, day, day).await.unwrap();
+            assert_eq!((totals.replies, totals.cost_micros), (1, 7), "{dialect}");
         }
     }
 

@@ -135,24 +135,8 @@ impl Store {
     }
 
     pub async fn record_completion(&self, entry: &LedgerEntry) -> Result<(), StoreError> {
-        let now = now_unix();
-        sqlx::query(
-            "INSERT INTO llm_ledger (user_id, chat_id, day, model, kind, prompt_tokens,
-                                     completion_tokens, cost_micros, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(entry.user_id)
-        .bind(entry.chat_id)
-        .bind(utc_day(now))
-        .bind(entry.model.as_str())
-        .bind(entry.kind)
-        .bind(entry.prompt_tokens)
-        .bind(entry.completion_tokens)
-        .bind(entry.cost_micros)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let mut conn = self.pool().acquire().await?;
+        insert_ledger(&mut conn, entry).await
     }
 
     /// Ledger totals for one user over the days `from_day..=to_day`.
@@ -180,6 +164,31 @@ impl Store {
             cost_micros: row.get(3),
         })
     }
+}
+
+/// One ledger row, on any connection (so it can join a caller's transaction).
+pub(super) async fn insert_ledger(
+    conn: &mut sqlx::AnyConnection,
+    entry: &LedgerEntry,
+) -> Result<(), StoreError> {
+    let now = now_unix();
+    sqlx::query(
+        "INSERT INTO llm_ledger (user_id, chat_id, day, model, kind, prompt_tokens,
+                                 completion_tokens, cost_micros, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(entry.user_id)
+    .bind(entry.chat_id)
+    .bind(utc_day(now))
+    .bind(entry.model.as_str())
+    .bind(entry.kind)
+    .bind(entry.prompt_tokens)
+    .bind(entry.completion_tokens)
+    .bind(entry.cost_micros)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]
