@@ -20,9 +20,11 @@ use super::pacing::Action;
 
 static NEXT_DRAFT_ID: AtomicI64 = AtomicI64::new(1);
 
-/// Intermediate edits are skipped while the bot-wide budget is booked this far ahead, so the
-/// final messages of other replies never wait behind previews.
-const PREVIEW_BACKLOG_LIMIT: Duration = Duration::from_millis(800);
+/// Intermediate edits are skipped only when the bot-wide budget is booked this far ahead
+/// (overload). A lower threshold makes every group skip, then rush, in lockstep, and the
+/// unlucky ones show nothing for seconds; previews are already limited per chat, and
+/// deferrable finals leave room for them.
+const PREVIEW_BACKLOG_LIMIT: Duration = Duration::from_secs(5);
 const TYPING_REFRESH: Duration = Duration::from_secs(4);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
