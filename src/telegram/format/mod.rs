@@ -24,6 +24,13 @@ mod utf16;
 mod tests;
 
 pub use markdown::{markdown_to_html, markdown_to_html_partial};
+
+/// Escapes plain text for Telegram HTML, attribute-safe (`&`, `<`, `>`, `"`).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    html::escape_into(text, &mut out, true);
+    out
+}
 pub use split::{plain_text_fallback, split_html};
 pub use stream::{
     StreamRender, TELEGRAM_TEXT_LIMIT, render_final, render_final_with_limit, render_stream,

@@ -234,17 +234,7 @@ pub(crate) async fn send(ctx: &BotContext, chat_id: i64, message: OutMessage) ->
     }
 }
 
-/// Escapes text for Telegram HTML.
+/// Escapes text for Telegram HTML (the formatter's escaper, so there is one).
 pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::telegram::format::escape_html(text)
 }
