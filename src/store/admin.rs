@@ -2,6 +2,7 @@
 
 use sqlx::Row;
 
+use super::payments::extend_subscription;
 use super::{Store, StoreError, now_unix, utc_day};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,30 +76,18 @@ impl Store {
         })
     }
 
-    /// Extends a user's premium by `days` from the later of now and their current expiry;
-    /// returns the new expiry.
+    /// Extends a user's premium by `days` from the later of now and their current expiry,
+    /// keeping their plan name; returns the new expiry.
     pub async fn grant_premium(&self, user_id: i64, days: i64) -> Result<i64, StoreError> {
-        let now = now_unix();
-        let mut tx = self.pool().begin().await?;
-        let current: Option<i64> =
-            sqlx::query("SELECT premium_until FROM subscriptions WHERE user_id = $1")
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| row.get(0));
-        let until = current.unwrap_or(now).max(now) + days * 86_400;
-        sqlx::query(
-            "INSERT INTO subscriptions (user_id, plan, premium_until, updated_at)
-             VALUES ($1, 'granted', $2, $3)
-             ON CONFLICT (user_id) DO UPDATE SET premium_until = $2, updated_at = $3",
+        let mut conn = self.pool().acquire().await?;
+        extend_subscription(
+            &mut conn,
+            user_id,
+            None,
+            now_unix(),
+            days.saturating_mul(86_400),
         )
-        .bind(user_id)
-        .bind(until)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(until)
+        .await
     }
 
     pub async fn record_admin_action(
