@@ -123,6 +123,17 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// A section's own error, re-labelled with its variable; a message that already starts
+    /// with the variable's name is not repeated ("X: bad" → "X bad").
+    fn from_section(var: &'static str, error: &dyn std::fmt::Display) -> Self {
+        let text = error.to_string();
+        let problem = text
+            .strip_prefix(var)
+            .map(|rest| rest.trim_start_matches(':').trim_start())
+            .unwrap_or(&text);
+        ConfigError::new(var, problem.to_string())
+    }
+
     fn new(var: &'static str, problem: impl Into<String>) -> Self {
         ConfigError {
             var,
@@ -377,9 +388,7 @@ fn load_payments(source: &dyn Source) -> Result<PaymentsConfig, ConfigError> {
             PaymentsConfigError::Address { variable, .. } => *variable,
             PaymentsConfigError::Confirmations(_) => "ETH_MIN_CONFIRMATIONS",
         };
-        let text = error.to_string();
-        let problem = text.strip_prefix(var).unwrap_or(&text).trim_start();
-        ConfigError::new(var, problem.to_string())
+        ConfigError::from_section(var, &error)
     })
 }
 
@@ -392,12 +401,7 @@ fn load_risk(source: &dyn Source) -> Result<RiskConfig, ConfigError> {
             RiskConfigError::HalfCredentials { missing, .. } => *missing,
             _ => "SCAN_EVM_CHAINS",
         };
-        let text = error.to_string();
-        let problem = text
-            .strip_prefix(var)
-            .map(|rest| rest.trim_start_matches(':').trim_start())
-            .unwrap_or(&text);
-        ConfigError::new(var, problem.to_string())
+        ConfigError::from_section(var, &error)
     })
 }
 
