@@ -58,9 +58,10 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(90))
-        // Bursts of concurrent requests open many connections; keeping all of them idle
-        // costs memory for nothing.
-        .pool_max_idle_per_host(32)
+        // Every streaming chat sends a draft or edit every few hundred milliseconds; a
+        // connection closed after each burst is reopened moments later (a TCP, and in
+        // production a TLS, handshake each time). Idle connections cost a socket and a few KB.
+        .pool_max_idle_per_host(1024)
         .user_agent(concat!("tiltguard/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()
@@ -107,7 +108,9 @@ pub fn build_coach(
         },
         session_timeout: config.limits.session_timeout,
         prices: config.llm.prices.clone(),
-        read_batch: Duration::from_millis(50),
+        // Read a reply as often as a private chat may show a draft: each read is shown at
+        // once, and reading more often would only cost wake-ups.
+        read_every: Duration::from_secs_f64(1.0 / config.limits.draft_hz),
     };
     Ok(Coach::new(store, router, templates, settings))
 }

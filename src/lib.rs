@@ -6,6 +6,7 @@ pub mod coach;
 pub mod config;
 pub mod http;
 pub mod llm;
+pub mod net;
 pub mod payments;
 pub mod risk;
 pub mod store;

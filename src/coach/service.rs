@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::context::{Budget, PromptMessage, Role, assemble};
@@ -26,9 +26,9 @@ pub struct CoachSettings {
     /// USD per million tokens (prompt, completion) by model id, for providers that do not
     /// report cost themselves.
     pub prices: Vec<(String, f64, f64)>,
-    /// How long to let tokens gather between reads of a stream. Previews are shown a few
-    /// times a second, so reading each token the moment it lands only costs CPU.
-    pub read_batch: Duration,
+    /// How often a streaming reply is read. Tokens gather in the socket in between, so one
+    /// wake-up takes many; previews are shown only a few times a second anyway.
+    pub read_every: Duration,
 }
 
 /// What the trader sent.
@@ -179,27 +179,11 @@ impl Coach {
             let mut produced = false;
             // Only the first piece of a continuation may need a joining space.
             let mut continuing = !outcome.text.is_empty();
+            stream.read_every(self.settings.read_every);
             let result = loop {
-                // Drain what has already arrived; once caught up, pause briefly so tokens
-                // gather in the socket and the next read (and wake-up) carries many.
-                // `yield_now` lets the HTTP connection task hand over data it already holds.
-                if !stream.has_buffered_events() {
-                    tokio::task::yield_now().await;
-                }
-                let event = match stream.next().now_or_never() {
-                    Some(event) => event,
-                    None => {
-                        if produced {
-                            tokio::select! {
-                                _ = cancel.cancelled() => break Ok(true),
-                                _ = tokio::time::sleep(self.settings.read_batch) => {}
-                            }
-                        }
-                        tokio::select! {
-                            _ = cancel.cancelled() => break Ok(true),
-                            event = stream.next() => event,
-                        }
-                    }
+                let event = tokio::select! {
+                    _ = cancel.cancelled() => break Ok(true),
+                    event = stream.next() => event,
                 };
                 if cancel.is_cancelled() {
                     break Ok(true);
@@ -483,7 +467,7 @@ mod tests {
             },
             session_timeout: Duration::from_secs(60),
             prices: vec![("m".into(), 1.0, 2.0)],
-            read_batch: Duration::from_millis(50),
+            read_every: Duration::from_millis(50),
         };
         let usage = TokenUsage {
             prompt_tokens: 1_000_000,

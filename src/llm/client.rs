@@ -5,16 +5,21 @@ use super::error::{LlmError, classify_http_error};
 use super::parse::{CompletionParser, EventQueue};
 use super::stream::ChatStream;
 use super::types::{ChatRequest, WireRequest};
+use crate::net::{HttpClient, HttpError, Target};
 use reqwest::header::{
     AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
 };
 use std::fmt;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 /// Error bodies are small; a proxy's HTML error page is not worth reading past this.
 const MAX_ERROR_BODY_BYTES: usize = 64 << 10;
 /// A non-streamed reply is at most a few hundred KB of text.
 const MAX_JSON_REPLY_BYTES: usize = 4 << 20;
+/// Until the caller says otherwise (`ChatStream::read_every`).
+const DEFAULT_READ_EVERY: Duration = Duration::from_millis(50);
+const USER_AGENT: &str = concat!("tiltguard/", env!("CARGO_PKG_VERSION"));
 
 /// Where and how to reach one OpenAI-compatible server.
 #[derive(Clone)]
@@ -45,6 +50,9 @@ impl fmt::Debug for LlmEndpoint {
 #[derive(Clone)]
 pub struct LlmClient {
     http: reqwest::Client,
+    /// Streams completions with reads on the coach's schedule; `None` when an HTTP proxy is
+    /// configured (reqwest honours `HTTPS_PROXY` and friends; the direct client does not).
+    direct: Option<(HttpClient, Target)>,
     completions_url: String,
     models_url: String,
     headers: HeaderMap,
@@ -94,9 +102,18 @@ impl LlmClient {
             })?;
             headers.insert(HeaderName::from_static(name), value);
         }
+        let completions_url = format!("{base}/chat/completions");
+        let direct = if proxy_configured() {
+            tracing::info!("an HTTP proxy is configured: LLM streams go through reqwest");
+            None
+        } else {
+            let target = Target::parse(&completions_url).map_err(LlmError::InvalidConfig)?;
+            Some((direct_client(), target))
+        };
         Ok(Self {
             http,
-            completions_url: format!("{base}/chat/completions"),
+            direct,
+            completions_url,
             models_url: format!("{base}/models"),
             headers,
             api_key,
@@ -107,6 +124,85 @@ impl LlmClient {
     /// Starts a streamed completion. HTTP failures before the stream come back here; failures
     /// after it started come out of the stream.
     pub async fn stream_chat(&self, request: &ChatRequest) -> Result<ChatStream, LlmError> {
+        match &self.direct {
+            Some((client, target)) => self.stream_direct(client, target, request).await,
+            None => self.stream_with_reqwest(request).await,
+        }
+    }
+
+    async fn stream_direct(
+        &self,
+        client: &HttpClient,
+        target: &Target,
+        request: &ChatRequest,
+    ) -> Result<ChatStream, LlmError> {
+        let body = serde_json::to_vec(&WireRequest::from(request))
+            .map_err(|e| LlmError::Protocol(format!("cannot encode the request: {e}")))?;
+        let mut headers: Vec<(&str, &str)> = vec![
+            ("Content-Type", "application/json"),
+            ("Accept", "text/event-stream"),
+            ("User-Agent", USER_AGENT),
+        ];
+        let bearer = self.api_key.as_ref().map(|key| format!("Bearer {key}"));
+        if let Some(bearer) = &bearer {
+            headers.push(("Authorization", bearer));
+        }
+        for (name, value) in &self.headers {
+            if name != AUTHORIZATION {
+                headers.push((name.as_str(), value.to_str().unwrap_or_default()));
+            }
+        }
+        let response = client
+            .post(target, &headers, &body, self.timeout)
+            .await
+            .map_err(|error| match error {
+                HttpError::Timeout => LlmError::Timeout,
+                HttpError::Connect(m) | HttpError::Protocol(m) => {
+                    LlmError::Connect(m).redact(self.api_key.as_deref())
+                }
+            })?;
+        let head = &response.head;
+        if !(200..300).contains(&head.status) {
+            let (status, retry_after) = (head.status, head.retry_after.clone());
+            let body = self
+                .read_whole(response.body, MAX_ERROR_BODY_BYTES)
+                .await
+                .unwrap_or_default();
+            return Err(self.http_error(&request.model, status, retry_after.as_deref(), &body));
+        }
+        if head.content_type.as_deref().is_some_and(is_json) {
+            let body = self.read_whole(response.body, MAX_JSON_REPLY_BYTES).await?;
+            return Ok(ChatStream::from_events(events_of_whole_reply(&body)));
+        }
+        Ok(ChatStream::polled(
+            response.body,
+            DEFAULT_READ_EVERY,
+            self.timeout,
+        ))
+    }
+
+    async fn read_whole(&self, body: crate::net::Body, limit: usize) -> Result<Vec<u8>, LlmError> {
+        match tokio::time::timeout(self.timeout, body.read_to_end(limit)).await {
+            Err(_) => Err(LlmError::Timeout),
+            Ok(Err(error)) => Err(LlmError::Connect(error.to_string())),
+            Ok(Ok(bytes)) => Ok(bytes),
+        }
+    }
+
+    fn http_error(
+        &self,
+        model: &str,
+        status: u16,
+        retry_after: Option<&str>,
+        body: &[u8],
+    ) -> LlmError {
+        let error = classify_http_error(status, retry_after, body, SystemTime::now());
+        let error = error.redact(self.api_key.as_deref());
+        tracing::debug!(model, %error, "LLM request failed");
+        error
+    }
+
+    async fn stream_with_reqwest(&self, request: &ChatRequest) -> Result<ChatStream, LlmError> {
         let send = self
             .http
             .post(&self.completions_url)
@@ -129,22 +225,18 @@ impl LlmClient {
                 .read_limited(response, MAX_ERROR_BODY_BYTES)
                 .await
                 .unwrap_or_default();
-            let error = classify_http_error(
+            return Err(self.http_error(
+                &request.model,
                 status.as_u16(),
                 retry_after.as_deref(),
                 &body,
-                SystemTime::now(),
-            );
-            let error = error.redact(self.api_key.as_deref());
-            tracing::debug!(model = %request.model, %error, "LLM request failed");
-            return Err(error);
+            ));
         }
-        let is_json = response
-            .headers()
-            .get(CONTENT_TYPE)
+        let content_type = response.headers().get(CONTENT_TYPE);
+        if content_type
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim_start().starts_with("application/json"));
-        if is_json {
+            .is_some_and(is_json)
+        {
             // Some servers ignore `stream: true`, and some report errors with a 200 JSON body.
             let body = self.read_limited(response, MAX_JSON_REPLY_BYTES).await?;
             return Ok(ChatStream::from_events(events_of_whole_reply(&body)));
@@ -216,6 +308,27 @@ impl LlmClient {
         }
         LlmError::Connect(message).redact(self.api_key.as_deref())
     }
+}
+
+fn is_json(content_type: &str) -> bool {
+    content_type.trim_start().starts_with("application/json")
+}
+
+/// reqwest reads `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY` (either case); so do we.
+fn proxy_configured() -> bool {
+    ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"]
+        .iter()
+        .any(|name| {
+            [name.to_string(), name.to_lowercase()]
+                .iter()
+                .any(|var| std::env::var(var).is_ok_and(|v| !v.trim().is_empty()))
+        })
+}
+
+/// One connection pool for every LLM endpoint of the process.
+fn direct_client() -> HttpClient {
+    static CLIENT: OnceLock<HttpClient> = OnceLock::new();
+    CLIENT.get_or_init(HttpClient::new).clone()
 }
 
 /// Events of a non-streamed `chat.completion` body (or of a 200 carrying an error object).

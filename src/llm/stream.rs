@@ -9,10 +9,11 @@ use super::error::LlmError;
 use super::parse::{CompletionParser, EventQueue, Progress};
 use super::sse::{SseDecoder, SseItem};
 use super::types::{FinishReason, StreamEvent, TokenUsage};
+use crate::net;
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 /// An event bigger than this is not a chat chunk; refuse to buffer it without end.
@@ -64,7 +65,7 @@ impl ReplyDecoder {
 /// A streamed reply. Yields answer/reasoning pieces, then `Usage` and `Finished`, or an
 /// error; nothing after either. Drop it to cancel.
 pub struct ChatStream {
-    body: Option<BoxStream<'static, Result<Bytes, String>>>,
+    source: Option<Source>,
     decoder: ReplyDecoder,
     ready: EventQueue,
     idle_timeout: Duration,
@@ -73,6 +74,57 @@ pub struct ChatStream {
     /// When bytes last arrived. The timer is only re-armed from this when it fires, instead
     /// of being reset on every token (a timer-wheel update per token costs measurable CPU).
     last_activity: Option<tokio::time::Instant>,
+}
+
+enum Source {
+    /// Any byte stream (reqwest's, or a recording in tests): read as bytes arrive.
+    Bytes(BoxStream<'static, Result<Bytes, String>>),
+    /// A socket outside the reactor, read once per tick (see `net`).
+    Polled(Box<Polled>),
+}
+
+struct Polled {
+    body: net::Body,
+    every: Duration,
+    /// Until the first answer text, every arriving byte wakes the reader, so the first token
+    /// shows at once however long the model thinks; after it, reads follow `tick`.
+    eager: bool,
+    tick: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Bytes of the latest read.
+    scratch: Vec<u8>,
+}
+
+impl Polled {
+    /// The next read: at once while eager, else at the next tick. `Pending` when there is
+    /// nothing to read yet (a wake-up is arranged).
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<net::BodyRead>> {
+        self.scratch.clear();
+        if self.eager {
+            return self.body.poll_read(cx, &mut self.scratch);
+        }
+        if let Some(tick) = self.tick.as_mut() {
+            ready!(tick.as_mut().poll(cx));
+        }
+        let read = self.body.read_now(&mut self.scratch);
+        let next = on_read_grid(tokio::time::Instant::now() + self.every);
+        let tick = match self.tick.as_mut() {
+            Some(tick) => {
+                tick.as_mut().reset(next);
+                tick
+            }
+            None => self.tick.insert(Box::pin(tokio::time::sleep_until(next))),
+        };
+        if matches!(read, Ok(net::BodyRead::Open)) && self.scratch.is_empty() {
+            // Registers the wake-up for the next tick.
+            ready!(tick.as_mut().poll(cx));
+        }
+        Poll::Ready(read)
+    }
+
+    fn switch_to_ticks(&mut self) {
+        self.eager = false;
+        self.body.stop_waking();
+    }
 }
 
 impl ChatStream {
@@ -84,7 +136,28 @@ impl ChatStream {
         E: std::fmt::Display,
     {
         Self {
-            body: Some(body.map(|r| r.map_err(|e| e.to_string())).boxed()),
+            source: Some(Source::Bytes(
+                body.map(|r| r.map_err(|e| e.to_string())).boxed(),
+            )),
+            decoder: ReplyDecoder::new(),
+            ready: EventQueue::new(),
+            idle_timeout,
+            idle: None,
+            last_activity: None,
+        }
+    }
+
+    /// A reply read from `body` every `every` (and once at once): tokens that arrive between
+    /// two reads cost nothing until the next one. `every` also bounds how late a token is seen.
+    pub(crate) fn polled(body: net::Body, every: Duration, idle_timeout: Duration) -> Self {
+        Self {
+            source: Some(Source::Polled(Box::new(Polled {
+                body,
+                every,
+                eager: true,
+                tick: None,
+                scratch: Vec::new(),
+            }))),
             decoder: ReplyDecoder::new(),
             ready: EventQueue::new(),
             idle_timeout,
@@ -96,7 +169,7 @@ impl ChatStream {
     /// A reply that is already complete (a server that ignored `stream: true`).
     pub(crate) fn from_events(events: EventQueue) -> Self {
         Self {
-            body: None,
+            source: None,
             decoder: ReplyDecoder::new(),
             ready: events,
             idle_timeout: Duration::ZERO,
@@ -122,15 +195,31 @@ impl ChatStream {
         Err(LlmError::Truncated)
     }
 
-    /// True when events are already decoded and the next `next()` needs no read.
-    pub fn has_buffered_events(&self) -> bool {
-        !self.ready.is_empty()
+    /// How often a polled stream reads its socket from now on (a byte stream reads as bytes
+    /// arrive, whatever this says). Showing text more often than this is pointless.
+    pub fn read_every(&mut self, every: Duration) {
+        if let Some(Source::Polled(polled)) = self.source.as_mut() {
+            polled.every = every;
+        }
     }
 
     fn close(&mut self) {
         // Dropping the body closes the connection instead of draining it.
-        self.body = None;
+        self.source = None;
     }
+}
+
+/// Reads of all streams fall on this grid, so one wake-up of the process serves every
+/// stream due in the same slot instead of one wake-up each.
+const READ_GRID: Duration = Duration::from_millis(25);
+
+fn on_read_grid(at: tokio::time::Instant) -> tokio::time::Instant {
+    static EPOCH: std::sync::OnceLock<tokio::time::Instant> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(tokio::time::Instant::now);
+    let since = at.saturating_duration_since(epoch).as_nanos();
+    let grid = READ_GRID.as_nanos();
+    let slots = since.div_ceil(grid);
+    epoch + Duration::from_nanos(u64::try_from(slots * grid).unwrap_or(u64::MAX))
 }
 
 impl Stream for ChatStream {
@@ -142,46 +231,89 @@ impl Stream for ChatStream {
             if let Some(event) = this.ready.pop_front() {
                 return Poll::Ready(Some(event));
             }
-            let Some(body) = this.body.as_mut() else {
-                return Poll::Ready(None);
+            let polled = match this.source.as_mut() {
+                None => return Poll::Ready(None),
+                Some(Source::Polled(polled)) => polled,
+                Some(Source::Bytes(body)) => {
+                    match body.poll_next_unpin(cx) {
+                        Poll::Ready(Some(Ok(bytes))) => this.take_bytes(&bytes),
+                        Poll::Ready(Some(Err(err))) => this.broke_off(&err),
+                        Poll::Ready(None) => this.ended(),
+                        Poll::Pending => ready!(this.poll_idle(cx)),
+                    }
+                    continue;
+                }
             };
-            match body.poll_next_unpin(cx) {
-                Poll::Ready(Some(Ok(bytes))) => {
-                    if this.idle.is_some() {
-                        this.last_activity = Some(tokio::time::Instant::now());
-                    }
-                    if this.decoder.feed(&bytes, &mut this.ready) == Progress::Terminal {
-                        this.close();
-                    }
-                }
-                Poll::Ready(Some(Err(err))) => {
-                    tracing::warn!(%err, "LLM stream broke off");
-                    this.decoder.end(&mut this.ready);
-                    this.close();
-                }
-                Poll::Ready(None) => {
-                    this.decoder.end(&mut this.ready);
-                    this.close();
-                }
-                Poll::Pending => {
-                    let timeout = this.idle_timeout;
-                    let idle = this
-                        .idle
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                    if idle.as_mut().poll(cx).is_ready() {
-                        if let Some(last) = this.last_activity.take() {
-                            // Bytes came since the timer was armed: silence starts from them.
-                            idle.as_mut().reset(last + timeout);
-                            continue;
+            match polled.poll_read(cx) {
+                Poll::Ready(Ok(state)) => {
+                    let bytes = std::mem::take(&mut polled.scratch);
+                    let was_eager = polled.eager;
+                    this.take_bytes(&bytes);
+                    if let Some(Source::Polled(polled)) = this.source.as_mut() {
+                        polled.scratch = bytes;
+                        if was_eager
+                            && this
+                                .ready
+                                .iter()
+                                .any(|e| matches!(e, Ok(StreamEvent::Delta(_))))
+                        {
+                            polled.switch_to_ticks();
                         }
-                        tracing::warn!(timeout = ?this.idle_timeout, "LLM stream went silent");
-                        this.ready.push_back(Err(LlmError::Timeout));
-                        this.close();
-                        continue;
                     }
-                    return Poll::Pending;
+                    if state == net::BodyRead::Complete {
+                        this.ended();
+                    }
                 }
+                Poll::Ready(Err(err)) => this.broke_off(&err),
+                Poll::Pending => ready!(this.poll_idle(cx)),
             }
+        }
+    }
+}
+
+impl ChatStream {
+    fn take_bytes(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.idle.is_some() {
+            self.last_activity = Some(tokio::time::Instant::now());
+        }
+        if self.decoder.feed(bytes, &mut self.ready) == Progress::Terminal {
+            self.close();
+        }
+    }
+
+    fn broke_off(&mut self, err: &dyn std::fmt::Display) {
+        tracing::warn!(%err, "LLM stream broke off");
+        self.ended();
+    }
+
+    fn ended(&mut self) {
+        if self.source.is_some() {
+            self.decoder.end(&mut self.ready);
+            self.close();
+        }
+    }
+
+    /// Nothing to read: `Pending`, unless the stream has been silent for too long (then an
+    /// error is queued and the stream closed, and `Ready` says to look at the queue).
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            let timeout = self.idle_timeout;
+            let idle = self
+                .idle
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+            ready!(idle.as_mut().poll(cx));
+            if let Some(last) = self.last_activity.take() {
+                // Bytes came since the timer was armed: silence starts from them.
+                idle.as_mut().reset(last + timeout);
+                continue;
+            }
+            tracing::warn!(timeout = ?self.idle_timeout, "LLM stream went silent");
+            self.ready.push_back(Err(LlmError::Timeout));
+            self.close();
+            return Poll::Ready(());
         }
     }
 }

@@ -1,0 +1,223 @@
+//! Request heads out, response heads in (HTTP/1.1 only; parsing is `httparse`'s).
+
+use super::chunked::Framing;
+
+/// A response head bigger than this is not from an API server.
+pub const MAX_HEAD_BYTES: usize = 64 << 10;
+const MAX_HEADERS: usize = 64;
+
+/// Where requests go: one connection pool per origin.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+}
+
+/// A parsed `http(s)://host[:port]/path?query`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub origin: Origin,
+    /// Path and query, as sent on the request line.
+    pub path: String,
+    /// The `Host` header value.
+    pub authority: String,
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Target, String> {
+        let url = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+        let tls = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            other => return Err(format!("unsupported scheme {other:?}")),
+        };
+        let host = url
+            .host_str()
+            .ok_or_else(|| "the URL has no host".to_owned())?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if tls { 443 } else { 80 });
+        let authority = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
+        };
+        let mut path = url.path().to_owned();
+        if let Some(query) = url.query() {
+            path.push('?');
+            path.push_str(query);
+        }
+        Ok(Target {
+            origin: Origin { tls, host, port },
+            path,
+            authority,
+        })
+    }
+}
+
+/// The bytes of a `POST` with a body, keeping the connection open for reuse.
+pub fn post_request(target: &Target, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + body.len());
+    out.extend_from_slice(b"POST ");
+    out.extend_from_slice(target.path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    out.extend_from_slice(target.authority.as_bytes());
+    out.extend_from_slice(b"\r\nContent-Length: ");
+    out.extend_from_slice(body.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+/// What the caller needs from a response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub retry_after: Option<String>,
+    pub framing: Framing,
+    /// The server will close the connection after this response.
+    pub closes: bool,
+}
+
+/// Parses a response head from the start of `bytes`. `Ok(None)`: more bytes are needed.
+/// On success also returns the head's length (the body starts there).
+pub fn parse_response_head(bytes: &[u8]) -> Result<Option<(ResponseHead, usize)>, String> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let len = match response.parse(bytes) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) if bytes.len() > MAX_HEAD_BYTES => {
+            return Err("response head too large".to_owned());
+        }
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(error) => return Err(format!("malformed response head: {error}")),
+    };
+    let status = response.code.unwrap_or_default();
+    let mut head = ResponseHead {
+        status,
+        content_type: None,
+        retry_after: None,
+        framing: Framing::UntilClose,
+        closes: response.version == Some(0),
+    };
+    let mut chunked = false;
+    let mut length = None;
+    for header in response.headers.iter() {
+        let value = String::from_utf8_lossy(header.value).trim().to_owned();
+        let name = header.name;
+        if name.eq_ignore_ascii_case("content-type") {
+            head.content_type = Some(value);
+        } else if name.eq_ignore_ascii_case("retry-after") {
+            head.retry_after = Some(value);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = value
+                .rsplit(',')
+                .next()
+                .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
+        } else if name.eq_ignore_ascii_case("content-length") {
+            length = Some(
+                value
+                    .parse::<u64>()
+                    .map_err(|_| format!("bad Content-Length {value:?}"))?,
+            );
+        } else if name.eq_ignore_ascii_case("connection") {
+            let lower = value.to_ascii_lowercase();
+            if lower.contains("close") {
+                head.closes = true;
+            } else if lower.contains("keep-alive") {
+                head.closes = false;
+            }
+        }
+    }
+    // RFC 9112 §6.3: no body for 1xx, 204 and 304; chunked wins over a length.
+    head.framing = if matches!(status, 100..=199 | 204 | 304) {
+        Framing::Length(0)
+    } else if chunked {
+        Framing::Chunked
+    } else if let Some(n) = length {
+        Framing::Length(n)
+    } else {
+        head.closes = true;
+        Framing::UntilClose
+    };
+    Ok(Some((head, len)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_keep_path_query_and_explicit_ports() {
+        let t = Target::parse("https://openrouter.ai/api/v1/chat/completions").unwrap();
+        assert_eq!(
+            t.origin,
+            Origin {
+                tls: true,
+                host: "openrouter.ai".into(),
+                port: 443
+            }
+        );
+        assert_eq!(t.path, "/api/v1/chat/completions");
+        assert_eq!(t.authority, "openrouter.ai");
+        let t = Target::parse("http://127.0.0.1:11434/v1/chat/completions?x=1").unwrap();
+        assert_eq!(t.origin.port, 11434);
+        assert!(!t.origin.tls);
+        assert_eq!(t.path, "/v1/chat/completions?x=1");
+        assert_eq!(t.authority, "127.0.0.1:11434");
+        assert!(Target::parse("ftp://x/y").is_err());
+    }
+
+    #[test]
+    fn a_request_carries_host_length_and_headers() {
+        let t = Target::parse("http://h:8080/v1/chat/completions").unwrap();
+        let wire = post_request(&t, &[("Content-Type", "application/json")], b"{}");
+        assert_eq!(
+            String::from_utf8(wire).unwrap(),
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: h:8080\r\nContent-Length: 2\r\n\
+             Content-Type: application/json\r\n\r\n{}"
+        );
+    }
+
+    #[test]
+    fn heads_tell_status_framing_and_retry_after() {
+        let wire = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n\
+            Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+        let (head, len) = parse_response_head(wire).unwrap().unwrap();
+        assert_eq!(head.status, 429);
+        assert_eq!(head.retry_after.as_deref(), Some("7"));
+        assert_eq!(head.framing, Framing::Length(2));
+        assert!(!head.closes);
+        assert_eq!(&wire[len..], b"{}");
+
+        let wire = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+            transfer-encoding: chunked\r\n\r\n";
+        let (head, _) = parse_response_head(wire).unwrap().unwrap();
+        assert_eq!(head.framing, Framing::Chunked);
+        assert_eq!(head.content_type.as_deref(), Some("text/event-stream"));
+
+        let (head, _) = parse_response_head(b"HTTP/1.0 200 OK\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.framing, Framing::UntilClose);
+        assert!(head.closes);
+    }
+
+    #[test]
+    fn partial_and_garbage_heads_are_told_apart() {
+        assert_eq!(parse_response_head(b"HTTP/1.1 200 OK\r\nConte"), Ok(None));
+        assert!(parse_response_head(b"<html>hello</html>\r\n\r\n").is_err());
+        assert!(parse_response_head(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n").is_err());
+    }
+}

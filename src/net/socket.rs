@@ -1,0 +1,328 @@
+//! A client connection (TCP, optionally TLS) that is *not* watched by the reactor while idle
+//! or while a body is being read on a schedule.
+//!
+//! A streamed LLM reply arrives as hundreds of tiny packets. A socket registered with epoll
+//! wakes the process for each of them; this one is watched ([`Socket::watch`]) only while a
+//! request is written and the start of its answer awaited. After [`Socket::unwatch`] the owner
+//! reads it with [`Socket::pull`], a non-blocking read of everything the kernel has buffered,
+//! whenever it chooses, so one wake-up collects many tokens.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use rustls::ClientConnection;
+use rustls::pki_types::ServerName;
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
+
+use super::head::Origin;
+
+const READ_CHUNK: usize = 8 << 10;
+
+/// What one non-blocking read found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pulled {
+    /// This many plaintext bytes were appended.
+    Data(usize),
+    /// Nothing buffered yet.
+    Nothing,
+    /// The peer closed the connection (after any data returned earlier).
+    Closed,
+}
+
+pub struct Socket {
+    /// The reactor's registration, while there is one. Declared before `tcp` so it is
+    /// dropped first: it must never outlive the descriptor.
+    watch: Option<AsyncFd<WatchedFd>>,
+    tcp: TcpStream,
+    tls: Option<Box<ClientConnection>>,
+}
+
+impl Socket {
+    /// Connects (and for `https`, completes the TLS handshake) within `timeout`. The new
+    /// socket is watched by the reactor.
+    pub async fn connect(
+        origin: &Origin,
+        tls: &Arc<rustls::ClientConfig>,
+        timeout: Duration,
+    ) -> io::Result<Socket> {
+        let connect = tokio::net::TcpStream::connect((origin.host.as_str(), origin.port));
+        let tcp = tokio::time::timeout(timeout, connect)
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+        tcp.set_nodelay(true)?;
+        // Leaves tokio's own registration; `watch` below makes ours.
+        let tcp = tcp.into_std()?;
+        let tls = if origin.tls {
+            let name = ServerName::try_from(origin.host.clone())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            let mut connection = ClientConnection::new(tls.clone(), name)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            connection.set_buffer_limit(None);
+            Some(Box::new(connection))
+        } else {
+            None
+        };
+        let mut socket = Socket {
+            watch: None,
+            tcp,
+            tls,
+        };
+        socket.watch()?;
+        if socket.tls.is_some() {
+            tokio::time::timeout(timeout, socket.handshake())
+                .await
+                .map_err(|_| {
+                    io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out")
+                })??;
+        }
+        Ok(socket)
+    }
+
+    /// Lets the reactor wake us when the socket is ready (needed by the waiting methods).
+    pub fn watch(&mut self) -> io::Result<()> {
+        if self.watch.is_none() {
+            let watched = WatchedFd(self.tcp.as_raw_fd());
+            // SAFETY: the descriptor belongs to `self.tcp`, which outlives the registration
+            // (field order drops `watch` first) and is never replaced while it exists.
+            let fd = unsafe {
+                AsyncFd::register_with_interest(watched, Interest::READABLE | Interest::WRITABLE)
+            }
+            .map_err(|e| e.into_parts().1)?;
+            self.watch = Some(fd);
+        }
+        Ok(())
+    }
+
+    /// Stops the reactor's wake-ups: from now on the owner reads with [`Socket::pull`] when
+    /// it chooses, and packets arriving meanwhile cost this process nothing.
+    pub fn unwatch(&mut self) {
+        self.watch = None;
+    }
+
+    /// Appends whatever plaintext is available now, without waiting.
+    pub fn pull(&mut self, out: &mut Vec<u8>) -> io::Result<Pulled> {
+        pull(&mut self.tcp, self.tls.as_deref_mut(), out)
+    }
+
+    /// Like [`Socket::pull`], but when nothing is there yet, arranges a wake-up for when
+    /// something is (the socket must be watched).
+    pub fn poll_pull(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut Vec<u8>,
+    ) -> Poll<io::Result<Pulled>> {
+        let Some(watch) = self.watch.as_ref() else {
+            return Poll::Ready(Err(io::Error::other("the socket is not watched")));
+        };
+        loop {
+            let mut guard = ready!(watch.poll_read_ready(cx))?;
+            match pull(&mut self.tcp, self.tls.as_deref_mut(), out)? {
+                Pulled::Nothing => guard.clear_ready(),
+                done => return Poll::Ready(Ok(done)),
+            }
+        }
+    }
+
+    /// Waits until some plaintext arrives or the peer closes.
+    pub async fn pull_wait(&mut self, out: &mut Vec<u8>) -> io::Result<Pulled> {
+        std::future::poll_fn(|cx| self.poll_pull(cx, out)).await
+    }
+
+    /// True when an idle connection can carry another request: the server has neither closed
+    /// it nor sent anything unasked.
+    pub fn looks_idle(&self) -> bool {
+        let mut probe = [0u8; 1];
+        matches!(self.tcp.peek(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    pub async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if let Some(tls) = self.tls.as_deref_mut() {
+            tls.writer().write_all(bytes)?;
+            return self.flush_tls().await;
+        }
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (watch, tcp, _) = self.parts()?;
+            let mut guard = watch.writable().await?;
+            match tcp.write(rest) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The registration, the socket and its TLS session, borrowed apart.
+    fn parts(
+        &mut self,
+    ) -> io::Result<(
+        &AsyncFd<WatchedFd>,
+        &mut TcpStream,
+        Option<&mut ClientConnection>,
+    )> {
+        let watch = self
+            .watch
+            .as_ref()
+            .ok_or_else(|| io::Error::other("the socket is not watched"))?;
+        Ok((watch, &mut self.tcp, self.tls.as_deref_mut()))
+    }
+
+    async fn handshake(&mut self) -> io::Result<()> {
+        loop {
+            self.flush_tls().await?;
+            let (watch, tcp, Some(tls)) = self.parts()? else {
+                return Ok(());
+            };
+            if !tls.is_handshaking() {
+                return Ok(());
+            }
+            let mut guard = watch.readable().await?;
+            match tls.read_tls(tcp) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection during the TLS handshake",
+                    ));
+                }
+                Ok(_) => {
+                    if let Err(error) = tls.process_new_packets() {
+                        // Send the alert that explains the failure, then give up.
+                        let _ = self.flush_tls().await;
+                        return Err(io::Error::new(io::ErrorKind::InvalidData, error));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn flush_tls(&mut self) -> io::Result<()> {
+        loop {
+            let (watch, tcp, Some(tls)) = self.parts()? else {
+                return Ok(());
+            };
+            if !tls.wants_write() {
+                return Ok(());
+            }
+            let mut guard = watch.writable().await?;
+            match tls.write_tls(tcp) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A raw descriptor for the reactor to watch; the [`Socket`] owns and closes it.
+struct WatchedFd(RawFd);
+
+impl AsRawFd for WatchedFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+fn pull(
+    tcp: &mut TcpStream,
+    tls: Option<&mut ClientConnection>,
+    out: &mut Vec<u8>,
+) -> io::Result<Pulled> {
+    match tls {
+        None => pull_plain(tcp, out),
+        Some(tls) => pull_tls(tls, tcp, out),
+    }
+}
+
+fn pull_plain(tcp: &mut TcpStream, out: &mut Vec<u8>) -> io::Result<Pulled> {
+    // A stack buffer keeps idle streams small: `out` grows only by what actually arrived.
+    let mut buffer = [0u8; READ_CHUNK];
+    let mut total = 0;
+    loop {
+        match tcp.read(&mut buffer) {
+            Ok(0) if total == 0 => return Ok(Pulled::Closed),
+            Ok(0) => return Ok(Pulled::Data(total)),
+            Ok(n) => {
+                out.extend_from_slice(&buffer[..n]);
+                total += n;
+                // A short read means the kernel has nothing more right now.
+                if n < READ_CHUNK {
+                    return Ok(Pulled::Data(total));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return Ok(if total == 0 {
+                    Pulled::Nothing
+                } else {
+                    Pulled::Data(total)
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn pull_tls(
+    tls: &mut ClientConnection,
+    tcp: &mut TcpStream,
+    out: &mut Vec<u8>,
+) -> io::Result<Pulled> {
+    let mut total = 0;
+    let mut peer_closed = false;
+    loop {
+        // Plaintext rustls already decrypted comes first.
+        let mut buffer = [0u8; READ_CHUNK];
+        match tls.reader().read(&mut buffer) {
+            Ok(0) => return Ok(end_of(total)),
+            Ok(n) => {
+                out.extend_from_slice(&buffer[..n]);
+                total += n;
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            // Closed without close_notify: what arrived is all there is.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(end_of(total)),
+            Err(e) => return Err(e),
+        }
+        if peer_closed {
+            return Ok(end_of(total));
+        }
+        match tls.read_tls(tcp) {
+            Ok(0) => peer_closed = true,
+            Ok(_) => {
+                tls.process_new_packets()
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // Alerts or key updates rustls wants to answer; best effort, never waits.
+                while tls.wants_write() && tls.write_tls(tcp).is_ok_and(|n| n > 0) {}
+                return Ok(if total == 0 {
+                    Pulled::Nothing
+                } else {
+                    Pulled::Data(total)
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn end_of(total: usize) -> Pulled {
+    if total == 0 {
+        Pulled::Closed
+    } else {
+        Pulled::Data(total)
+    }
+}
