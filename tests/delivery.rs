@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use tiltguard::config::Secret;
 use tiltguard::store::testing::fresh_sqlite;
-use tiltguard::telegram::api::BotApi;
+use tiltguard::telegram::api::{BotApi, TextMode};
 use tiltguard::telegram::delivery::{DeliveryError, OutMessage, Outbox};
 use tiltguard::telegram::pacing::Budgets;
 use tiltguard_sim::{SimChat, SimUser, TelegramSim, TelegramSimConfig};
@@ -109,4 +109,31 @@ async fn sixty_messages_to_sixty_chats_stay_inside_the_bot_wide_limit() {
     let results = futures_util::future::join_all(sends).await;
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(sim.stats().status_429, 0);
+}
+
+#[tokio::test]
+async fn both_transports_read_telegram_the_same_way() {
+    let sim = TelegramSim::start(TelegramSimConfig::default())
+        .await
+        .unwrap();
+    let token = Secret::new(sim.token());
+    let chat = chat(&sim, 7);
+    let lean = BotApi::new(reqwest::Client::new(), &sim.api_url(), &token);
+    let proxied = BotApi::through_reqwest(reqwest::Client::new(), &sim.api_url(), &token);
+    for api in [lean, proxied] {
+        let me = api.get_me().await.expect("getMe");
+        assert_eq!(me.username.as_deref(), Some("tiltguard_bot"));
+        let sent = api
+            .send_message(chat.id, "<b>hi</b> &amp; bye", TextMode::Html, None, None)
+            .await
+            .expect("sent");
+        assert_eq!(sent.text(), Some("hi & bye"));
+        let refused = api
+            .send_message(chat.id, "<b>unclosed", TextMode::Html, None, None)
+            .await
+            .expect_err("bad HTML");
+        assert!(refused.is_parse_error(), "{refused}");
+        assert!(!refused.to_string().contains(&sim.token()));
+    }
+    assert_eq!(sim.bot_messages(chat.id).len(), 2);
 }

@@ -10,7 +10,6 @@ use reqwest::header::{
     AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
 };
 use std::fmt;
-use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 /// Error bodies are small; a proxy's HTML error page is not worth reading past this.
@@ -103,12 +102,12 @@ impl LlmClient {
             headers.insert(HeaderName::from_static(name), value);
         }
         let completions_url = format!("{base}/chat/completions");
-        let direct = if proxy_configured() {
+        let direct = if crate::net::proxy_configured() {
             tracing::info!("an HTTP proxy is configured: LLM streams go through reqwest");
             None
         } else {
             let target = Target::parse(&completions_url).map_err(LlmError::InvalidConfig)?;
-            Some((direct_client(), target))
+            Some((crate::net::shared_client(), target))
         };
         Ok(Self {
             http,
@@ -312,23 +311,6 @@ impl LlmClient {
 
 fn is_json(content_type: &str) -> bool {
     content_type.trim_start().starts_with("application/json")
-}
-
-/// reqwest reads `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY` (either case); so do we.
-fn proxy_configured() -> bool {
-    ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"]
-        .iter()
-        .any(|name| {
-            [name.to_string(), name.to_lowercase()]
-                .iter()
-                .any(|var| std::env::var(var).is_ok_and(|v| !v.trim().is_empty()))
-        })
-}
-
-/// One connection pool for every LLM endpoint of the process.
-fn direct_client() -> HttpClient {
-    static CLIENT: OnceLock<HttpClient> = OnceLock::new();
-    CLIENT.get_or_init(HttpClient::new).clone()
 }
 
 /// Events of a non-streamed `chat.completion` body (or of a 200 carrying an error object).

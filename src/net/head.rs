@@ -58,6 +58,17 @@ impl Target {
     }
 }
 
+impl Target {
+    /// The same origin with `segment` appended to the path (`…/bot<token>` + `/getMe`).
+    pub fn join(&self, segment: &str) -> Target {
+        Target {
+            origin: self.origin.clone(),
+            path: format!("{}/{segment}", self.path.trim_end_matches('/')),
+            authority: self.authority.clone(),
+        }
+    }
+}
+
 /// The bytes of a `POST` with a body, keeping the connection open for reuse.
 pub fn post_request(target: &Target, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + body.len());
@@ -171,6 +182,7 @@ mod tests {
         );
         assert_eq!(t.path, "/api/v1/chat/completions");
         assert_eq!(t.authority, "openrouter.ai");
+        assert_eq!(t.join("models").path, "/api/v1/chat/completions/models");
         let t = Target::parse("http://127.0.0.1:11434/v1/chat/completions?x=1").unwrap();
         assert_eq!(t.origin.port, 11434);
         assert!(!t.origin.tls);

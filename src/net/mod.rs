@@ -153,6 +153,25 @@ impl HttpClient {
     }
 }
 
+/// True when the environment names an HTTP proxy. reqwest honours `HTTPS_PROXY`,
+/// `HTTP_PROXY` and `ALL_PROXY` (either case) and this client does not, so callers fall back
+/// to reqwest then.
+pub fn proxy_configured() -> bool {
+    ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"]
+        .iter()
+        .any(|name| {
+            [name.to_string(), name.to_lowercase()]
+                .iter()
+                .any(|var| std::env::var(var).is_ok_and(|v| !v.trim().is_empty()))
+        })
+}
+
+/// The process-wide client: one connection pool per origin for everybody.
+pub fn shared_client() -> HttpClient {
+    static CLIENT: OnceLock<HttpClient> = OnceLock::new();
+    CLIENT.get_or_init(HttpClient::new).clone()
+}
+
 fn tls_config(roots: rustls::RootCertStore) -> Arc<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)

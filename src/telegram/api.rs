@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use teloxide::types::{InlineKeyboardMarkup, Message, User};
 
 use crate::config::Secret;
+use crate::net::{HttpClient, HttpError, Target};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TgError {
@@ -108,9 +109,16 @@ pub struct RemoteFile {
     pub file_path: Option<String>,
 }
 
+/// Largest Bot API answer read (a full `getUpdates` batch is far below this).
+const MAX_RESPONSE_BYTES: usize = 16 << 20;
+
 #[derive(Clone)]
 pub struct BotApi {
     http: reqwest::Client,
+    /// Method calls over `net`'s lean client (one syscall each way per call, kept-alive
+    /// connections); `None` when a proxy is configured, then reqwest carries them. The
+    /// target's path holds the token: never printed.
+    direct: Option<(HttpClient, Target)>,
     /// `{api_url}/bot{token}`: secret, never logged.
     method_base: Secret,
     file_base: Secret,
@@ -124,9 +132,25 @@ pub enum TextMode {
 }
 
 impl BotApi {
+    /// Calls go over `net`'s client, or reqwest when a proxy is configured.
     pub fn new(http: reqwest::Client, api_url: &str, token: &Secret) -> BotApi {
+        let mut api = BotApi::through_reqwest(http, api_url, token);
+        if !crate::net::proxy_configured() {
+            // A URL that does not parse here was already refused by the config; the error
+            // would contain the token, so it is not shown.
+            let base = format!("{}/bot{}", api_url.trim_end_matches('/'), token.expose());
+            api.direct = Target::parse(&base)
+                .ok()
+                .map(|target| (crate::net::shared_client(), target));
+        }
+        api
+    }
+
+    /// Every call through reqwest (which honours `HTTPS_PROXY` and friends).
+    pub fn through_reqwest(http: reqwest::Client, api_url: &str, token: &Secret) -> BotApi {
         let api_url = api_url.trim_end_matches('/');
         BotApi {
+            direct: None,
             http,
             method_base: Secret::new(format!("{api_url}/bot{}", token.expose())),
             file_base: Secret::new(format!("{api_url}/file/bot{}", token.expose())),
@@ -140,17 +164,23 @@ impl BotApi {
         body: &B,
         timeout: Duration,
     ) -> Result<R, TgError> {
-        let url = format!("{}/{method}", self.method_base.expose());
-        let response = self
-            .http
-            .post(url)
-            .json(body)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| network(method, e))?;
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|e| network(method, e))?;
+        let (status, bytes) = match &self.direct {
+            Some((client, base)) => call_direct(client, base, method, body, timeout).await?,
+            None => {
+                let url = format!("{}/{method}", self.method_base.expose());
+                let response = self
+                    .http
+                    .post(url)
+                    .json(body)
+                    .timeout(timeout)
+                    .send()
+                    .await
+                    .map_err(|e| network(method, e))?;
+                let status = response.status().as_u16();
+                let bytes = response.bytes().await.map_err(|e| network(method, e))?;
+                (status, bytes.to_vec())
+            }
+        };
         let envelope: Envelope = match serde_json::from_slice(&bytes) {
             Ok(envelope) => envelope,
             // A proxy in front of the Bot API (or the API itself, under load) answers errors
@@ -367,6 +397,50 @@ fn text_body(
 
 /// reqwest puts the URL (and so the token) into its errors; strip it before anything else
 /// sees the error.
+/// One method call over the lean client: status and body.
+async fn call_direct<B: Serialize + ?Sized>(
+    client: &HttpClient,
+    base: &Target,
+    method: &'static str,
+    body: &B,
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>), TgError> {
+    let failed = |kind: &str, detail: &dyn std::fmt::Display| TgError::Network {
+        method,
+        detail: format!("{kind}: {detail}"),
+    };
+    let body = serde_json::to_vec(body).map_err(|e| TgError::Decode {
+        method,
+        detail: format!("cannot encode the request: {e}"),
+    })?;
+    let target = base.join(method);
+    let exchange = async {
+        let response = client
+            .post(
+                &target,
+                &[("Content-Type", "application/json")],
+                &body,
+                timeout,
+            )
+            .await
+            .map_err(|error| match error {
+                HttpError::Timeout => failed("timed out", &"no answer"),
+                HttpError::Connect(detail) => failed("connection failed", &detail),
+                HttpError::Protocol(detail) => failed("request failed", &detail),
+            })?;
+        let status = response.head.status;
+        let bytes = response
+            .body
+            .read_to_end(MAX_RESPONSE_BYTES)
+            .await
+            .map_err(|e| failed("request failed", &e))?;
+        Ok((status, bytes))
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or_else(|_| Err(failed("timed out", &"no answer")))
+}
+
 fn network(method: &'static str, error: reqwest::Error) -> TgError {
     let kind = if error.is_timeout() {
         "timed out"
