@@ -118,9 +118,7 @@ impl Coach {
         on_delta: &mut (dyn FnMut(&str) + Send),
         cancel: &CancellationToken,
     ) -> Result<ReplyOutcome, CoachError> {
-        let session_from = self.ensure_session(key).await?;
-        let state = self.store.conversation(key).await?;
-        let summary = state.map(|s| s.summary).unwrap_or_default();
+        let (session_from, summary) = self.ensure_session(key).await?;
         let turns = self.store.session_turns(key, session_from, 200).await?;
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         let system = self.system_prompt(persona, &today);
@@ -288,16 +286,17 @@ impl Coach {
     }
 
     /// Starts a new session after the silence timeout, folding the old one into the summary
-    /// in the background. Returns the first turn id of the current session.
-    async fn ensure_session(&self, key: ConversationKey) -> Result<i64, StoreError> {
+    /// in the background. Returns the first turn id of the current session and the summary
+    /// as it stands (a fold started here lands after this reply).
+    async fn ensure_session(&self, key: ConversationKey) -> Result<(i64, String), StoreError> {
         let Some(state) = self.store.conversation(key).await? else {
-            return Ok(0);
+            return Ok((0, String::new()));
         };
         let idle = now_unix() - state.last_activity_at;
         if idle < self.settings.session_timeout.as_secs() as i64 {
-            return Ok(state.session_from_turn);
+            return Ok((state.session_from_turn, state.summary));
         }
-        self.rotate_session(key).await
+        Ok((self.rotate_session(key).await?, state.summary))
     }
 
     /// `/reset`: a new session now; the old turns become summary.

@@ -60,8 +60,16 @@ impl SseDecoder {
             }
         }
         while let Some(pos) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-            self.line.extend_from_slice(&rest[..pos]);
-            self.end_line(out);
+            if self.line.is_empty() {
+                // The whole line is in this chunk: no copy.
+                self.end_line(&rest[..pos], out);
+            } else {
+                self.line.extend_from_slice(&rest[..pos]);
+                let line = std::mem::take(&mut self.line);
+                self.end_line(&line, out);
+                self.line = line;
+                self.line.clear();
+            }
             let terminator = rest[pos];
             rest = &rest[pos + 1..];
             if terminator == b'\r' {
@@ -102,20 +110,18 @@ impl SseDecoder {
         &self.last_event_id
     }
 
-    fn end_line(&mut self, out: &mut Vec<SseItem>) {
-        let mut line = std::mem::take(&mut self.line);
-        let mut bytes = line.as_slice();
+    fn end_line(&mut self, mut bytes: &[u8], out: &mut Vec<SseItem>) {
         if !self.past_first_line {
             self.past_first_line = true;
             bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
         }
         // CR and LF never occur inside a multi-byte sequence, and the decoder never swallows
         // an ASCII byte into an invalid sequence, so decoding line by line gives the same text
-        // as decoding the whole stream at once.
-        let text = String::from_utf8_lossy(bytes);
-        self.interpret_line(&text, out);
-        line.clear();
-        self.line = line;
+        // as decoding the whole stream at once. Valid UTF-8 (nearly always) takes the fast check.
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.interpret_line(text, out),
+            Err(_) => self.interpret_line(&String::from_utf8_lossy(bytes), out),
+        }
     }
 
     fn interpret_line(&mut self, line: &str, out: &mut Vec<SseItem>) {

@@ -73,9 +73,21 @@ impl Store {
         answer: &str,
         cost: &LedgerEntry,
     ) -> Result<(), StoreError> {
+        let now = now_unix();
         let mut tx = self.pool().begin().await?;
-        insert_turn(&mut tx, key, "user", user_turn).await?;
-        insert_turn(&mut tx, key, "assistant", answer).await?;
+        touch_conversation(&mut tx, key, now).await?;
+        // Both turns in one statement: each statement is a round trip to the database.
+        sqlx::query(
+            "INSERT INTO turns (chat_id, user_id, role, content, created_at)
+             VALUES ($1, $2, 'user', $3, $5), ($1, $2, 'assistant', $4, $5)",
+        )
+        .bind(key.chat_id)
+        .bind(key.user_id)
+        .bind(user_turn)
+        .bind(answer)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         insert_ledger(&mut tx, cost).await?;
         tx.commit().await?;
         Ok(())
@@ -185,13 +197,12 @@ impl Store {
 }
 
 /// Refreshes the conversation's activity time and appends a turn; returns its id.
-async fn insert_turn(
+/// Creates the conversation row on its first turn, and marks it active.
+async fn touch_conversation(
     conn: &mut sqlx::AnyConnection,
     key: ConversationKey,
-    role: &str,
-    content: &str,
-) -> Result<i64, StoreError> {
-    let now = now_unix();
+    now: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO conversations (chat_id, user_id, session_started_at, last_activity_at)
          VALUES ($1, $2, $3, $3)
@@ -202,6 +213,17 @@ async fn insert_turn(
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+async fn insert_turn(
+    conn: &mut sqlx::AnyConnection,
+    key: ConversationKey,
+    role: &str,
+    content: &str,
+) -> Result<i64, StoreError> {
+    let now = now_unix();
+    touch_conversation(conn, key, now).await?;
     let row = sqlx::query(
         "INSERT INTO turns (chat_id, user_id, role, content, created_at)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",

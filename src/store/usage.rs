@@ -74,23 +74,31 @@ impl Store {
     ) -> Result<Quota, StoreError> {
         let day = utc_day(now_unix());
         let column = counter.column();
-        sqlx::query(
-            "INSERT INTO daily_usage (user_id, day) VALUES ($1, $2)
-             ON CONFLICT (user_id, day) DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(day)
-        .execute(self.pool())
-        .await?;
-        let taken = sqlx::query(&format!(
-            "UPDATE daily_usage SET {column} = {column} + 1
-             WHERE user_id = $1 AND day = $2 AND {column} < $3 RETURNING {column}"
-        ))
-        .bind(user_id)
-        .bind(day)
-        .bind(limit)
-        .fetch_optional(self.pool())
-        .await?;
+        // One statement: the day's first use creates the row, later ones count up to the
+        // limit (the conflict update does nothing, and returns no row, at the limit).
+        let taken = if limit > 0 {
+            sqlx::query(&format!(
+                "INSERT INTO daily_usage (user_id, day, {column}) VALUES ($1, $2, 1)
+                 ON CONFLICT (user_id, day) DO UPDATE SET {column} = daily_usage.{column} + 1
+                 WHERE daily_usage.{column} < $3 RETURNING {column}"
+            ))
+            .bind(user_id)
+            .bind(day)
+            .bind(limit)
+            .fetch_optional(self.pool())
+            .await?
+        } else {
+            // Nothing to take, but the row must exist to remember the notice.
+            sqlx::query(
+                "INSERT INTO daily_usage (user_id, day) VALUES ($1, $2)
+                 ON CONFLICT (user_id, day) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(day)
+            .execute(self.pool())
+            .await?;
+            None
+        };
         if let Some(row) = taken {
             return Ok(Quota::Allowed { used: row.get(0) });
         }

@@ -31,22 +31,21 @@ impl Store {
         language_code: Option<&str>,
     ) -> Result<UserRecord, StoreError> {
         let now = now_unix();
-        sqlx::query(
+        let row = sqlx::query(
             "INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at)
              VALUES ($1, $2, $3, $4, $5, $5)
              ON CONFLICT (id) DO UPDATE SET first_name = $2, username = $3,
-                 language_code = $4, last_seen_at = $5",
+                 language_code = $4, last_seen_at = $5
+             RETURNING id, first_name, username, persona, is_banned",
         )
         .bind(id)
         .bind(first_name)
         .bind(username)
         .bind(language_code)
         .bind(now)
-        .execute(self.pool())
+        .fetch_one(self.pool())
         .await?;
-        self.user(id)
-            .await?
-            .ok_or_else(|| StoreError::Query(sqlx::Error::RowNotFound))
+        Ok(user_record(&row))
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
@@ -56,13 +55,7 @@ impl Store {
         .bind(id)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(|row| UserRecord {
-            id: row.get(0),
-            first_name: row.get(1),
-            username: row.get(2),
-            persona: row.get(3),
-            is_banned: row.get::<i64, _>(4) != 0,
-        }))
+        Ok(row.as_ref().map(user_record))
     }
 
     /// Stores the persona choice; returns false when the user is unknown.
@@ -131,6 +124,17 @@ impl Store {
             .fetch_one(self.pool())
             .await?;
         Ok(row.get(0))
+    }
+}
+
+/// A `UserRecord` from `id, first_name, username, persona, is_banned`.
+fn user_record(row: &sqlx::any::AnyRow) -> UserRecord {
+    UserRecord {
+        id: row.get(0),
+        first_name: row.get(1),
+        username: row.get(2),
+        persona: row.get(3),
+        is_banned: row.get::<i64, _>(4) != 0,
     }
 }
 
