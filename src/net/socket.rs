@@ -148,11 +148,14 @@ impl Socket {
         let mut rest = bytes;
         while !rest.is_empty() {
             let (watch, tcp, _) = self.parts()?;
-            let mut guard = watch.writable().await?;
+            // Try first: a request usually fits the send buffer, and waiting for the reactor
+            // to confirm writability would cost a turn of the event loop per request.
             match tcp.write(rest) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => rest = &rest[n..],
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    wait_writable(watch).await?;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -213,15 +216,22 @@ impl Socket {
             if !tls.wants_write() {
                 return Ok(());
             }
-            let mut guard = watch.writable().await?;
             match tls.write_tls(tcp) {
                 Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait_writable(watch).await?,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
     }
+}
+
+/// After a write found the send buffer full: waits until the reactor reports room. The
+/// readiness seen first may predate that failed write, so it is cleared (tokio keeps any that
+/// arrived since) and the caller simply tries again.
+async fn wait_writable(watch: &AsyncFd<WatchedFd>) -> io::Result<()> {
+    watch.writable().await?.clear_ready();
+    Ok(())
 }
 
 /// A raw descriptor for the reactor to watch; the [`Socket`] owns and closes it.

@@ -326,3 +326,28 @@ async fn a_server_that_never_answers_times_out() {
     assert_eq!(error, HttpError::Timeout);
     drop(listener);
 }
+
+#[tokio::test]
+async fn a_request_bigger_than_the_socket_buffers_is_sent_whole() {
+    let json = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    for tls in [false, true] {
+        let server = start_server(
+            vec![Answer {
+                pieces: vec![json.to_vec()],
+                close_after: false,
+            }],
+            tls,
+        )
+        .await;
+        let body = vec![b'a'; 8 << 20];
+        let target = Target::parse(&server.url).unwrap();
+        let response = test_client()
+            .post(&target, &[], &body, TIMEOUT)
+            .await
+            .expect("answered");
+        assert_eq!(response.body.read_to_end(64).await.unwrap(), b"{}");
+        let requests = server.requests.lock().unwrap();
+        assert!(requests[0].ends_with(&"a".repeat(1000)));
+        assert!(requests[0].len() > 8 << 20, "tls {tls}");
+    }
+}

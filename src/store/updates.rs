@@ -19,24 +19,33 @@ impl Store {
         batch: &[(i64, Option<i64>, String)],
     ) -> Result<Vec<i64>, StoreError> {
         let now = now_unix();
-        let mut tx = self.pool().begin().await?;
         let mut fresh = Vec::with_capacity(batch.len());
-        for (update_id, chat_id, payload) in batch {
-            let done = sqlx::query(
-                "INSERT INTO updates (update_id, chat_id, payload, status, received_at)
-                 VALUES ($1, $2, $3, 'pending', $4) ON CONFLICT (update_id) DO NOTHING",
-            )
-            .bind(*update_id)
-            .bind(*chat_id)
-            .bind(payload.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 1 {
-                fresh.push(*update_id);
+        // One statement per hundred updates (a statement is a round trip); the ones already
+        // stored (a batch seen twice) are skipped and not returned.
+        for rows in batch.chunks(100) {
+            let mut sql = String::from(
+                "INSERT INTO updates (update_id, chat_id, payload, status, received_at) VALUES ",
+            );
+            for index in 0..rows.len() {
+                let first = index * 3 + 2;
+                if index > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${first}, ${}, ${}, 'pending', $1)",
+                    first + 1,
+                    first + 2
+                ));
             }
+            sql.push_str(" ON CONFLICT (update_id) DO NOTHING RETURNING update_id");
+            let mut query = sqlx::query(&sql).bind(now);
+            for (update_id, chat_id, payload) in rows {
+                query = query.bind(*update_id).bind(*chat_id).bind(payload.as_str());
+            }
+            let inserted = query.fetch_all(self.pool()).await?;
+            fresh.extend(inserted.iter().map(|row| row.get::<i64, _>(0)));
         }
-        tx.commit().await?;
+        fresh.sort_unstable();
         Ok(fresh)
     }
 
