@@ -178,10 +178,23 @@ impl Coach {
             // Only the first piece of a continuation may need a joining space.
             let mut continuing = !outcome.text.is_empty();
             stream.read_every(self.settings.read_every);
+            let cancelled = cancel.cancelled();
+            tokio::pin!(cancelled);
+            // Text decoded from one read is handed on in one piece: one preview update per
+            // read instead of one per token.
+            let mut unshown = String::new();
             let result = loop {
-                let event = tokio::select! {
-                    _ = cancel.cancelled() => break Ok(true),
-                    event = stream.next() => event,
+                let event = if stream.has_buffered_events() {
+                    stream.next().await
+                } else {
+                    if !unshown.is_empty() {
+                        on_delta(&unshown);
+                        unshown.clear();
+                    }
+                    tokio::select! {
+                        _ = &mut cancelled => break Ok(true),
+                        event = stream.next() => event,
+                    }
                 };
                 if cancel.is_cancelled() {
                     break Ok(true);
@@ -191,10 +204,12 @@ impl Coach {
                     Some(Err(error)) => break Err(error),
                     Some(Ok(StreamEvent::Delta(text))) => {
                         produced = true;
-                        let text = seam(&outcome.text, &text, continuing);
+                        let joint = seam(&outcome.text, &text, continuing);
                         continuing = false;
-                        on_delta(&text);
-                        outcome.text.push_str(&text);
+                        for piece in [joint, text.as_str()] {
+                            unshown.push_str(piece);
+                            outcome.text.push_str(piece);
+                        }
                     }
                     Some(Ok(StreamEvent::Reasoning(_))) => {}
                     Some(Ok(StreamEvent::Usage(usage))) => {
@@ -214,6 +229,9 @@ impl Coach {
                     }
                 }
             };
+            if !unshown.is_empty() {
+                on_delta(&unshown);
+            }
             drop(stream);
             if produced && !outcome.models.contains(&label) {
                 outcome.models.push(label.clone());
@@ -408,17 +426,17 @@ fn to_chat_messages(prompt: &[PromptMessage], input: &CoachInput) -> Vec<ChatMes
         .collect()
 }
 
-/// Joins a continuation to the interrupted text so the seam does not show: a missing space
-/// between words is added.
-fn seam(before: &str, next: &str, first_piece_of_model: bool) -> String {
+/// What goes between a cut-off reply and its continuation: a space only where two words
+/// would otherwise touch.
+fn seam(before: &str, next: &str, first_piece_of_model: bool) -> &'static str {
     if first_piece_of_model
         && !before.is_empty()
         && before.ends_with(|c: char| c.is_alphanumeric() || c == '.' || c == ',')
         && next.starts_with(|c: char| c.is_alphanumeric())
     {
-        format!(" {next}")
+        " "
     } else {
-        next.to_string()
+        ""
     }
 }
 
@@ -451,10 +469,10 @@ mod tests {
 
     #[test]
     fn a_continuation_gets_a_space_only_where_words_would_touch() {
-        assert_eq!(seam("Size down", "then wait", true), " then wait");
-        assert_eq!(seam("Size down ", "then", true), "then");
-        assert_eq!(seam("Size down", "then", false), "then");
-        assert_eq!(seam("", "Hello", true), "Hello");
+        assert_eq!(seam("Size down", "then wait", true), " ");
+        assert_eq!(seam("Size down ", "then", true), "");
+        assert_eq!(seam("Size down", "then", false), "");
+        assert_eq!(seam("", "Hello", true), "");
     }
 
     #[test]

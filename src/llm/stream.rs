@@ -195,6 +195,11 @@ impl ChatStream {
         Err(LlmError::Truncated)
     }
 
+    /// True when events are already decoded: the next `next()` returns at once.
+    pub fn has_buffered_events(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
     /// How often a polled stream reads its socket from now on (a byte stream reads as bytes
     /// arrive, whatever this says). Showing text more often than this is pointless.
     pub fn read_every(&mut self, every: Duration) {
@@ -216,7 +221,11 @@ const READ_GRID: Duration = Duration::from_millis(25);
 fn on_read_grid(at: tokio::time::Instant) -> tokio::time::Instant {
     static EPOCH: std::sync::OnceLock<tokio::time::Instant> = std::sync::OnceLock::new();
     let epoch = *EPOCH.get_or_init(tokio::time::Instant::now);
-    let since = at.saturating_duration_since(epoch).as_nanos();
+    if at < epoch {
+        // Another runtime's (paused, test) clock: no grid to share.
+        return at;
+    }
+    let since = at.duration_since(epoch).as_nanos();
     let grid = READ_GRID.as_nanos();
     let slots = since.div_ceil(grid);
     epoch + Duration::from_nanos(u64::try_from(slots * grid).unwrap_or(u64::MAX))
