@@ -106,7 +106,7 @@ impl Polled {
             ready!(tick.as_mut().poll(cx));
         }
         let read = self.body.read_now(&mut self.scratch);
-        let next = on_read_grid(tokio::time::Instant::now() + self.every);
+        let next = net::on_grid(tokio::time::Instant::now() + self.every);
         let tick = match self.tick.as_mut() {
             Some(tick) => {
                 tick.as_mut().reset(next);
@@ -212,23 +212,6 @@ impl ChatStream {
         // Dropping the body closes the connection instead of draining it.
         self.source = None;
     }
-}
-
-/// Reads of all streams fall on this grid, so one wake-up of the process serves every
-/// stream due in the same slot instead of one wake-up each.
-const READ_GRID: Duration = Duration::from_millis(25);
-
-fn on_read_grid(at: tokio::time::Instant) -> tokio::time::Instant {
-    static EPOCH: std::sync::OnceLock<tokio::time::Instant> = std::sync::OnceLock::new();
-    let epoch = *EPOCH.get_or_init(tokio::time::Instant::now);
-    if at < epoch {
-        // Another runtime's (paused, test) clock: no grid to share.
-        return at;
-    }
-    let since = at.duration_since(epoch).as_nanos();
-    let grid = READ_GRID.as_nanos();
-    let slots = since.div_ceil(grid);
-    epoch + Duration::from_nanos(u64::try_from(slots * grid).unwrap_or(u64::MAX))
 }
 
 impl Stream for ChatStream {

@@ -11,6 +11,7 @@
 //! redirects, proxies, compression) stays with reqwest.
 
 mod chunked;
+mod grid;
 mod head;
 mod socket;
 
@@ -24,6 +25,7 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 pub use chunked::{BodyDecoder, BodyState, Framing};
+pub use grid::{GRID, on_grid};
 use head::{Origin, parse_response_head, post_request};
 pub use head::{ResponseHead, Target};
 use socket::{Pulled, Socket};

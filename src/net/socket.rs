@@ -140,6 +140,8 @@ impl Socket {
         matches!(self.tcp.peek(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
 
+    /// Writes everything; waits with the reactor (watching the socket if needed) only when
+    /// the send buffer is full.
     pub async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         if let Some(tls) = self.tls.as_deref_mut() {
             tls.writer().write_all(bytes)?;
@@ -147,14 +149,14 @@ impl Socket {
         }
         let mut rest = bytes;
         while !rest.is_empty() {
-            let (watch, tcp, _) = self.parts()?;
             // Try first: a request usually fits the send buffer, and waiting for the reactor
             // to confirm writability would cost a turn of the event loop per request.
-            match tcp.write(rest) {
+            match (&self.tcp).write(rest) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => rest = &rest[n..],
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    wait_writable(watch).await?;
+                    self.watch()?;
+                    wait_writable(self.parts()?.0).await?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -210,15 +212,18 @@ impl Socket {
 
     async fn flush_tls(&mut self) -> io::Result<()> {
         loop {
-            let (watch, tcp, Some(tls)) = self.parts()? else {
+            let Some(tls) = self.tls.as_deref_mut() else {
                 return Ok(());
             };
             if !tls.wants_write() {
                 return Ok(());
             }
-            match tls.write_tls(tcp) {
+            match tls.write_tls(&mut self.tcp) {
                 Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait_writable(watch).await?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.watch()?;
+                    wait_writable(self.parts()?.0).await?;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
