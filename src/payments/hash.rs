@@ -60,7 +60,11 @@ pub enum HashError {
     NotHex,
     #[error("a Solana signature is 64 bytes, this decodes to {bytes}")]
     WrongSignatureLength { bytes: usize },
-    #[error("not a transaction hash of Ethereum, TRON or Solana")]
+    #[error(
+        "expected 0x and 64 hex characters (Ethereum and other EVM \
+         chains), 64 hex characters (TRON) or a base58 Solana signature (87-88 characters), \
+         or an explorer link to one"
+    )]
     Unrecognized,
 }
 
@@ -120,8 +124,12 @@ pub fn detect_tx_hash(input: &str) -> Result<DetectedHash, HashError> {
             chain: Chain::Solana,
             hash: token.to_string(),
         })),
-        Ok(bytes) => Err(HashError::WrongSignatureLength { bytes: bytes.len() }),
-        Err(_) => Err(HashError::Unrecognized),
+        // A wallet address (32 bytes) or a signature with characters lost: Solana-shaped.
+        Ok(bytes) if bytes.len() == 32 || token.len() >= 80 => {
+            Err(HashError::WrongSignatureLength { bytes: bytes.len() })
+        }
+        // A short word that happens to be valid base58 ("nothash") is no Solana value.
+        Ok(_) | Err(_) => Err(HashError::Unrecognized),
     }
 }
 
@@ -195,6 +203,8 @@ mod tests {
                 Err(HashError::WrongSignatureLength { bytes: 32 }),
             ),
             ("hello world!", Err(HashError::Unrecognized)),
+            // Valid base58, but far too short to be anything on chain.
+            ("nothash", Err(HashError::Unrecognized)),
             ("0OIl0OIl", Err(HashError::Unrecognized)),
         ];
         for (input, expected) in cases {
