@@ -458,3 +458,36 @@ async fn model_ids_can_be_listed() {
     ids.sort();
     assert_eq!(ids, vec![MODEL.to_owned(), VISION.to_owned()]);
 }
+
+#[tokio::test]
+async fn a_redirecting_server_is_named_with_where_it_points() {
+    // A plain-HTTP base URL in front of an HTTPS-only server answers with a redirect.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = vec![0u8; 64 << 10];
+        let _ = socket.read(&mut request).await;
+        let answer = "HTTP/1.1 308 Permanent Redirect\r\n\
+            Location: https://llm.example/api/v1/chat/completions\r\nContent-Length: 0\r\n\r\n";
+        socket.write_all(answer.as_bytes()).await.unwrap();
+    });
+    let endpoint = LlmEndpoint {
+        base_url: format!("http://{address}/api/v1"),
+        api_key: Some("sk-test-key".into()),
+        app_url: String::new(),
+        app_title: String::new(),
+        timeout: Duration::from_secs(5),
+    };
+    let client = LlmClient::new(endpoint, reqwest::Client::new()).expect("client");
+    match client.stream_chat(&request(MODEL, "x")).await {
+        Err(LlmError::BadRequest { status, message }) => {
+            assert_eq!(status, 308);
+            assert!(message.contains("https://llm.example/api/v1"), "{message}");
+            assert!(message.contains("LLM_BASE_URL"), "{message}");
+        }
+        Err(other) => panic!("expected BadRequest, got {other:?}"),
+        Ok(_) => panic!("a redirect is not a reply"),
+    }
+}

@@ -161,6 +161,17 @@ impl LlmClient {
                 }
             })?;
         let head = &response.head;
+        if let (300..=399, Some(location)) = (head.status, &head.location) {
+            // reqwest would follow it; a streamed POST should not be sent twice, and the
+            // operator is better off pointing LLM_BASE_URL at the real address.
+            return Err(LlmError::BadRequest {
+                status: head.status,
+                message: format!(
+                    "the LLM server redirects to {location}: set LLM_BASE_URL (or the \
+                     model's @URL) to that address"
+                ),
+            });
+        }
         if !(200..300).contains(&head.status) {
             let (status, retry_after) = (head.status, head.retry_after.clone());
             let body = self

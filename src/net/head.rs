@@ -96,6 +96,8 @@ pub struct ResponseHead {
     pub status: u16,
     pub content_type: Option<String>,
     pub retry_after: Option<String>,
+    /// Where a redirect points.
+    pub location: Option<String>,
     pub framing: Framing,
     /// The server will close the connection after this response.
     pub closes: bool,
@@ -119,6 +121,7 @@ pub fn parse_response_head(bytes: &[u8]) -> Result<Option<(ResponseHead, usize)>
         status,
         content_type: None,
         retry_after: None,
+        location: None,
         framing: Framing::UntilClose,
         closes: response.version == Some(0),
     };
@@ -131,6 +134,8 @@ pub fn parse_response_head(bytes: &[u8]) -> Result<Option<(ResponseHead, usize)>
             head.content_type = Some(value);
         } else if name.eq_ignore_ascii_case("retry-after") {
             head.retry_after = Some(value);
+        } else if name.eq_ignore_ascii_case("location") {
+            head.location = Some(value);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             chunked = value
                 .rsplit(',')
