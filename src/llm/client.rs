@@ -142,14 +142,9 @@ impl LlmClient {
             ("Accept", "text/event-stream"),
             ("User-Agent", USER_AGENT),
         ];
-        let bearer = self.api_key.as_ref().map(|key| format!("Bearer {key}"));
-        if let Some(bearer) = &bearer {
-            headers.push(("Authorization", bearer));
-        }
+        // The same headers reqwest sends (authorization, attribution), checked at `new`.
         for (name, value) in &self.headers {
-            if name != AUTHORIZATION {
-                headers.push((name.as_str(), value.to_str().unwrap_or_default()));
-            }
+            headers.push((name.as_str(), value.to_str().unwrap_or_default()));
         }
         let response = client
             .post(target, &headers, &body, self.timeout)
@@ -192,10 +187,10 @@ impl LlmClient {
     }
 
     async fn read_whole(&self, body: crate::net::Body, limit: usize) -> Result<Vec<u8>, LlmError> {
-        match tokio::time::timeout(self.timeout, body.read_to_end(limit)).await {
-            Err(_) => Err(LlmError::Timeout),
-            Ok(Err(error)) => Err(LlmError::Connect(error.to_string())),
-            Ok(Ok(bytes)) => Ok(bytes),
+        match body.read_to_end(limit, self.timeout).await {
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut => Err(LlmError::Timeout),
+            Err(error) => Err(LlmError::Connect(error.to_string())),
+            Ok(bytes) => Ok(bytes),
         }
     }
 

@@ -359,9 +359,11 @@ impl Body {
         Ok(BodyRead::Open)
     }
 
-    /// Reads the rest of the body, waiting with the reactor; at most `limit` bytes are kept
-    /// (the rest is not read, and the connection is not reused).
-    pub async fn read_to_end(mut self, limit: usize) -> io::Result<Vec<u8>> {
+    /// Reads the rest of the body, waiting with the reactor for at most `timeout` (an error
+    /// of kind `TimedOut` after it); at most `limit` bytes are kept (the rest is not read,
+    /// and the connection is not reused). A body that came with its head needs no timer.
+    pub async fn read_to_end(mut self, limit: usize, timeout: Duration) -> io::Result<Vec<u8>> {
+        let mut deadline = None;
         let mut out = Vec::new();
         loop {
             let state = self.decode_raw(&mut out)?;
@@ -377,7 +379,11 @@ impl Body {
                 return Err(io::ErrorKind::NotConnected.into());
             };
             socket.watch()?;
-            if socket.pull_wait(&mut self.raw).await? == Pulled::Closed {
+            let deadline = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + timeout);
+            let pulled = tokio::time::timeout_at(deadline, socket.pull_wait(&mut self.raw))
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the body did not arrive"))?;
+            if pulled? == Pulled::Closed {
                 self.peer_closed = true;
             }
         }

@@ -274,7 +274,10 @@ async fn a_kept_alive_connection_the_server_closed_is_replaced_transparently() {
     let client = test_client();
     for _ in 0..3 {
         let response = post(&client, &server.url).await.expect("answered");
-        assert_eq!(response.body.read_to_end(1024).await.unwrap(), b"{}");
+        assert_eq!(
+            response.body.read_to_end(1024, TIMEOUT).await.unwrap(),
+            b"{}"
+        );
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
     assert_eq!(server.accepted.load(Ordering::SeqCst), 3);
@@ -294,7 +297,10 @@ async fn error_bodies_are_read_to_a_limit() {
     let response = post(&test_client(), &server.url).await.expect("response");
     assert_eq!(response.head.status, 402);
     assert_eq!(response.head.retry_after.as_deref(), Some("3"));
-    assert_eq!(response.body.read_to_end(100).await.unwrap().len(), 100);
+    assert_eq!(
+        response.body.read_to_end(100, TIMEOUT).await.unwrap().len(),
+        100
+    );
 }
 
 #[tokio::test]
@@ -345,7 +351,7 @@ async fn a_request_bigger_than_the_socket_buffers_is_sent_whole() {
             .post(&target, &[], &body, TIMEOUT)
             .await
             .expect("answered");
-        assert_eq!(response.body.read_to_end(64).await.unwrap(), b"{}");
+        assert_eq!(response.body.read_to_end(64, TIMEOUT).await.unwrap(), b"{}");
         let requests = server.requests.lock().unwrap();
         assert!(requests[0].ends_with(&"a".repeat(1000)));
         assert!(requests[0].len() > 8 << 20, "tls {tls}");

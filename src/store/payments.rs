@@ -14,6 +14,8 @@ use super::{Store, StoreError};
 mod pending;
 mod subscriptions;
 
+pub(super) use subscriptions::extend_subscription;
+
 const DAY_SECONDS: i64 = 86_400;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -483,32 +485,3 @@ async fn insert_event(
 #[cfg(test)]
 #[path = "payments_tests.rs"]
 mod tests;
-
-/// Extends a user's premium by `seconds` in one statement, from the current expiry while it
-/// is in the future (renewals) or from `now`; returns the new expiry. One statement keeps
-/// concurrent extensions from losing each other. `plan: None` keeps the current plan name.
-pub(super) async fn extend_subscription(
-    conn: &mut sqlx::AnyConnection,
-    user_id: i64,
-    plan: Option<&str>,
-    now: i64,
-    seconds: i64,
-) -> Result<i64, StoreError> {
-    let row = sqlx::query(
-        "INSERT INTO subscriptions (user_id, plan, premium_until, reminded_for, updated_at)
-         VALUES ($1, COALESCE($2, 'granted'), $3 + $4, 0, $3)
-         ON CONFLICT (user_id) DO UPDATE SET
-             plan = COALESCE($2, subscriptions.plan),
-             premium_until = CASE WHEN subscriptions.premium_until > $3
-                                  THEN subscriptions.premium_until ELSE $3 END + $4,
-             updated_at = $3
-         RETURNING premium_until",
-    )
-    .bind(user_id)
-    .bind(plan)
-    .bind(now)
-    .bind(seconds)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(row.get(0))
-}

@@ -414,31 +414,30 @@ async fn call_direct<B: Serialize + ?Sized>(
         detail: format!("cannot encode the request: {e}"),
     })?;
     let target = base.join(method);
-    let exchange = async {
-        let response = client
-            .post(
-                &target,
-                &[("Content-Type", "application/json")],
-                &body,
-                timeout,
-            )
-            .await
-            .map_err(|error| match error {
-                HttpError::Timeout => failed("timed out", &"no answer"),
-                HttpError::Connect(detail) => failed("connection failed", &detail),
-                HttpError::Protocol(detail) => failed("request failed", &detail),
-            })?;
-        let status = response.head.status;
-        let bytes = response
-            .body
-            .read_to_end(MAX_RESPONSE_BYTES)
-            .await
-            .map_err(|e| failed("request failed", &e))?;
-        Ok((status, bytes))
-    };
-    tokio::time::timeout(timeout, exchange)
+    // The head within `timeout`, then the rest of the body (usually already here) too.
+    let response = client
+        .post(
+            &target,
+            &[("Content-Type", "application/json")],
+            &body,
+            timeout,
+        )
         .await
-        .unwrap_or_else(|_| Err(failed("timed out", &"no answer")))
+        .map_err(|error| match error {
+            HttpError::Timeout => failed("timed out", &"no answer"),
+            HttpError::Connect(detail) => failed("connection failed", &detail),
+            HttpError::Protocol(detail) => failed("request failed", &detail),
+        })?;
+    let status = response.head.status;
+    let bytes = response
+        .body
+        .read_to_end(MAX_RESPONSE_BYTES, timeout)
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::TimedOut => failed("timed out", &"no answer"),
+            _ => failed("request failed", &e),
+        })?;
+    Ok((status, bytes))
 }
 
 fn network(method: &'static str, error: reqwest::Error) -> TgError {
