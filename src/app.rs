@@ -62,7 +62,7 @@ pub fn http_client() -> reqwest::Client {
         // connection closed after each burst is reopened moments later (a TCP, and in
         // production a TLS, handshake each time). Idle connections cost a socket and a few KB.
         .pool_max_idle_per_host(1024)
-        .user_agent(concat!("tiltguard/", env!("CARGO_PKG_VERSION")))
+        .user_agent(crate::net::USER_AGENT)
         .build()
         .unwrap_or_default()
 }

@@ -18,7 +18,6 @@ const MAX_ERROR_BODY_BYTES: usize = 64 << 10;
 const MAX_JSON_REPLY_BYTES: usize = 4 << 20;
 /// Until the caller says otherwise (`ChatStream::read_every`).
 const DEFAULT_READ_EVERY: Duration = Duration::from_millis(50);
-const USER_AGENT: &str = concat!("tiltguard/", env!("CARGO_PKG_VERSION"));
 
 /// Where and how to reach one OpenAI-compatible server.
 #[derive(Clone)]
@@ -140,7 +139,7 @@ impl LlmClient {
         let mut headers: Vec<(&str, &str)> = vec![
             ("Content-Type", "application/json"),
             ("Accept", "text/event-stream"),
-            ("User-Agent", USER_AGENT),
+            ("User-Agent", crate::net::USER_AGENT),
         ];
         // The same headers reqwest sends (authorization, attribution), checked at `new`.
         for (name, value) in &self.headers {

@@ -30,6 +30,9 @@ use head::{Origin, parse_response_head, post_request};
 pub use head::{ResponseHead, Target};
 use socket::{Pulled, Socket};
 
+/// How tiltguard names itself to every server it calls.
+pub const USER_AGENT: &str = concat!("tiltguard/", env!("CARGO_PKG_VERSION"));
+
 /// Idle connections kept per origin; more concurrent streams than this reconnect.
 const MAX_IDLE_PER_ORIGIN: usize = 512;
 /// Servers drop idle keep-alive connections after a minute or so; do not bet on older ones.

@@ -111,7 +111,7 @@ impl RiskService {
     pub fn new(config: RiskConfig) -> Result<RiskService, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
-            .user_agent(concat!("tiltguard/", env!("CARGO_PKG_VERSION")))
+            .user_agent(crate::net::USER_AGENT)
             .build()?;
         Ok(RiskService::with_http(config, http))
     }
