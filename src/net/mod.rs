@@ -143,7 +143,7 @@ impl HttpClient {
     fn checkout(&self, origin: &Origin) -> Option<Socket> {
         let mut idle = self.shared.idle.lock().unwrap_or_else(|e| e.into_inner());
         let sockets = idle.get_mut(origin)?;
-        while let Some((socket, since)) = sockets.pop() {
+        while let Some((mut socket, since)) = sockets.pop() {
             if since.elapsed() < IDLE_EXPIRY && socket.looks_idle() {
                 return Some(socket);
             }
@@ -395,10 +395,9 @@ impl Body {
 
 impl Drop for Body {
     fn drop(&mut self) {
-        let Some(mut socket) = self.socket.take() else {
+        let Some(socket) = self.socket.take() else {
             return;
         };
-        socket.unwatch();
         if !(self.complete && self.reusable) {
             return;
         }

@@ -38,6 +38,9 @@ pub struct Socket {
     /// The reactor's registration, while there is one. Declared before `tcp` so it is
     /// dropped first: it must never outlive the descriptor.
     watch: Option<AsyncFd<WatchedFd>>,
+    /// The runtime whose reactor holds `watch`: a pooled socket may be picked up by another
+    /// runtime (tests run many), and a registration only works in its own.
+    watched_by: Option<tokio::runtime::Id>,
     tcp: TcpStream,
     tls: Option<Box<ClientConnection>>,
 }
@@ -69,6 +72,7 @@ impl Socket {
         };
         let mut socket = Socket {
             watch: None,
+            watched_by: None,
             tcp,
             tls,
         };
@@ -84,17 +88,24 @@ impl Socket {
     }
 
     /// Lets the reactor wake us when the socket is ready (needed by the waiting methods).
+    /// A socket stays watched until [`Socket::unwatch`], in the pool too, so a request on a
+    /// reused connection costs no registration calls.
     pub fn watch(&mut self) -> io::Result<()> {
-        if self.watch.is_none() {
-            let watched = WatchedFd(self.tcp.as_raw_fd());
-            // SAFETY: the descriptor belongs to `self.tcp`, which outlives the registration
-            // (field order drops `watch` first) and is never replaced while it exists.
-            let fd = unsafe {
-                AsyncFd::register_with_interest(watched, Interest::READABLE | Interest::WRITABLE)
-            }
-            .map_err(|e| e.into_parts().1)?;
-            self.watch = Some(fd);
+        let runtime = current_runtime();
+        if self.watch.is_some() && self.watched_by == runtime {
+            return Ok(());
         }
+        // Deregisters from the other runtime's reactor (if it still runs) before joining ours.
+        self.watch = None;
+        let watched = WatchedFd(self.tcp.as_raw_fd());
+        // SAFETY: the descriptor belongs to `self.tcp`, which outlives the registration
+        // (field order drops `watch` first) and is never replaced while it exists.
+        let fd = unsafe {
+            AsyncFd::register_with_interest(watched, Interest::READABLE | Interest::WRITABLE)
+        }
+        .map_err(|e| e.into_parts().1)?;
+        self.watch = Some(fd);
+        self.watched_by = runtime;
         Ok(())
     }
 
@@ -102,11 +113,12 @@ impl Socket {
     /// it chooses, and packets arriving meanwhile cost this process nothing.
     pub fn unwatch(&mut self) {
         self.watch = None;
+        self.watched_by = None;
     }
 
     /// Appends whatever plaintext is available now, without waiting.
     pub fn pull(&mut self, out: &mut Vec<u8>) -> io::Result<Pulled> {
-        pull(&mut self.tcp, self.tls.as_deref_mut(), out)
+        Ok(pull(&mut self.tcp, self.tls.as_deref_mut(), out)?.0)
     }
 
     /// Like [`Socket::pull`], but when nothing is there yet, arranges a wake-up for when
@@ -121,9 +133,14 @@ impl Socket {
         };
         loop {
             let mut guard = ready!(watch.poll_read_ready(cx))?;
-            match pull(&mut self.tcp, self.tls.as_deref_mut(), out)? {
-                Pulled::Nothing => guard.clear_ready(),
-                done => return Poll::Ready(Ok(done)),
+            let (pulled, drained) = pull(&mut self.tcp, self.tls.as_deref_mut(), out)?;
+            // Forgetting the readiness once the kernel is drained saves the next wait a read
+            // that could only fail; data arriving later is a new edge and sets it again.
+            if drained {
+                guard.clear_ready();
+            }
+            if pulled != Pulled::Nothing {
+                return Poll::Ready(Ok(pulled));
             }
         }
     }
@@ -134,10 +151,26 @@ impl Socket {
     }
 
     /// True when an idle connection can carry another request: the server has neither closed
-    /// it nor sent anything unasked.
-    pub fn looks_idle(&self) -> bool {
-        let mut probe = [0u8; 1];
-        matches!(self.tcp.peek(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    /// it nor sent anything unasked. A socket this runtime watches answers from the reactor's
+    /// record (nothing arrived since its last answer was drained), without a system call.
+    pub fn looks_idle(&mut self) -> bool {
+        if let Some(watch) = self.watch.as_ref()
+            && self.watched_by == current_runtime()
+        {
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            match watch.poll_read_ready(&mut cx) {
+                Poll::Pending => return true,
+                Poll::Ready(Err(_)) => return false,
+                Poll::Ready(Ok(mut guard)) => {
+                    if nothing_buffered(&self.tcp) {
+                        guard.clear_ready();
+                        return true;
+                    }
+                    return false;
+                }
+            }
+        }
+        nothing_buffered(&self.tcp)
     }
 
     /// Writes everything; waits with the reactor (watching the socket if needed) only when
@@ -239,6 +272,15 @@ async fn wait_writable(watch: &AsyncFd<WatchedFd>) -> io::Result<()> {
     Ok(())
 }
 
+fn current_runtime() -> Option<tokio::runtime::Id> {
+    tokio::runtime::Handle::try_current().ok().map(|h| h.id())
+}
+
+fn nothing_buffered(tcp: &TcpStream) -> bool {
+    let mut probe = [0u8; 1];
+    matches!(tcp.peek(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+}
+
 /// A raw descriptor for the reactor to watch; the [`Socket`] owns and closes it.
 struct WatchedFd(RawFd);
 
@@ -248,39 +290,36 @@ impl AsRawFd for WatchedFd {
     }
 }
 
+/// What one read found, and whether the kernel is known to hold nothing more.
 fn pull(
     tcp: &mut TcpStream,
     tls: Option<&mut ClientConnection>,
     out: &mut Vec<u8>,
-) -> io::Result<Pulled> {
+) -> io::Result<(Pulled, bool)> {
     match tls {
         None => pull_plain(tcp, out),
         Some(tls) => pull_tls(tls, tcp, out),
     }
 }
 
-fn pull_plain(tcp: &mut TcpStream, out: &mut Vec<u8>) -> io::Result<Pulled> {
+fn pull_plain(tcp: &mut TcpStream, out: &mut Vec<u8>) -> io::Result<(Pulled, bool)> {
     // A stack buffer keeps idle streams small: `out` grows only by what actually arrived.
     let mut buffer = [0u8; READ_CHUNK];
     let mut total = 0;
     loop {
         match tcp.read(&mut buffer) {
-            Ok(0) if total == 0 => return Ok(Pulled::Closed),
-            Ok(0) => return Ok(Pulled::Data(total)),
+            Ok(0) if total == 0 => return Ok((Pulled::Closed, false)),
+            Ok(0) => return Ok((Pulled::Data(total), false)),
             Ok(n) => {
                 out.extend_from_slice(&buffer[..n]);
                 total += n;
                 // A short read means the kernel has nothing more right now.
                 if n < READ_CHUNK {
-                    return Ok(Pulled::Data(total));
+                    return Ok((Pulled::Data(total), true));
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                return Ok(if total == 0 {
-                    Pulled::Nothing
-                } else {
-                    Pulled::Data(total)
-                });
+                return Ok((nothing_or(total), true));
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
@@ -292,14 +331,14 @@ fn pull_tls(
     tls: &mut ClientConnection,
     tcp: &mut TcpStream,
     out: &mut Vec<u8>,
-) -> io::Result<Pulled> {
+) -> io::Result<(Pulled, bool)> {
     let mut total = 0;
     let mut peer_closed = false;
     loop {
         // Plaintext rustls already decrypted comes first.
         let mut buffer = [0u8; READ_CHUNK];
         match tls.reader().read(&mut buffer) {
-            Ok(0) => return Ok(end_of(total)),
+            Ok(0) => return Ok((end_of(total), false)),
             Ok(n) => {
                 out.extend_from_slice(&buffer[..n]);
                 total += n;
@@ -307,11 +346,13 @@ fn pull_tls(
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             // Closed without close_notify: what arrived is all there is.
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(end_of(total)),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                return Ok((end_of(total), false));
+            }
             Err(e) => return Err(e),
         }
         if peer_closed {
-            return Ok(end_of(total));
+            return Ok((end_of(total), false));
         }
         match tls.read_tls(tcp) {
             Ok(0) => peer_closed = true,
@@ -322,15 +363,19 @@ fn pull_tls(
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 // Alerts or key updates rustls wants to answer; best effort, never waits.
                 while tls.wants_write() && tls.write_tls(tcp).is_ok_and(|n| n > 0) {}
-                return Ok(if total == 0 {
-                    Pulled::Nothing
-                } else {
-                    Pulled::Data(total)
-                });
+                return Ok((nothing_or(total), true));
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
+    }
+}
+
+fn nothing_or(total: usize) -> Pulled {
+    if total == 0 {
+        Pulled::Nothing
+    } else {
+        Pulled::Data(total)
     }
 }
 

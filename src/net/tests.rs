@@ -357,3 +357,36 @@ async fn a_request_bigger_than_the_socket_buffers_is_sent_whole() {
         assert!(requests[0].len() > 8 << 20, "tls {tls}");
     }
 }
+
+#[test]
+fn a_pooled_connection_keeps_working_when_another_runtime_picks_it_up() {
+    let json = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    let answers = vec![Answer {
+        pieces: vec![json.to_vec()],
+        close_after: false,
+    }];
+    // The server lives on its own runtime, on its own thread, for the whole test.
+    let server_runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = server_runtime.block_on(start_server(answers, false));
+    let client = test_client();
+    // Each client runtime ends before the next starts, as tests and CLI commands do; the
+    // connection left in the pool was watched by the first one's reactor.
+    for round in 0..3 {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let body = runtime.block_on(async {
+            let response = post(&client, &server.url).await.expect("answered");
+            response.body.read_to_end(1024, TIMEOUT).await.unwrap()
+        });
+        assert_eq!(body, b"{}", "round {round}");
+        drop(runtime);
+        assert_eq!(client.idle_connections(), 1, "round {round}");
+    }
+    assert_eq!(
+        server.accepted.load(Ordering::SeqCst),
+        1,
+        "every runtime reused the one connection"
+    );
+}
