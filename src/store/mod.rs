@@ -74,7 +74,12 @@ impl Store {
                 Dialect::Sqlite => 4,
                 Dialect::Postgres => 10,
             })
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(Duration::from_secs(10))
+            // The pool pings a connection before every use by default. A SQLite connection
+            // is a file handle that cannot go stale, and the ping is a round trip to its
+            // worker thread that doubled the cost of every statement. A Postgres connection
+            // can die with its server, so it keeps the check.
+            .test_before_acquire(dialect == Dialect::Postgres);
         let options = if dialect == Dialect::Sqlite {
             options.after_connect(|conn, _meta| {
                 Box::pin(async move {
