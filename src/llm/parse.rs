@@ -191,3 +191,68 @@ fn wire_error_from_value(value: serde_json::Value) -> WireError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(events: &[&str]) -> Vec<Result<StreamEvent, LlmError>> {
+        let mut parser = CompletionParser::new();
+        let mut out = EventQueue::new();
+        for data in events {
+            parser.push_data(data, &mut out);
+        }
+        out.into_iter().collect()
+    }
+
+    #[test]
+    fn escaped_text_is_decoded() {
+        let events = parse(&[
+            r#"{"choices":[{"index":0,"delta":{"content":"Stop "}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"\"revenge\"\n"}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"trading \u00e9"}}]}"#,
+        ]);
+        let text: String = events
+            .into_iter()
+            .map(|event| match event {
+                Ok(StreamEvent::Delta(text)) => text,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(text, "Stop \"revenge\"\ntrading \u{e9}");
+    }
+
+    #[test]
+    fn only_choice_zero_is_read_wherever_it_stands() {
+        let events = parse(&[
+            r#"{"choices":[{"index":1,"delta":{"content":"other"}},{"index":0,"delta":{"content":"ours"},"finish_reason":"stop"},{"index":2}]}"#,
+            "[DONE]",
+        ]);
+        assert_eq!(
+            events,
+            vec![
+                Ok(StreamEvent::Delta("ours".into())),
+                Ok(StreamEvent::Finished {
+                    finish_reason: Some(FinishReason::Stop)
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn reasoning_between_texts_keeps_the_order() {
+        let events = parse(&[
+            r#"{"choices":[{"delta":{"content":"a"}}]}"#,
+            r#"{"choices":[{"delta":{"reasoning":"hmm"}}]}"#,
+            r#"{"choices":[{"delta":{"content":"b"}}]}"#,
+        ]);
+        assert_eq!(
+            events,
+            vec![
+                Ok(StreamEvent::Delta("a".into())),
+                Ok(StreamEvent::Reasoning("hmm".into())),
+                Ok(StreamEvent::Delta("b".into())),
+            ]
+        );
+    }
+}
