@@ -3,7 +3,9 @@
 //! Queries go through `sqlx::Any`, which accepts `$N` placeholders on both SQLite and Postgres
 //! and keeps us to primitive column types: times are UTC unix seconds (`i64`), money is integer
 //! base units. Migrations are per dialect (`migrations/sqlite`, `migrations/postgres`) because DDL
-//! differs, but every query below runs unchanged on both.
+//! differs, but every query below runs unchanged on both, with one exception: the write that
+//! ends every reply (`record_exchange`) is a script on SQLite and one statement on Postgres, so
+//! it costs one round trip on each.
 
 mod admin;
 mod conversations;
