@@ -17,7 +17,7 @@ use crate::llm::router::{InputKind, Router};
 use crate::llm::{
     ChatMessage, ContentPart, FinishReason, ImageKind, LlmError, StreamEvent, TokenUsage,
 };
-use crate::store::{ConversationKey, LedgerEntry, Store, StoreError, now_unix};
+use crate::store::{ConversationKey, LedgerEntry, Store, StoreError, Turn, now_unix};
 
 #[derive(Debug, Clone)]
 pub struct CoachSettings {
@@ -84,6 +84,10 @@ pub struct Coach {
 }
 
 /// What the model is told when it must pick up a reply another model started.
+/// The most turns of a session read for one reply; the token budget then keeps the newest
+/// that fit.
+const WINDOW_TURNS: i64 = 200;
+
 const CONTINUE_INSTRUCTION: &str = "Your previous reply was interrupted. Continue it from \
     exactly where it stops, without repeating anything and without mentioning the interruption.";
 
@@ -118,8 +122,7 @@ impl Coach {
         on_delta: &mut (dyn FnMut(&str) + Send),
         cancel: &CancellationToken,
     ) -> Result<ReplyOutcome, CoachError> {
-        let (session_from, summary) = self.ensure_session(key).await?;
-        let turns = self.store.session_turns(key, session_from, 200).await?;
+        let (summary, turns) = self.session_context(key).await?;
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         let system = self.system_prompt(persona, &today);
         let (kind, user_text, remembered) = match &input {
@@ -303,18 +306,26 @@ impl Coach {
             .clone()
     }
 
-    /// Starts a new session after the silence timeout, folding the old one into the summary
-    /// in the background. Returns the first turn id of the current session and the summary
-    /// as it stands (a fold started here lands after this reply).
-    async fn ensure_session(&self, key: ConversationKey) -> Result<(i64, String), StoreError> {
-        let Some(state) = self.store.conversation(key).await? else {
-            return Ok((0, String::new()));
+    /// The summary and the recent turns of the current session. After the silence timeout
+    /// a new (empty) session starts, and the old one is folded into the summary in the
+    /// background (a fold started here lands after this reply).
+    async fn session_context(
+        &self,
+        key: ConversationKey,
+    ) -> Result<(String, Vec<Turn>), StoreError> {
+        let Some((state, turns)) = self
+            .store
+            .conversation_with_window(key, WINDOW_TURNS)
+            .await?
+        else {
+            return Ok((String::new(), Vec::new()));
         };
         let idle = now_unix() - state.last_activity_at;
         if idle < self.settings.session_timeout.as_secs() as i64 {
-            return Ok((state.session_from_turn, state.summary));
+            return Ok((state.summary, turns));
         }
-        Ok((self.rotate_session(key).await?, state.summary))
+        self.rotate_session(key).await?;
+        Ok((state.summary, Vec::new()))
     }
 
     /// `/reset`: a new session now; the old turns become summary.

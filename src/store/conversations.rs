@@ -78,6 +78,53 @@ impl Store {
         }))
     }
 
+    /// The conversation and the newest `limit` turns of its current session, oldest first,
+    /// in one round trip: every reply starts with this read.
+    pub async fn conversation_with_window(
+        &self,
+        key: ConversationKey,
+        limit: i64,
+    ) -> Result<Option<(ConversationState, Vec<Turn>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.session_started_at, c.last_activity_at, c.summary, c.summarized_through,
+                    c.session_from_turn, t.id, t.role, t.content
+             FROM conversations c
+             LEFT JOIN turns t ON t.chat_id = c.chat_id AND t.user_id = c.user_id
+                              AND t.id >= c.session_from_turn
+             WHERE c.chat_id = $1 AND c.user_id = $2
+             ORDER BY t.id DESC LIMIT $3",
+        )
+        .bind(key.chat_id)
+        .bind(key.user_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let state = ConversationState {
+            session_started_at: first.get(0),
+            last_activity_at: first.get(1),
+            summary: first.get(2),
+            summarized_through: first.get(3),
+            session_from_turn: first.get(4),
+        };
+        // A conversation without turns in its session comes back as one row of NULL turns.
+        let mut turns: Vec<Turn> = rows
+            .iter()
+            .filter_map(|row| {
+                let id: Option<i64> = row.get(5);
+                Some(Turn {
+                    id: id?,
+                    role: row.get(6),
+                    content: row.get(7),
+                })
+            })
+            .collect();
+        turns.reverse();
+        Ok(Some((state, turns)))
+    }
+
     /// Appends a turn and refreshes the conversation's activity time; returns the turn id.
     pub async fn append_turn(
         &self,
@@ -406,6 +453,46 @@ mod tests {
             }
             let turns = store.session_turns(ANN, 0, 20).await.unwrap();
             assert_eq!(turns.len(), 8, "{dialect}: only the later turns are stored");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_conversation_comes_with_its_current_session_only() {
+        for (dialect, store) in each_store().await {
+            assert!(
+                store
+                    .conversation_with_window(ANN, 10)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "{dialect}"
+            );
+            store.append_turn(ANN, "user", "old").await.unwrap();
+            store.start_new_session(ANN).await.unwrap();
+            let (state, turns) = store
+                .conversation_with_window(ANN, 10)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(turns.is_empty(), "{dialect}: a fresh session has no turns");
+            assert_eq!(
+                Some(state),
+                store.conversation(ANN).await.unwrap(),
+                "{dialect}"
+            );
+            for i in 0..4 {
+                store
+                    .append_turn(ANN, "user", &format!("m{i}"))
+                    .await
+                    .unwrap();
+            }
+            let (_, turns) = store
+                .conversation_with_window(ANN, 3)
+                .await
+                .unwrap()
+                .unwrap();
+            let texts: Vec<_> = turns.iter().map(|t| t.content.as_str()).collect();
+            assert_eq!(texts, vec!["m1", "m2", "m3"], "{dialect}");
         }
     }
 
