@@ -1,0 +1,173 @@
+//! The conversation store against both dialects.
+
+use super::*;
+use crate::store::testing::each_store;
+
+const ANN: ConversationKey = ConversationKey {
+    chat_id: 42,
+    user_id: 42,
+};
+
+#[tokio::test]
+async fn turns_sessions_and_summaries_round_trip() {
+    for (dialect, store) in each_store().await {
+        assert!(store.conversation(ANN).await.unwrap().is_none());
+        let first = store
+            .append_turn(ANN, "user", "I lost 3R today")
+            .await
+            .unwrap();
+        store
+            .append_turn(ANN, "assistant", "What was the plan?")
+            .await
+            .unwrap();
+        let session = store.start_new_session(ANN).await.unwrap();
+        let third = store.append_turn(ANN, "user", "new day").await.unwrap();
+        assert!(third >= session, "{dialect}");
+        let window = store.session_turns(ANN, session, 10).await.unwrap();
+        assert_eq!(window.len(), 1, "{dialect}");
+        assert_eq!(window[0].content, "new day");
+        let old = store.unsummarized_turns(ANN, session).await.unwrap();
+        assert_eq!(old.len(), 2, "{dialect}");
+        assert_eq!(old[0].id, first);
+        assert!(
+            store
+                .save_summary(ANN, "Lost 3R.", old[1].id)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store.save_summary(ANN, "stale", first).await.unwrap(),
+            "{dialect}"
+        );
+        let state = store.conversation(ANN).await.unwrap().unwrap();
+        assert_eq!(state.summary, "Lost 3R.");
+        assert!(
+            store
+                .unsummarized_turns(ANN, session)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_exchange_is_stored_with_its_cost_in_one_go() {
+    for (dialect, store) in each_store().await {
+        let cost = LedgerEntry {
+            user_id: 42,
+            chat_id: 42,
+            model: "m".into(),
+            kind: "text",
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            cost_micros: 7,
+        };
+        store
+            .record_exchange(ANN, "hi", "hello", &cost)
+            .await
+            .unwrap();
+        let turns = store.session_turns(ANN, 0, 10).await.unwrap();
+        let roles: Vec<_> = turns.iter().map(|t| t.role.as_str()).collect();
+        assert_eq!(roles, vec!["user", "assistant"], "{dialect}");
+        let day = crate::store::utc_day(now_unix());
+        let totals = store.usage_totals(42, day, day).await.unwrap();
+        assert_eq!((totals.replies, totals.cost_micros), (1, 7), "{dialect}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_exchange_stores_nothing_and_leaves_the_store_usable() {
+    for (dialect, store) in each_store().await {
+        // The ledger write, the last of the three, fails.
+        sqlx::query("ALTER TABLE llm_ledger RENAME TO ledger_elsewhere")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let cost = LedgerEntry {
+            user_id: 42,
+            chat_id: 42,
+            model: "m".into(),
+            kind: "text",
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            cost_micros: 1,
+        };
+        assert!(
+            store
+                .record_exchange(ANN, "hi", "hello", &cost)
+                .await
+                .is_err(),
+            "{dialect}"
+        );
+        assert!(
+            store.conversation(ANN).await.unwrap().is_none(),
+            "{dialect}"
+        );
+        // No connection was left inside the failed transaction: every pooled one can
+        // write (an open SQLite write transaction would block the others).
+        for i in 0..8 {
+            store
+                .append_turn(ANN, "user", &format!("m{i}"))
+                .await
+                .unwrap_or_else(|e| panic!("{dialect}: write {i} after the failure: {e}"));
+        }
+        let turns = store.session_turns(ANN, 0, 20).await.unwrap();
+        assert_eq!(turns.len(), 8, "{dialect}: only the later turns are stored");
+    }
+}
+
+#[tokio::test]
+async fn the_conversation_comes_with_its_current_session_only() {
+    for (dialect, store) in each_store().await {
+        assert!(
+            store
+                .conversation_with_window(ANN, 10)
+                .await
+                .unwrap()
+                .is_none(),
+            "{dialect}"
+        );
+        store.append_turn(ANN, "user", "old").await.unwrap();
+        store.start_new_session(ANN).await.unwrap();
+        let (state, turns) = store
+            .conversation_with_window(ANN, 10)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(turns.is_empty(), "{dialect}: a fresh session has no turns");
+        assert_eq!(
+            Some(state),
+            store.conversation(ANN).await.unwrap(),
+            "{dialect}"
+        );
+        for i in 0..4 {
+            store
+                .append_turn(ANN, "user", &format!("m{i}"))
+                .await
+                .unwrap();
+        }
+        let (_, turns) = store
+            .conversation_with_window(ANN, 3)
+            .await
+            .unwrap()
+            .unwrap();
+        let texts: Vec<_> = turns.iter().map(|t| t.content.as_str()).collect();
+        assert_eq!(texts, vec!["m1", "m2", "m3"], "{dialect}");
+    }
+}
+
+#[tokio::test]
+async fn the_window_keeps_the_newest_turns_in_order() {
+    for (dialect, store) in each_store().await {
+        for i in 0..5 {
+            store
+                .append_turn(ANN, "user", &format!("m{i}"))
+                .await
+                .unwrap();
+        }
+        let window = store.session_turns(ANN, 0, 2).await.unwrap();
+        let texts: Vec<_> = window.iter().map(|t| t.content.as_str()).collect();
+        assert_eq!(texts, vec!["m3", "m4"], "{dialect}");
+    }
+}
