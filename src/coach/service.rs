@@ -83,11 +83,11 @@ pub struct Coach {
     system_prompts: Mutex<HashMap<(String, String), Arc<str>>>,
 }
 
-/// What the model is told when it must pick up a reply another model started.
 /// The most turns of a session read for one reply; the token budget then keeps the newest
 /// that fit.
 const WINDOW_TURNS: i64 = 200;
 
+/// What the model is told when it must pick up a reply another model started.
 const CONTINUE_INSTRUCTION: &str = "Your previous reply was interrupted. Continue it from \
     exactly where it stops, without repeating anything and without mentioning the interruption.";
 
