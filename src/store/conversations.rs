@@ -1,6 +1,7 @@
 //! Conversation memory: turns, sessions and the rolling summary.
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::{Dialect, LedgerEntry, Store, StoreError, now_unix, utc_day};
 
@@ -69,13 +70,7 @@ impl Store {
         .bind(key.user_id)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(|row| ConversationState {
-            session_started_at: row.get(0),
-            last_activity_at: row.get(1),
-            summary: row.get(2),
-            summarized_through: row.get(3),
-            session_from_turn: row.get(4),
-        }))
+        Ok(row.as_ref().map(state_from_row))
     }
 
     /// The conversation and the newest `limit` turns of its current session, oldest first,
@@ -102,13 +97,7 @@ impl Store {
         let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let state = ConversationState {
-            session_started_at: first.get(0),
-            last_activity_at: first.get(1),
-            summary: first.get(2),
-            summarized_through: first.get(3),
-            session_from_turn: first.get(4),
-        };
+        let state = state_from_row(first);
         // A conversation without turns in its session comes back as one row of NULL turns.
         let mut turns: Vec<Turn> = rows
             .iter()
@@ -192,36 +181,6 @@ impl Store {
         })
     }
 
-    /// The newest turns of the current session, oldest first, at most `limit`.
-    pub async fn session_turns(
-        &self,
-        key: ConversationKey,
-        from_turn: i64,
-        limit: i64,
-    ) -> Result<Vec<Turn>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, role, content FROM turns
-             WHERE chat_id = $1 AND user_id = $2 AND id >= $3
-             ORDER BY id DESC LIMIT $4",
-        )
-        .bind(key.chat_id)
-        .bind(key.user_id)
-        .bind(from_turn)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        let mut turns: Vec<Turn> = rows
-            .into_iter()
-            .map(|row| Turn {
-                id: row.get(0),
-                role: row.get(1),
-                content: row.get(2),
-            })
-            .collect();
-        turns.reverse();
-        Ok(turns)
-    }
-
     /// Turns not yet folded into the summary and older than `before_turn`, oldest first.
     pub async fn unsummarized_turns(
         &self,
@@ -297,6 +256,17 @@ impl Store {
 
 /// Refreshes the conversation's activity time and appends a turn; returns its id.
 /// Creates the conversation row on its first turn, and marks it active.
+/// A conversation's columns, selected first and in this order.
+fn state_from_row(row: &AnyRow) -> ConversationState {
+    ConversationState {
+        session_started_at: row.get(0),
+        last_activity_at: row.get(1),
+        summary: row.get(2),
+        summarized_through: row.get(3),
+        session_from_turn: row.get(4),
+    }
+}
+
 async fn touch_conversation(
     conn: &mut sqlx::AnyConnection,
     key: ConversationKey,
