@@ -1,11 +1,11 @@
-//! A client connection (TCP, optionally TLS) that is *not* watched by the reactor while idle
-//! or while a body is being read on a schedule.
+//! A client connection (TCP, optionally TLS) that can leave the reactor while a body is read
+//! on a schedule.
 //!
 //! A streamed LLM reply arrives as hundreds of tiny packets. A socket registered with epoll
-//! wakes the process for each of them; this one is watched ([`Socket::watch`]) only while a
-//! request is written and the start of its answer awaited. After [`Socket::unwatch`] the owner
-//! reads it with [`Socket::pull`], a non-blocking read of everything the kernel has buffered,
-//! whenever it chooses, so one wake-up collects many tokens.
+//! wakes the process for each of them; after [`Socket::unwatch`] the owner reads this one with
+//! [`Socket::pull`], a non-blocking read of everything the kernel has buffered, whenever it
+//! chooses, so one wake-up collects many tokens. Otherwise a socket stays watched, idle in the
+//! pool too: registering costs system calls, and an idle registration wakes nobody.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -158,17 +158,18 @@ impl Socket {
             && self.watched_by == current_runtime()
         {
             let mut cx = Context::from_waker(std::task::Waker::noop());
-            match watch.poll_read_ready(&mut cx) {
-                Poll::Pending => return true,
-                Poll::Ready(Err(_)) => return false,
+            return match watch.poll_read_ready(&mut cx) {
+                Poll::Pending => true,
+                Poll::Ready(Err(_)) => false,
                 Poll::Ready(Ok(mut guard)) => {
-                    if nothing_buffered(&self.tcp) {
+                    // Readiness may be left over from the last answer; the kernel decides.
+                    let idle = nothing_buffered(&self.tcp);
+                    if idle {
                         guard.clear_ready();
-                        return true;
                     }
-                    return false;
+                    idle
                 }
-            }
+            };
         }
         nothing_buffered(&self.tcp)
     }
