@@ -45,7 +45,7 @@ async fn the_daily_quota_stops_replies_says_so_once_and_resets_with_the_day() {
     sqlx::query("INSERT INTO daily_usage (user_id, day, messages) VALUES ($1, $2, 2)")
         .bind(5002_i64)
         .bind(yesterday)
-        .execute(store.pool())
+        .execute(&mut *store.conn().await.unwrap())
         .await
         .unwrap();
     let (bob, bob_chat) = trader(5002, "Bob");

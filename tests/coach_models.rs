@@ -252,7 +252,7 @@ async fn the_ledger_records_every_completion_and_usage_reports_it() {
          WHERE user_id = $1 ORDER BY id",
     )
     .bind(ann.id)
-    .fetch_all(store.pool())
+    .fetch_all(&mut *store.conn().await.unwrap())
     .await
     .unwrap();
     assert_eq!(rows.len(), 2, "{rows:?}");

@@ -45,7 +45,10 @@ impl Store {
         let today = utc_day(now);
         // Every figure is one aggregate over one table, filtered by a single value.
         let scalar = |sql: &'static str, value: i64| async move {
-            let row = sqlx::query(sql).bind(value).fetch_one(self.pool()).await?;
+            let row = sqlx::query(sql)
+                .bind(value)
+                .fetch_one(&mut *self.conn().await?)
+                .await?;
             Ok::<i64, StoreError>(row.get(0))
         };
         Ok(BotStats {
@@ -79,7 +82,7 @@ impl Store {
     /// Extends a user's premium by `days` from the later of now and their current expiry,
     /// keeping their plan name; returns the new expiry.
     pub async fn grant_premium(&self, user_id: i64, days: i64) -> Result<i64, StoreError> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.conn().await?;
         extend_subscription(
             &mut conn,
             user_id,
@@ -106,7 +109,7 @@ impl Store {
         .bind(target)
         .bind(detail)
         .bind(now_unix())
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(())
     }
@@ -118,7 +121,7 @@ impl Store {
              ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows
             .into_iter()
@@ -139,7 +142,7 @@ impl Store {
         .bind(admin_id)
         .bind(text)
         .bind(now_unix())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?;
         Ok(row.get(0))
     }
@@ -149,7 +152,7 @@ impl Store {
             "SELECT id, admin_id, text, last_chat, sent, failed FROM broadcasts
              WHERE status = 'running' ORDER BY id",
         )
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows
             .into_iter()
@@ -172,7 +175,7 @@ impl Store {
         )
         .bind(after)
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows.into_iter().map(|row| row.get(0)).collect())
     }
@@ -193,7 +196,7 @@ impl Store {
         .bind(sent as i64)
         .bind(failed as i64)
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(())
     }
@@ -202,7 +205,7 @@ impl Store {
         sqlx::query("UPDATE broadcasts SET status = 'done', finished_at = $1 WHERE id = $2")
             .bind(now_unix())
             .bind(id)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Conversation memory: turns, sessions and the rolling summary.
 
+use sqlx::Connection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -68,7 +69,7 @@ impl Store {
         )
         .bind(key.chat_id)
         .bind(key.user_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?;
         Ok(row.as_ref().map(state_from_row))
     }
@@ -92,7 +93,7 @@ impl Store {
         .bind(key.chat_id)
         .bind(key.user_id)
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         let Some(first) = rows.first() else {
             return Ok(None);
@@ -121,7 +122,8 @@ impl Store {
         role: &str,
         content: &str,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await?;
         let id = insert_turn(&mut tx, key, role, content).await?;
         tx.commit().await?;
         Ok(id)
@@ -159,26 +161,10 @@ impl Store {
             .bind(cost.completion_tokens)
             .bind(cost.cost_micros);
         if self.dialect() == Dialect::Postgres {
-            query.execute(self.pool()).await?;
+            query.execute(&mut *self.conn().await?).await?;
             return Ok(());
         }
-        // The SQLite script opens its own transaction. It runs in a task of its own so that
-        // a caller dropped halfway cannot leave it open on a pooled connection, and a failed
-        // statement rolls it back before the connection goes back to the pool.
-        let pool = self.pool().clone();
-        tokio::spawn(async move {
-            let mut conn = pool.acquire().await?;
-            let result = query.execute(&mut *conn).await;
-            if result.is_err() {
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            }
-            result.map(drop).map_err(StoreError::from)
-        })
-        .await
-        .unwrap_or_else(|interrupted| {
-            tracing::error!(%interrupted, "storing an exchange was interrupted");
-            Err(StoreError::Query(sqlx::Error::WorkerCrashed))
-        })
+        self.run_sqlite_script(query).await.map(drop)
     }
 
     /// Turns not yet folded into the summary and older than `before_turn`, oldest first.
@@ -197,7 +183,7 @@ impl Store {
         .bind(key.user_id)
         .bind(after)
         .bind(before_turn)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows
             .into_iter()
@@ -213,7 +199,7 @@ impl Store {
     pub async fn start_new_session(&self, key: ConversationKey) -> Result<i64, StoreError> {
         let now = now_unix();
         let next_turn: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM turns")
-            .fetch_one(self.pool())
+            .fetch_one(&mut *self.conn().await?)
             .await?
             .get(0);
         sqlx::query(
@@ -227,7 +213,7 @@ impl Store {
         .bind(key.user_id)
         .bind(now)
         .bind(next_turn)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(next_turn)
     }
@@ -248,7 +234,7 @@ impl Store {
         .bind(through_turn)
         .bind(key.chat_id)
         .bind(key.user_id)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }

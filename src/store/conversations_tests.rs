@@ -91,7 +91,7 @@ async fn a_failed_exchange_stores_nothing_and_leaves_the_store_usable() {
     for (dialect, store) in each_store().await {
         // The ledger write, the last of the three, fails.
         sqlx::query("ALTER TABLE llm_ledger RENAME TO ledger_elsewhere")
-            .execute(store.pool())
+            .execute(&mut *store.conn().await.unwrap())
             .await
             .unwrap();
         let cost = LedgerEntry {

@@ -1,11 +1,15 @@
-//! The database: one pool, one dialect flag, one repository file per table group.
+//! The database: one dialect flag, one repository file per table group.
 //!
 //! Queries go through `sqlx::Any`, which accepts `$N` placeholders on both SQLite and Postgres
 //! and keeps us to primitive column types: times are UTC unix seconds (`i64`), money is integer
 //! base units. Migrations are per dialect (`migrations/sqlite`, `migrations/postgres`) because DDL
-//! differs, but every query below runs unchanged on both, with one exception: the write that
-//! ends every reply (`record_exchange`) is a script on SQLite and one statement on Postgres, so
-//! it costs one round trip on each.
+//! differs, but the queries run unchanged on both, with two exceptions on the path of every
+//! message: recording a message's chat and sender (`touch_chat_and_user`) and the write that
+//! ends every reply (`record_exchange`) are a script on SQLite and one statement on Postgres,
+//! so each costs one round trip on both.
+//!
+//! Postgres is reached through a pool; SQLite through one connection handed out in turn
+//! (see `Backend`). Either way a caller holds a [`Conn`] for one unit of work only.
 
 mod admin;
 mod conversations;
@@ -21,15 +25,20 @@ pub use payments::{
     SubscriptionRecord,
 };
 pub use updates::PendingUpdate;
-pub use usage::{Counter, LedgerEntry, Quota, UsageTotals, utc_day};
-pub use users::{ChatRecord, UserRecord};
+pub use usage::{Allowance, Counter, LedgerEntry, Quota, UsageTotals, utc_day};
+pub use users::{ChatRecord, SeenChat, SeenUser, UserRecord};
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -39,6 +48,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("the database is closed")]
+    Closed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +60,50 @@ pub enum Dialect {
 
 #[derive(Clone)]
 pub struct Store {
-    pool: AnyPool,
+    backend: Backend,
     dialect: Dialect,
+}
+
+/// Where connections come from.
+///
+/// SQLite gets one connection, handed out in turn, not a pool: sqlx's pool pings a
+/// connection every time it goes back, and for SQLite that ping is a round trip to the
+/// connection's worker thread, so a pool doubled the cost of every statement. SQLite lets
+/// one writer in at a time anyway; one connection also means no writer waits on another's
+/// lock and no page cache is thrown away because another connection wrote.
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<Mutex<Option<AnyConnection>>>),
+    Postgres(AnyPool),
+}
+
+/// A connection held for one unit of work (a statement, a script or a transaction).
+/// Hold it only as long as that work: on SQLite every other caller waits for it, and a
+/// store method called while holding one would wait for itself.
+pub struct Conn(Held);
+
+enum Held {
+    Shared(OwnedMappedMutexGuard<Option<AnyConnection>, AnyConnection>),
+    Pooled(PoolConnection<Any>),
+}
+
+impl Deref for Conn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match &self.0 {
+            Held::Shared(conn) => conn,
+            Held::Pooled(conn) => conn,
+        }
+    }
+}
+
+impl DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match &mut self.0 {
+            Held::Shared(conn) => conn,
+            Held::Pooled(conn) => conn,
+        }
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -61,53 +114,78 @@ impl Store {
     /// created when missing; SQLite runs in WAL mode with a busy timeout and foreign keys on.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         install_default_drivers();
-        let dialect = if url.starts_with("sqlite:") {
-            Dialect::Sqlite
-        } else {
-            Dialect::Postgres
-        };
-        let url = match dialect {
-            Dialect::Sqlite => prepare_sqlite_url(url)?,
-            Dialect::Postgres => url.to_string(),
-        };
-        let options = AnyPoolOptions::new()
-            .max_connections(match dialect {
-                // SQLite has one writer anyway; a few readers are enough.
-                Dialect::Sqlite => 4,
-                Dialect::Postgres => 10,
-            })
-            .acquire_timeout(Duration::from_secs(10))
-            // The pool pings a connection before every use by default. A SQLite connection
-            // is a file handle that cannot go stale, and the ping is a round trip to its
-            // worker thread that doubled the cost of every statement. A Postgres connection
-            // can die with its server, so it keeps the check.
-            .test_before_acquire(dialect == Dialect::Postgres);
-        let options = if dialect == Dialect::Sqlite {
-            options.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                         PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            })
-        } else {
-            options
-        };
-        let pool = options
-            .connect(&url)
+        let redacted = |e: sqlx::Error| StoreError::Connect(redact_url_password(&e.to_string()));
+        if url.starts_with("sqlite:") {
+            let mut conn = AnyConnection::connect(&prepare_sqlite_url(url)?)
+                .await
+                .map_err(redacted)?;
+            // The busy timeout is for other processes (a `tiltguard chat` beside the bot).
+            conn.execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
             .await
-            .map_err(|e| StoreError::Connect(redact_url_password(&e.to_string())))?;
-        Ok(Store { pool, dialect })
+            .map_err(redacted)?;
+            return Ok(Store {
+                backend: Backend::Sqlite(Arc::new(Mutex::new(Some(conn)))),
+                dialect: Dialect::Sqlite,
+            });
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(redacted)?;
+        Ok(Store {
+            backend: Backend::Postgres(pool),
+            dialect: Dialect::Postgres,
+        })
+    }
+
+    /// A connection for one unit of work; see [`Conn`].
+    pub async fn conn(&self) -> Result<Conn, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(shared) => {
+                let guard = shared.clone().lock_owned().await;
+                OwnedMutexGuard::try_map(guard, Option::as_mut)
+                    .map(|conn| Conn(Held::Shared(conn)))
+                    .map_err(|_closed| StoreError::Closed)
+            }
+            Backend::Postgres(pool) => Ok(Conn(Held::Pooled(pool.acquire().await?))),
+        }
+    }
+
+    /// Runs a SQLite script that opens and commits its own transaction, in one round trip,
+    /// and returns the rows its statements produced. It runs in a task of its own so that a
+    /// caller dropped halfway cannot leave the transaction open on the shared connection, and
+    /// a failed statement rolls it back before anyone else gets the connection.
+    pub(super) async fn run_sqlite_script(
+        &self,
+        script: sqlx::query::Query<'static, Any, sqlx::any::AnyArguments<'static>>,
+    ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut conn = store.conn().await?;
+            let result = script.fetch_all(&mut *conn).await;
+            if result.is_err() {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            }
+            result.map_err(StoreError::from)
+        })
+        .await
+        .unwrap_or_else(|interrupted| {
+            tracing::error!(%interrupted, "a database script was interrupted");
+            Err(StoreError::Query(sqlx::Error::WorkerCrashed))
+        })
     }
 
     /// Applies any migrations not yet applied. Safe to run on every start.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
         match self.dialect {
-            Dialect::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
-            Dialect::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+            Dialect::Sqlite => SQLITE_MIGRATIONS.run(&mut *conn).await?,
+            Dialect::Postgres => POSTGRES_MIGRATIONS.run(&mut *conn).await?,
         }
         Ok(())
     }
@@ -116,18 +194,27 @@ impl Store {
         self.dialect
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
-    }
-
     /// A cheap round trip, for `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1")
+            .execute(&mut *self.conn().await?)
+            .await?;
         Ok(())
     }
 
+    /// Closes the database; later calls get [`StoreError::Closed`] (SQLite) or a pool error.
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.backend {
+            Backend::Sqlite(shared) => {
+                let conn = shared.lock().await.take();
+                if let Some(conn) = conn
+                    && let Err(error) = conn.close().await
+                {
+                    tracing::warn!(%error, "closing the database failed");
+                }
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

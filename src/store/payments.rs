@@ -6,6 +6,7 @@
 //! re-check. A UNIQUE conflict rolls everything back and means "already used", so one
 //! transaction can never credit twice, whatever runs concurrently.
 
+use sqlx::Connection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -205,7 +206,7 @@ impl Store {
         .bind(chain)
         .bind(token)
         .bind(recipient)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
@@ -216,7 +217,8 @@ impl Store {
         &self,
         invoice: &NewInvoice,
     ) -> Result<Option<InvoiceRecord>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await?;
         let inserted = sqlx::query(&format!(
             "INSERT INTO invoices (user_id, chat_id, plan, days, chain, token, amount, recipient,
                                    status, created_at, expires_at)
@@ -261,7 +263,7 @@ impl Store {
             "SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?;
         Ok(row.as_ref().map(invoice_from))
     }
@@ -282,7 +284,7 @@ impl Store {
         ))
         .bind(user_id)
         .bind(expired_since)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows.iter().map(invoice_from).collect())
     }
@@ -294,7 +296,7 @@ impl Store {
              WHERE chain = $1 AND status IN ('created', 'pending') ORDER BY id"
         ))
         .bind(chain)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows.iter().map(invoice_from).collect())
     }
@@ -302,7 +304,8 @@ impl Store {
     /// Expires open invoices past their time that have no transaction under re-check (a
     /// payment made in time stays creditable until its check ends). Returns them.
     pub async fn expire_invoices(&self, now: i64) -> Result<Vec<InvoiceRecord>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await?;
         let rows = sqlx::query(&format!(
             "UPDATE invoices SET status = 'expired'
              WHERE status IN ('created', 'pending') AND expires_at < $1
@@ -330,7 +333,8 @@ impl Store {
 
     /// Credits a final payment exactly once; see the module docs.
     pub async fn credit_payment(&self, credit: &Credit) -> Result<CreditOutcome, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await?;
         // The claim comes first, so concurrent credits of one transaction queue on its key.
         let claimed = sqlx::query(
             "INSERT INTO payments (chain, tx_hash, invoice_id, user_id, amount, token, block_time,
@@ -350,6 +354,8 @@ impl Store {
         .await?;
         if claimed.rows_affected() == 0 {
             tx.rollback().await?;
+            // The lookups below take a connection of their own.
+            drop(conn);
             let invoice_id = self
                 .payment_invoice(&credit.chain, &credit.tx_hash)
                 .await?
@@ -412,7 +418,7 @@ impl Store {
         let row = sqlx::query("SELECT invoice_id FROM payments WHERE chain = $1 AND tx_hash = $2")
             .bind(chain)
             .bind(tx_hash)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?;
         Ok(row.map(|row| row.get(0)))
     }
@@ -421,7 +427,7 @@ impl Store {
     pub async fn payment_count(&self, user_id: i64) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) FROM payments WHERE user_id = $1")
             .bind(user_id)
-            .fetch_one(self.pool())
+            .fetch_one(&mut *self.conn().await?)
             .await?;
         Ok(row.get(0))
     }
@@ -434,7 +440,7 @@ impl Store {
         detail: &str,
         at: i64,
     ) -> Result<(), StoreError> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.conn().await?;
         insert_event(&mut conn, invoice_id, tx_hash, status, detail, at).await
     }
 
@@ -445,7 +451,7 @@ impl Store {
              WHERE invoice_id = $1 ORDER BY id",
         )
         .bind(invoice_id)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows
             .iter()

@@ -56,7 +56,9 @@ pub async fn fresh_postgres() -> Option<Store> {
         .await
         .expect("TEST_DATABASE_URL reachable");
     admin
-        .pool()
+        .conn()
+        .await
+        .expect("a connection to TEST_DATABASE_URL")
         .execute(format!("CREATE SCHEMA {schema}").as_str())
         .await
         .expect("create test schema");

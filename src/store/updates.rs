@@ -42,7 +42,7 @@ impl Store {
             for (update_id, chat_id, payload) in rows {
                 query = query.bind(*update_id).bind(*chat_id).bind(payload.as_str());
             }
-            let inserted = query.fetch_all(self.pool()).await?;
+            let inserted = query.fetch_all(&mut *self.conn().await?).await?;
             fresh.extend(inserted.iter().map(|row| row.get::<i64, _>(0)));
         }
         fresh.sort_unstable();
@@ -53,7 +53,7 @@ impl Store {
         sqlx::query("UPDATE updates SET status = 'done', done_at = $1 WHERE update_id = $2")
             .bind(now_unix())
             .bind(update_id)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -63,7 +63,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT update_id, payload FROM updates WHERE status = 'pending' ORDER BY update_id",
         )
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows
             .into_iter()
@@ -77,7 +77,7 @@ impl Store {
     /// The highest update id ever recorded, so a restart can confirm it straight away.
     pub async fn last_update_id(&self) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query("SELECT MAX(update_id) FROM updates")
-            .fetch_one(self.pool())
+            .fetch_one(&mut *self.conn().await?)
             .await?;
         Ok(row.get::<Option<i64>, _>(0))
     }
@@ -86,7 +86,7 @@ impl Store {
     pub async fn prune_updates(&self, max_age_seconds: i64) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM updates WHERE status = 'done' AND received_at < $1")
             .bind(now_unix() - max_age_seconds)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(done.rows_affected())
     }

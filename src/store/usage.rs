@@ -14,9 +14,10 @@ pub enum Quota {
     Allowed {
         used: i64,
     },
-    /// Over the limit; `first_notice` is true exactly once per user per day.
+    /// Over `limit`; `first_notice` is true exactly once per user per day.
     Exhausted {
         first_notice: bool,
+        limit: i64,
     },
 }
 
@@ -63,45 +64,62 @@ pub struct UsageTotals {
     pub cost_micros: i64,
 }
 
+/// One counter's daily allowance: what a free user gets, and what a premium one gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowance {
+    pub free: i64,
+    pub premium: i64,
+}
+
 impl Store {
-    /// Takes one unit of today's quota if any is left. Atomic: concurrent calls never exceed
-    /// `limit` between them.
+    /// Takes one unit of today's quota if any is left, from the premium allowance while the
+    /// user's subscription runs and the free one otherwise. Atomic: concurrent calls never
+    /// exceed the limit between them.
     pub async fn try_consume(
         &self,
         user_id: i64,
         counter: Counter,
-        limit: i64,
+        allowance: Allowance,
     ) -> Result<Quota, StoreError> {
-        let day = utc_day(now_unix());
+        let now = now_unix();
+        let day = utc_day(now);
         let column = counter.column();
-        // One statement: the day's first use creates the row, later ones count up to the
-        // limit (the conflict update does nothing, and returns no row, at the limit).
-        let taken = if limit > 0 {
-            sqlx::query(&format!(
-                "INSERT INTO daily_usage (user_id, day, {column}) VALUES ($1, $2, 1)
-                 ON CONFLICT (user_id, day) DO UPDATE SET {column} = daily_usage.{column} + 1
-                 WHERE daily_usage.{column} < $3 RETURNING {column}"
-            ))
-            .bind(user_id)
-            .bind(day)
-            .bind(limit)
-            .fetch_optional(self.pool())
-            .await?
-        } else {
-            // Nothing to take, but the row must exist to remember the notice.
-            sqlx::query(
-                "INSERT INTO daily_usage (user_id, day) VALUES ($1, $2)
-                 ON CONFLICT (user_id, day) DO NOTHING",
-            )
-            .bind(user_id)
-            .bind(day)
-            .execute(self.pool())
-            .await?;
-            None
-        };
+        // One statement, since every coach reply starts here: the plan is looked up inside
+        // it, the day's first use creates the row, and later ones count up to the limit (at
+        // the limit the conflict update does nothing and returns no row).
+        let limit = "CASE WHEN EXISTS (SELECT 1 FROM subscriptions
+                                       WHERE user_id = $1 AND premium_until > $3)
+                     THEN $5 ELSE $4 END";
+        let taken = sqlx::query(&format!(
+            "INSERT INTO daily_usage (user_id, day, {column}) SELECT $1, $2, 1 WHERE {limit} > 0
+             ON CONFLICT (user_id, day) DO UPDATE SET {column} = daily_usage.{column} + 1
+             WHERE daily_usage.{column} < {limit} RETURNING {column}"
+        ))
+        .bind(user_id)
+        .bind(day)
+        .bind(now)
+        .bind(allowance.free)
+        .bind(allowance.premium)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?;
         if let Some(row) = taken {
             return Ok(Quota::Allowed { used: row.get(0) });
         }
+        // Exhausted, which is rare: say which limit it was, and whether to tell the user.
+        let limit = if self.is_premium(user_id, now).await? {
+            allowance.premium
+        } else {
+            allowance.free
+        };
+        // With a limit of 0 nothing was taken, but the row must exist to remember the notice.
+        sqlx::query(
+            "INSERT INTO daily_usage (user_id, day) VALUES ($1, $2)
+             ON CONFLICT (user_id, day) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(day)
+        .execute(&mut *self.conn().await?)
+        .await?;
         let notified = counter.notified_column();
         let notice = sqlx::query(&format!(
             "UPDATE daily_usage SET {notified} = 1
@@ -109,10 +127,11 @@ impl Store {
         ))
         .bind(user_id)
         .bind(day)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(Quota::Exhausted {
             first_notice: notice.rows_affected() == 1,
+            limit,
         })
     }
 
@@ -125,7 +144,7 @@ impl Store {
         ))
         .bind(user_id)
         .bind(utc_day(now_unix()))
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(())
     }
@@ -137,13 +156,13 @@ impl Store {
         ))
         .bind(user_id)
         .bind(utc_day(now_unix()))
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?;
         Ok(row.map_or(0, |r| r.get(0)))
     }
 
     pub async fn record_completion(&self, entry: &LedgerEntry) -> Result<(), StoreError> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.conn().await?;
         insert_ledger(&mut conn, entry).await
     }
 
@@ -163,7 +182,7 @@ impl Store {
         .bind(user_id)
         .bind(from_day)
         .bind(to_day)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?;
         Ok(UsageTotals {
             replies: row.get(0),
@@ -204,28 +223,39 @@ mod tests {
     use super::*;
     use crate::store::testing::each_store;
 
+    const TWO_A_DAY: Allowance = Allowance {
+        free: 2,
+        premium: 4,
+    };
+
     #[tokio::test]
     async fn the_quota_stops_at_the_limit_and_notices_once() {
         for (dialect, store) in each_store().await {
             for expected in 1..=2 {
-                let q = store.try_consume(7, Counter::Messages, 2).await.unwrap();
-                assert_eq!(q, Quota::Allowed { used: expected }, "{dialect}");
+                let q = store.try_consume(7, Counter::Messages, TWO_A_DAY).await;
+                assert_eq!(q.unwrap(), Quota::Allowed { used: expected }, "{dialect}");
             }
-            let over = store.try_consume(7, Counter::Messages, 2).await.unwrap();
-            assert_eq!(over, Quota::Exhausted { first_notice: true }, "{dialect}");
-            let again = store.try_consume(7, Counter::Messages, 2).await.unwrap();
+            let over = store.try_consume(7, Counter::Messages, TWO_A_DAY).await;
+            let exhausted = |first_notice| Quota::Exhausted {
+                first_notice,
+                limit: 2,
+            };
+            assert_eq!(over.unwrap(), exhausted(true), "{dialect}");
+            let again = store.try_consume(7, Counter::Messages, TWO_A_DAY).await;
+            assert_eq!(again.unwrap(), exhausted(false), "{dialect}");
+            assert_eq!(store.used_today(7, Counter::Scans).await.unwrap(), 0);
+            // The scan quota has its own notice, even when there is nothing to take.
+            let none = Allowance {
+                free: 0,
+                premium: 0,
+            };
             assert_eq!(
-                again,
+                store.try_consume(7, Counter::Scans, none).await.unwrap(),
                 Quota::Exhausted {
-                    first_notice: false
+                    first_notice: true,
+                    limit: 0
                 },
                 "{dialect}"
-            );
-            assert_eq!(store.used_today(7, Counter::Scans).await.unwrap(), 0);
-            // The scan quota has its own notice.
-            assert_eq!(
-                store.try_consume(7, Counter::Scans, 0).await.unwrap(),
-                Quota::Exhausted { first_notice: true }
             );
             store.refund(7, Counter::Messages).await.unwrap();
             assert_eq!(store.used_today(7, Counter::Messages).await.unwrap(), 1);
@@ -233,12 +263,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn premium_users_count_against_the_premium_allowance() {
+        for (dialect, store) in each_store().await {
+            for _ in 0..2 {
+                let q = store.try_consume(8, Counter::Messages, TWO_A_DAY).await;
+                assert!(matches!(q.unwrap(), Quota::Allowed { .. }), "{dialect}");
+            }
+            // Buying premium mid-day lifts the limit at once.
+            store.grant_premium(8, 30).await.unwrap();
+            for expected in 3..=4 {
+                let q = store.try_consume(8, Counter::Messages, TWO_A_DAY).await;
+                assert_eq!(q.unwrap(), Quota::Allowed { used: expected }, "{dialect}");
+            }
+            let over = store.try_consume(8, Counter::Messages, TWO_A_DAY).await;
+            assert_eq!(
+                over.unwrap(),
+                Quota::Exhausted {
+                    first_notice: true,
+                    limit: 4
+                },
+                "{dialect}"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn concurrent_consumers_never_exceed_the_limit() {
         for (dialect, store) in each_store().await {
+            let five = Allowance {
+                free: 5,
+                premium: 50,
+            };
             let tasks: Vec<_> = (0..20)
                 .map(|_| {
                     let store = store.clone();
-                    tokio::spawn(async move { store.try_consume(9, Counter::Scans, 5).await })
+                    tokio::spawn(async move { store.try_consume(9, Counter::Scans, five).await })
                 })
                 .collect();
             let mut allowed = 0;

@@ -2,7 +2,49 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError, now_unix};
+use super::{Dialect, Store, StoreError, now_unix};
+
+/// A message's chat and sender, both recorded by one round trip in SQLite's script form.
+const TOUCH_CHAT_AND_USER_SQLITE: &str = "
+    BEGIN;
+    INSERT INTO chats (id, kind, title, created_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (id) DO UPDATE SET kind = $2, title = $3, blocked_at = NULL;
+    INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at)
+        VALUES ($5, $6, $7, $8, $4, $4)
+        ON CONFLICT (id) DO UPDATE SET first_name = $6, username = $7,
+            language_code = $8, last_seen_at = $4
+        RETURNING id, first_name, username, persona, is_banned;
+    COMMIT;";
+
+/// The same as one Postgres statement; writes in `WITH` run even when nothing reads them.
+const TOUCH_CHAT_AND_USER_POSTGRES: &str = "
+    WITH chat AS (
+        INSERT INTO chats (id, kind, title, created_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (id) DO UPDATE SET kind = $2, title = $3, blocked_at = NULL
+    )
+    INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at)
+        VALUES ($5, $6, $7, $8, $4, $4)
+        ON CONFLICT (id) DO UPDATE SET first_name = $6, username = $7,
+            language_code = $8, last_seen_at = $4
+        RETURNING id, first_name, username, persona, is_banned";
+
+/// A chat as a message shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct SeenChat<'a> {
+    pub id: i64,
+    /// `private`, `group`, `supergroup` or `channel`.
+    pub kind: &'a str,
+    pub title: Option<&'a str>,
+}
+
+/// A message's sender as Telegram describes them.
+#[derive(Debug, Clone, Copy)]
+pub struct SeenUser<'a> {
+    pub id: i64,
+    pub first_name: &'a str,
+    pub username: Option<&'a str>,
+    pub language_code: Option<&'a str>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -43,9 +85,37 @@ impl Store {
         .bind(username)
         .bind(language_code)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?;
         Ok(user_record(&row))
+    }
+
+    /// Records a message's chat and sender together (every message does both, so it is one
+    /// round trip); returns the sender's record.
+    pub async fn touch_chat_and_user(
+        &self,
+        chat: SeenChat<'_>,
+        user: SeenUser<'_>,
+    ) -> Result<UserRecord, StoreError> {
+        let script = match self.dialect() {
+            Dialect::Sqlite => TOUCH_CHAT_AND_USER_SQLITE,
+            Dialect::Postgres => TOUCH_CHAT_AND_USER_POSTGRES,
+        };
+        let query = sqlx::query(script)
+            .bind(chat.id)
+            .bind(chat.kind.to_owned())
+            .bind(chat.title.map(str::to_owned))
+            .bind(now_unix())
+            .bind(user.id)
+            .bind(user.first_name.to_owned())
+            .bind(user.username.map(str::to_owned))
+            .bind(user.language_code.map(str::to_owned));
+        let rows = match self.dialect() {
+            Dialect::Sqlite => self.run_sqlite_script(query).await?,
+            Dialect::Postgres => query.fetch_all(&mut *self.conn().await?).await?,
+        };
+        let row = rows.first().ok_or(sqlx::Error::RowNotFound)?;
+        Ok(user_record(row))
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
@@ -53,7 +123,7 @@ impl Store {
             "SELECT id, first_name, username, persona, is_banned FROM users WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?;
         Ok(row.as_ref().map(user_record))
     }
@@ -63,7 +133,7 @@ impl Store {
         let done = sqlx::query("UPDATE users SET persona = $1 WHERE id = $2")
             .bind(persona)
             .bind(user_id)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -72,7 +142,7 @@ impl Store {
         let done = sqlx::query("UPDATE users SET is_banned = $1 WHERE id = $2")
             .bind(i64::from(banned))
             .bind(user_id)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -91,7 +161,7 @@ impl Store {
         .bind(kind)
         .bind(title)
         .bind(now_unix())
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(())
     }
@@ -101,7 +171,7 @@ impl Store {
         sqlx::query("UPDATE chats SET blocked_at = $1 WHERE id = $2")
             .bind(now_unix())
             .bind(id)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
         Ok(())
     }
@@ -109,7 +179,7 @@ impl Store {
     pub async fn chat(&self, id: i64) -> Result<Option<ChatRecord>, StoreError> {
         let row = sqlx::query("SELECT id, kind, title, blocked_at FROM chats WHERE id = $1")
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?;
         Ok(row.map(|row| ChatRecord {
             id: row.get(0),
@@ -121,7 +191,7 @@ impl Store {
 
     pub async fn count_users(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) FROM users")
-            .fetch_one(self.pool())
+            .fetch_one(&mut *self.conn().await?)
             .await?;
         Ok(row.get(0))
     }
@@ -140,7 +210,52 @@ fn user_record(row: &sqlx::any::AnyRow) -> UserRecord {
 
 #[cfg(test)]
 mod tests {
+    use super::{SeenChat, SeenUser};
     use crate::store::testing::each_store;
+
+    #[tokio::test]
+    async fn a_message_records_its_chat_and_sender_together() {
+        for (dialect, store) in each_store().await {
+            let desk = SeenChat {
+                id: -100,
+                kind: "supergroup",
+                title: Some("Desk"),
+            };
+            let ann = SeenUser {
+                id: 42,
+                first_name: "Ann",
+                username: Some("ann"),
+                language_code: Some("en"),
+            };
+            store.mark_chat_blocked(-100).await.unwrap();
+            let user = store.touch_chat_and_user(desk, ann).await.unwrap();
+            assert_eq!(
+                (user.id, user.first_name.as_str()),
+                (42, "Ann"),
+                "{dialect}"
+            );
+            let chat = store.chat(-100).await.unwrap().expect("chat recorded");
+            assert_eq!(chat.title.as_deref(), Some("Desk"), "{dialect}");
+            assert_eq!(chat.kind, "supergroup", "{dialect}");
+
+            // A second message refreshes both and keeps what the user chose.
+            store.mark_chat_blocked(-100).await.unwrap();
+            assert!(store.set_persona(42, "zen").await.unwrap());
+            let renamed = SeenUser {
+                first_name: "Annie",
+                ..ann
+            };
+            let user = store.touch_chat_and_user(desk, renamed).await.unwrap();
+            assert_eq!(user.first_name, "Annie", "{dialect}");
+            assert_eq!(user.persona.as_deref(), Some("zen"), "{dialect}");
+            assert!(
+                !store.chat(-100).await.unwrap().unwrap().blocked,
+                "{dialect}"
+            );
+            // The store stays usable: the script's transaction was committed.
+            assert_eq!(store.count_users().await.unwrap(), 1, "{dialect}");
+        }
+    }
 
     #[tokio::test]
     async fn users_are_created_updated_and_keep_their_persona() {

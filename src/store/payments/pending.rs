@@ -2,6 +2,8 @@
 //! was down), kept in the database so the watcher re-checks them with backoff across
 //! restarts.
 
+use sqlx::Connection;
+
 use super::{PENDING_COLUMNS, PendingCheck, insert_event, pending_from};
 use crate::store::{Store, StoreError};
 
@@ -9,7 +11,8 @@ impl Store {
     /// Keeps a transaction for re-checking and marks its invoice pending. Returns false
     /// (and changes nothing) when this transaction is already waiting for this invoice.
     pub async fn add_pending_check(&self, check: &PendingCheck) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO pending_checks (chain, tx_hash, invoice_id, user_id, chat_id, attempts,
                                          next_check_at, last_status, created_at)
@@ -68,7 +71,7 @@ impl Store {
         .bind(attempts)
         .bind(next_check_at)
         .bind(last_status)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(())
     }
@@ -85,7 +88,7 @@ impl Store {
         ))
         .bind(now)
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows.iter().map(pending_from).collect())
     }
@@ -101,7 +104,7 @@ impl Store {
         ))
         .bind(chain)
         .bind(tx_hash)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows.iter().map(pending_from).collect())
     }
@@ -115,7 +118,8 @@ impl Store {
         detail: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await?;
         sqlx::query(
             "DELETE FROM pending_checks WHERE chain = $1 AND tx_hash = $2 AND invoice_id = $3",
         )

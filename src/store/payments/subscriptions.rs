@@ -15,7 +15,7 @@ impl Store {
             "SELECT user_id, plan, premium_until, reminded_for FROM subscriptions WHERE user_id = $1",
         )
         .bind(user_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?;
         Ok(row.map(|row| SubscriptionRecord {
             user_id: row.get(0),
@@ -46,7 +46,7 @@ impl Store {
         )
         .bind(now)
         .bind(now.saturating_add(window))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         Ok(rows
             .iter()
@@ -72,7 +72,7 @@ impl Store {
         )
         .bind(user_id)
         .bind(premium_until)
-        .execute(self.pool())
+        .execute(&mut *self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }

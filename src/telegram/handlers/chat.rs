@@ -233,14 +233,17 @@ async fn start_reply(
             }
             Admission::Quiet => return,
         }
-        let limit = ctx.daily_limit(user.id, Counter::Messages).await;
+        let allowance = ctx.allowance(Counter::Messages);
         match ctx
             .store
-            .try_consume(user.id, Counter::Messages, limit)
+            .try_consume(user.id, Counter::Messages, allowance)
             .await
         {
             Ok(Quota::Allowed { .. }) => {}
-            Ok(Quota::Exhausted { first_notice }) => {
+            Ok(Quota::Exhausted {
+                first_notice,
+                limit,
+            }) => {
                 if first_notice {
                     let html = format!(
                         "You've used today's {limit} coaching replies. They reset at 00:00 UTC, {}. \

@@ -20,8 +20,8 @@ use super::update::{Incoming, parse_command};
 use crate::coach::Coach;
 use crate::coach::personas::PersonaBook;
 use crate::config::Config;
-use crate::store::Counter;
 use crate::store::Store;
+use crate::store::{Allowance, Counter, SeenChat, SeenUser};
 
 /// Everything a handler may use. Built once in `app`, shared by every update.
 pub struct BotContext {
@@ -51,9 +51,23 @@ pub struct BotSettings {
 }
 
 impl BotContext {
+    /// What `counter` allows a day, free and premium, from config.
+    pub fn allowance(&self, counter: Counter) -> Allowance {
+        let limits = &self.config.limits;
+        match counter {
+            Counter::Messages => Allowance {
+                free: self.settings.free_daily_messages,
+                premium: limits.premium_daily_messages,
+            },
+            Counter::Scans => Allowance {
+                free: limits.free_daily_scans,
+                premium: limits.premium_daily_scans,
+            },
+        }
+    }
+
     /// Today's allowance of `counter` for `user_id`: the premium quota while a subscription
-    /// is active, the free one otherwise. If the store cannot say, the free quota applies
-    /// (the quota check that follows needs the store anyway).
+    /// is active, the free one otherwise. If the store cannot say, the free quota applies.
     pub async fn daily_limit(&self, user_id: i64, counter: Counter) -> i64 {
         let premium = match self
             .store
@@ -66,12 +80,11 @@ impl BotContext {
                 false
             }
         };
-        let limits = &self.config.limits;
-        match (counter, premium) {
-            (Counter::Messages, false) => self.settings.free_daily_messages,
-            (Counter::Messages, true) => limits.premium_daily_messages,
-            (Counter::Scans, false) => limits.free_daily_scans,
-            (Counter::Scans, true) => limits.premium_daily_scans,
+        let allowance = self.allowance(counter);
+        if premium {
+            allowance.premium
+        } else {
+            allowance.free
         }
     }
 }
@@ -206,14 +219,20 @@ async fn remember(
     } else {
         "channel"
     };
-    ctx.store.touch_chat(chat.id.0, kind, chat.title()).await?;
     let user = message.from.as_ref().ok_or(sqlx::Error::RowNotFound)?;
     ctx.store
-        .touch_user(
-            user.id.0 as i64,
-            &user.first_name,
-            user.username.as_deref(),
-            user.language_code.as_deref(),
+        .touch_chat_and_user(
+            SeenChat {
+                id: chat.id.0,
+                kind,
+                title: chat.title(),
+            },
+            SeenUser {
+                id: user.id.0 as i64,
+                first_name: &user.first_name,
+                username: user.username.as_deref(),
+                language_code: user.language_code.as_deref(),
+            },
         )
         .await
 }

@@ -122,10 +122,17 @@ async fn guard(ctx: &BotContext, user_id: i64) -> Result<(), Option<String>> {
     if let Admission::Refused { notice } = ctx.scan_room.admit(user_id) {
         return Err(notice);
     }
-    let limit = ctx.daily_limit(user_id, Counter::Scans).await;
-    match ctx.store.try_consume(user_id, Counter::Scans, limit).await {
+    let allowance = ctx.allowance(Counter::Scans);
+    match ctx
+        .store
+        .try_consume(user_id, Counter::Scans, allowance)
+        .await
+    {
         Ok(Quota::Allowed { .. }) => Ok(()),
-        Ok(Quota::Exhausted { first_notice }) => Err(first_notice.then(|| quota_notice(limit))),
+        Ok(Quota::Exhausted {
+            first_notice,
+            limit,
+        }) => Err(first_notice.then(|| quota_notice(limit))),
         Err(error) => {
             tracing::error!(%error, "scan quota check failed");
             Err(Some(
