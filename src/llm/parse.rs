@@ -9,6 +9,7 @@
 use super::error::{LlmError, WireError};
 use super::types::{FinishReason, StreamEvent, TokenUsage};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 pub type EventQueue = VecDeque<Result<StreamEvent, LlmError>>;
@@ -27,29 +28,67 @@ pub struct CompletionParser {
     terminal: bool,
 }
 
+/// One chunk, read in place: text without escapes is borrowed from the event's data, and of
+/// `choices` only the first is kept, so a token costs no allocation until its text is queued.
 #[derive(Deserialize)]
-struct Chunk {
-    choices: Option<Vec<Choice>>,
+struct Chunk<'a> {
+    #[serde(borrow)]
+    choices: Option<FirstChoice<'a>>,
     usage: Option<WireUsage>,
     /// Usually `{code, message, metadata}`, but some servers send a bare string.
     error: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
-struct Choice {
+struct Choice<'a> {
     #[serde(default)]
     index: u32,
-    delta: Option<Delta>,
+    #[serde(borrow)]
+    delta: Option<Delta<'a>>,
     /// Non-streaming replies (`chat.completion`) carry `message` instead of `delta`.
-    message: Option<Delta>,
-    finish_reason: Option<String>,
+    #[serde(borrow)]
+    message: Option<Delta<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct Delta {
-    content: Option<String>,
-    reasoning: Option<String>,
-    reasoning_content: Option<String>,
+struct Delta<'a> {
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    reasoning: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    reasoning_content: Option<Cow<'a, str>>,
+}
+
+/// The choice with index 0 of a `choices` array (requests never ask for n > 1), read
+/// without collecting the array.
+struct FirstChoice<'a>(Option<Choice<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for FirstChoice<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Choices<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Choices<'a> {
+            type Value = FirstChoice<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of choices")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut first = None;
+                while let Some(choice) = seq.next_element::<Choice<'a>>()? {
+                    if first.is_none() && choice.index == 0 {
+                        first = Some(choice);
+                    }
+                }
+                Ok(FirstChoice(first))
+            }
+        }
+        deserializer.deserialize_seq(Choices(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
@@ -99,9 +138,7 @@ impl CompletionParser {
                 cost: usage.cost,
             });
         }
-        // Only the first choice is ours: requests never ask for n > 1.
-        let choice = chunk.choices.into_iter().flatten().find(|c| c.index == 0);
-        if let Some(choice) = choice {
+        if let Some(FirstChoice(Some(choice))) = chunk.choices {
             if let Some(delta) = choice.delta.or(choice.message) {
                 // OpenRouter mirrors `reasoning` in `reasoning_details`; DeepSeek's own API
                 // says `reasoning_content`. Take one so nothing is doubled.
@@ -110,10 +147,10 @@ impl CompletionParser {
                     .or(delta.reasoning_content)
                     .filter(|r| !r.is_empty())
                 {
-                    out.push_back(Ok(StreamEvent::Reasoning(reasoning)));
+                    out.push_back(Ok(StreamEvent::Reasoning(reasoning.into_owned())));
                 }
                 if let Some(content) = delta.content.filter(|c| !c.is_empty()) {
-                    out.push_back(Ok(StreamEvent::Delta(content)));
+                    push_answer_text(&content, out);
                 }
             }
             if let Some(reason) = choice.finish_reason {
@@ -170,6 +207,15 @@ impl CompletionParser {
             message: error.full_message(),
         }));
         Progress::Terminal
+    }
+}
+
+/// Queues answer text. Tokens that follow one another in the queue are joined: a read takes
+/// every token that arrived since the last one, and the reader wants the text, not the count.
+fn push_answer_text(text: &str, out: &mut EventQueue) {
+    match out.back_mut() {
+        Some(Ok(StreamEvent::Delta(queued))) => queued.push_str(text),
+        _ => out.push_back(Ok(StreamEvent::Delta(text.to_owned()))),
     }
 }
 
@@ -252,6 +298,25 @@ mod tests {
                 Ok(StreamEvent::Delta("a".into())),
                 Ok(StreamEvent::Reasoning("hmm".into())),
                 Ok(StreamEvent::Delta("b".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn tokens_read_together_reach_the_reader_as_one_text() {
+        let events = parse(&[
+            r#"{"choices":[{"delta":{"content":"Size "}}]}"#,
+            r#"{"choices":[{"delta":{"content":"down, "}}]}"#,
+            r#"{"choices":[{"delta":{"content":"\"then\" wait."}}],"usage":null}"#,
+            "[DONE]",
+        ]);
+        assert_eq!(
+            events,
+            vec![
+                Ok(StreamEvent::Delta("Size down, \"then\" wait.".into())),
+                Ok(StreamEvent::Finished {
+                    finish_reason: None
+                }),
             ]
         );
     }

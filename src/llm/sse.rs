@@ -26,6 +26,36 @@ pub enum SseItem {
     ErrorField(String),
 }
 
+/// An [`SseItem`] borrowed from the decoder's buffers: what [`SseDecoder::feed_with`] hands
+/// out, so a consumer that only reads the data (the chat stream, once per token) allocates
+/// nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SseRef<'a> {
+    Event {
+        event: &'a str,
+        data: &'a str,
+        last_event_id: &'a str,
+    },
+    ErrorField(&'a str),
+}
+
+impl SseRef<'_> {
+    pub fn to_owned_item(self) -> SseItem {
+        match self {
+            SseRef::Event {
+                event,
+                data,
+                last_event_id,
+            } => SseItem::Event(SseEvent {
+                event: event.to_owned(),
+                data: data.to_owned(),
+                last_event_id: last_event_id.to_owned(),
+            }),
+            SseRef::ErrorField(value) => SseItem::ErrorField(value.to_owned()),
+        }
+    }
+}
+
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Streaming decoder state. Feed it chunks with [`SseDecoder::feed`], then call
@@ -52,6 +82,11 @@ impl SseDecoder {
 
     /// Decodes one chunk of the stream, appending whatever it completes to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<SseItem>) {
+        self.feed_with(chunk, &mut |item| out.push(item.to_owned_item()));
+    }
+
+    /// Decodes one chunk of the stream, handing each item it completes to `sink`, borrowed.
+    pub fn feed_with(&mut self, chunk: &[u8], sink: &mut dyn FnMut(SseRef<'_>)) {
         let mut rest = chunk;
         if self.swallow_lf && !rest.is_empty() {
             self.swallow_lf = false;
@@ -62,11 +97,11 @@ impl SseDecoder {
         while let Some(pos) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
             if self.line.is_empty() {
                 // The whole line is in this chunk: no copy.
-                self.end_line(&rest[..pos], out);
+                self.end_line(&rest[..pos], sink);
             } else {
                 self.line.extend_from_slice(&rest[..pos]);
                 let line = std::mem::take(&mut self.line);
-                self.end_line(&line, out);
+                self.end_line(&line, sink);
                 self.line = line;
                 self.line.clear();
             }
@@ -110,7 +145,7 @@ impl SseDecoder {
         &self.last_event_id
     }
 
-    fn end_line(&mut self, mut bytes: &[u8], out: &mut Vec<SseItem>) {
+    fn end_line(&mut self, mut bytes: &[u8], sink: &mut dyn FnMut(SseRef<'_>)) {
         if !self.past_first_line {
             self.past_first_line = true;
             bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
@@ -119,14 +154,14 @@ impl SseDecoder {
         // an ASCII byte into an invalid sequence, so decoding line by line gives the same text
         // as decoding the whole stream at once. Valid UTF-8 (nearly always) takes the fast check.
         match std::str::from_utf8(bytes) {
-            Ok(text) => self.interpret_line(text, out),
-            Err(_) => self.interpret_line(&String::from_utf8_lossy(bytes), out),
+            Ok(text) => self.interpret_line(text, sink),
+            Err(_) => self.interpret_line(&String::from_utf8_lossy(bytes), sink),
         }
     }
 
-    fn interpret_line(&mut self, line: &str, out: &mut Vec<SseItem>) {
+    fn interpret_line(&mut self, line: &str, sink: &mut dyn FnMut(SseRef<'_>)) {
         if line.is_empty() {
-            self.dispatch(out);
+            self.dispatch(sink);
             return;
         }
         if line.starts_with(':') {
@@ -155,31 +190,28 @@ impl SseDecoder {
                     self.retry_ms = Some(ms);
                 }
             }
-            "error" => out.push(SseItem::ErrorField(value.to_owned())),
+            "error" => sink(SseRef::ErrorField(value)),
             _ => {}
         }
     }
 
-    fn dispatch(&mut self, out: &mut Vec<SseItem>) {
+    /// Hands out the event being built, then forgets it, keeping the buffers for the next.
+    fn dispatch(&mut self, sink: &mut dyn FnMut(SseRef<'_>)) {
         self.last_event_id.clone_from(&self.id_buffer);
-        if self.data.is_empty() {
-            self.event_type.clear();
-            return;
+        if !self.data.is_empty() {
+            let data = self.data.strip_suffix('\n').unwrap_or(&self.data);
+            let event = match self.event_type.as_str() {
+                "" => "message",
+                named => named,
+            };
+            sink(SseRef::Event {
+                event,
+                data,
+                last_event_id: &self.last_event_id,
+            });
         }
-        let mut data = std::mem::take(&mut self.data);
-        if data.ends_with('\n') {
-            data.pop();
-        }
-        let event = if self.event_type.is_empty() {
-            "message".to_owned()
-        } else {
-            std::mem::take(&mut self.event_type)
-        };
-        out.push(SseItem::Event(SseEvent {
-            event,
-            data,
-            last_event_id: self.last_event_id.clone(),
-        }));
+        self.data.clear();
+        self.event_type.clear();
     }
 }
 

@@ -7,7 +7,7 @@
 
 use super::error::LlmError;
 use super::parse::{CompletionParser, EventQueue, Progress};
-use super::sse::{SseDecoder, SseItem};
+use super::sse::{SseDecoder, SseRef};
 use super::types::{FinishReason, StreamEvent, TokenUsage};
 use crate::net;
 use bytes::Bytes;
@@ -24,7 +24,6 @@ const MAX_EVENT_BYTES: usize = 8 << 20;
 pub struct ReplyDecoder {
     sse: SseDecoder,
     parser: CompletionParser,
-    items: Vec<SseItem>,
 }
 
 impl ReplyDecoder {
@@ -33,18 +32,18 @@ impl ReplyDecoder {
     }
 
     pub fn feed(&mut self, bytes: &[u8], out: &mut EventQueue) -> Progress {
-        self.sse.feed(bytes, &mut self.items);
+        let parser = &mut self.parser;
         let mut progress = Progress::Continue;
-        for item in self.items.drain(..) {
-            progress = match item {
-                SseItem::Event(event) => self.parser.push_data(&event.data, out),
-                SseItem::ErrorField(value) => self.parser.push_error_field(&value, out),
-            };
+        // Events are read where the decoder keeps them: a token costs no allocation here.
+        self.sse.feed_with(bytes, &mut |item| {
             if progress == Progress::Terminal {
-                break;
+                return;
             }
-        }
-        self.items.clear();
+            progress = match item {
+                SseRef::Event { data, .. } => parser.push_data(data, out),
+                SseRef::ErrorField(value) => parser.push_error_field(value, out),
+            };
+        });
         if progress == Progress::Continue && self.sse.pending_len() > MAX_EVENT_BYTES {
             out.push_back(Err(LlmError::Protocol(format!(
                 "stream event larger than {MAX_EVENT_BYTES} bytes"

@@ -145,7 +145,7 @@ impl Outbox {
             )
             .await?
             .ok_or(DeliveryError::MessageGone)?;
-        Ok(sent.id.0)
+        Ok(sent.message_id)
     }
 
     pub async fn edit(
