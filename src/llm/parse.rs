@@ -49,17 +49,43 @@ struct Choice<'a> {
     #[serde(borrow)]
     message: Option<Delta<'a>>,
     #[serde(borrow)]
-    finish_reason: Option<Cow<'a, str>>,
+    finish_reason: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 struct Delta<'a> {
     #[serde(borrow)]
-    content: Option<Cow<'a, str>>,
+    content: Option<Text<'a>>,
     #[serde(borrow)]
-    reasoning: Option<Cow<'a, str>>,
+    reasoning: Option<Text<'a>>,
     #[serde(borrow)]
-    reasoning_content: Option<Cow<'a, str>>,
+    reasoning_content: Option<Text<'a>>,
+}
+
+/// A JSON string, borrowed unless it has escapes. (serde's own `Option<Cow<str>>` always
+/// copies: `#[serde(borrow)]` only reaches a `Cow` that is not inside an `Option`.)
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(Visit(std::marker::PhantomData))
+    }
 }
 
 /// The choice with index 0 of a `choices` array (requests never ask for n > 1), read
@@ -145,16 +171,16 @@ impl CompletionParser {
                 if let Some(reasoning) = delta
                     .reasoning
                     .or(delta.reasoning_content)
-                    .filter(|r| !r.is_empty())
+                    .filter(|r| !r.0.is_empty())
                 {
-                    out.push_back(Ok(StreamEvent::Reasoning(reasoning.into_owned())));
+                    out.push_back(Ok(StreamEvent::Reasoning(reasoning.0.into_owned())));
                 }
-                if let Some(content) = delta.content.filter(|c| !c.is_empty()) {
-                    push_answer_text(&content, out);
+                if let Some(content) = delta.content.filter(|c| !c.0.is_empty()) {
+                    push_answer_text(&content.0, out);
                 }
             }
             if let Some(reason) = choice.finish_reason {
-                self.finish_reason = Some(FinishReason::from_wire(&reason));
+                self.finish_reason = Some(FinishReason::from_wire(&reason.0));
             }
         }
         Progress::Continue
@@ -215,7 +241,12 @@ impl CompletionParser {
 fn push_answer_text(text: &str, out: &mut EventQueue) {
     match out.back_mut() {
         Some(Ok(StreamEvent::Delta(queued))) => queued.push_str(text),
-        _ => out.push_back(Ok(StreamEvent::Delta(text.to_owned()))),
+        _ => {
+            // Room for the tokens of one read, so joining them rarely grows the string.
+            let mut joined = String::with_capacity(text.len().max(128));
+            joined.push_str(text);
+            out.push_back(Ok(StreamEvent::Delta(joined)));
+        }
     }
 }
 

@@ -4,11 +4,16 @@
 //! does not know (`sendMessageDraft`), raw update JSON for the durable inbox, and errors that
 //! can never carry the request URL (it contains the bot token).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde::de::IgnoredAny;
+
+pub use super::wire::SentMessage;
+use super::wire::{Envelope, NO_PREVIEW, ReplyTo, TextCall};
 use serde_json::{Value, json};
 use teloxide::types::{InlineKeyboardMarkup, User};
 
@@ -119,7 +124,7 @@ pub struct BotApi {
     /// Method calls over `net`'s lean client (one syscall each way per call, kept-alive
     /// connections); `None` when a proxy is configured, then reqwest carries them. The
     /// target's path holds the token: never printed.
-    direct: Option<(HttpClient, Target)>,
+    direct: Option<Arc<Direct>>,
     /// `{api_url}/bot{token}`: secret, never logged.
     method_base: Secret,
     file_base: Secret,
@@ -140,9 +145,13 @@ impl BotApi {
             // A URL that does not parse here was already refused by the config; the error
             // would contain the token, so it is not shown.
             let base = format!("{}/bot{}", api_url.trim_end_matches('/'), token.expose());
-            api.direct = Target::parse(&base)
-                .ok()
-                .map(|target| (crate::net::shared_client(), target));
+            api.direct = Target::parse(&base).ok().map(|base| {
+                Arc::new(Direct {
+                    client: crate::net::shared_client(),
+                    base,
+                    methods: Mutex::default(),
+                })
+            });
         }
         api
     }
@@ -166,7 +175,10 @@ impl BotApi {
         timeout: Duration,
     ) -> Result<R, TgError> {
         let (status, bytes) = match &self.direct {
-            Some((client, base)) => call_direct(client, base, method, body, timeout).await?,
+            Some(direct) => {
+                let target = direct.target(method);
+                call_direct(&direct.client, &target, method, body, timeout).await?
+            }
             None => {
                 let url = format!("{}/{method}", self.method_base.expose());
                 let response = self
@@ -261,12 +273,14 @@ impl BotApi {
         keyboard: Option<&InlineKeyboardMarkup>,
         reply_to: Option<i32>,
     ) -> Result<SentMessage, TgError> {
-        let mut body = text_body(chat_id, text, mode, keyboard);
-        body["link_preview_options"] = json!({"is_disabled": true});
-        if let Some(id) = reply_to {
-            body["reply_parameters"] =
-                json!({"message_id": id, "allow_sending_without_reply": true});
-        }
+        let body = TextCall {
+            link_preview_options: Some(NO_PREVIEW),
+            reply_parameters: reply_to.map(|message_id| ReplyTo {
+                message_id,
+                allow_sending_without_reply: true,
+            }),
+            ..TextCall::new(chat_id, text, mode, keyboard)
+        };
         self.call("sendMessage", &body, SHORT).await
     }
 
@@ -278,9 +292,11 @@ impl BotApi {
         mode: TextMode,
         keyboard: Option<&InlineKeyboardMarkup>,
     ) -> Result<(), TgError> {
-        let mut body = text_body(chat_id, text, mode, keyboard);
-        body["message_id"] = json!(message_id);
-        body["link_preview_options"] = json!({"is_disabled": true});
+        let body = TextCall {
+            message_id: Some(message_id),
+            link_preview_options: Some(NO_PREVIEW),
+            ..TextCall::new(chat_id, text, mode, keyboard)
+        };
         // The result is the edited Message (or `true` for inline messages); we need neither.
         self.call::<_, IgnoredAny>("editMessageText", &body, SHORT)
             .await
@@ -296,10 +312,12 @@ impl BotApi {
         mode: TextMode,
         can_stop: bool,
     ) -> Result<(), TgError> {
-        let mut body = text_body(chat_id, text, mode, None);
-        body["draft_id"] = json!(draft_id);
-        body["can_stop"] = json!(can_stop);
-        body["keep_on_stop"] = json!(false);
+        let body = TextCall {
+            draft_id: Some(draft_id),
+            can_stop: Some(can_stop),
+            keep_on_stop: Some(false),
+            ..TextCall::new(chat_id, text, mode, None)
+        };
         self.call::<_, IgnoredAny>("sendMessageDraft", &body, SHORT)
             .await
             .map(drop)
@@ -384,36 +402,31 @@ impl BotApi {
 
 const SHORT: Duration = Duration::from_secs(30);
 
-/// What the bot reads of a message it sent; the rest of Telegram's `Message` is skipped.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct SentMessage {
-    pub message_id: i32,
-    /// The text as Telegram stored it: entities applied, markup gone.
-    pub text: Option<String>,
-}
-
-fn text_body(
-    chat_id: i64,
-    text: &str,
-    mode: TextMode,
-    keyboard: Option<&InlineKeyboardMarkup>,
-) -> Value {
-    let mut body = json!({"chat_id": chat_id, "text": text});
-    if mode == TextMode::Html {
-        body["parse_mode"] = json!("HTML");
-    }
-    if let Some(keyboard) = keyboard {
-        body["reply_markup"] = json!(keyboard);
-    }
-    body
-}
-
 /// reqwest puts the URL (and so the token) into its errors; strip it before anything else
 /// sees the error.
 /// One method call over the lean client: status and body.
+/// The lean client and where its calls go.
+struct Direct {
+    client: HttpClient,
+    /// `…/bot<token>`.
+    base: Target,
+    /// Each method's URL, built once: a call is too cheap to pay for building it.
+    methods: Mutex<HashMap<&'static str, Arc<Target>>>,
+}
+
+impl Direct {
+    fn target(&self, method: &'static str) -> Arc<Target> {
+        let mut methods = self.methods.lock().unwrap_or_else(|e| e.into_inner());
+        methods
+            .entry(method)
+            .or_insert_with(|| Arc::new(self.base.join(method)))
+            .clone()
+    }
+}
+
 async fn call_direct<B: Serialize + ?Sized>(
     client: &HttpClient,
-    base: &Target,
+    target: &Target,
     method: &'static str,
     body: &B,
     timeout: Duration,
@@ -422,15 +435,17 @@ async fn call_direct<B: Serialize + ?Sized>(
         method,
         detail: format!("{kind}: {detail}"),
     };
-    let body = serde_json::to_vec(body).map_err(|e| TgError::Decode {
+    // Room for a preview's text at once; the buffer grows only for longer ones.
+    let mut encoded = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut encoded, body).map_err(|e| TgError::Decode {
         method,
         detail: format!("cannot encode the request: {e}"),
     })?;
-    let target = base.join(method);
+    let body = encoded;
     // The head within `timeout`, then the rest of the body (usually already here) too.
     let response = client
         .post(
-            &target,
+            target,
             &[("Content-Type", "application/json")],
             &body,
             timeout,
@@ -470,19 +485,4 @@ fn network(method: &'static str, error: reqwest::Error) -> TgError {
         source = inner.source();
     }
     TgError::Network { method, detail }
-}
-
-#[derive(serde::Deserialize)]
-struct Envelope<R> {
-    ok: bool,
-    result: Option<R>,
-    error_code: Option<u16>,
-    description: Option<String>,
-    parameters: Option<ResponseParameters>,
-}
-
-#[derive(serde::Deserialize, Default)]
-struct ResponseParameters {
-    retry_after: Option<u64>,
-    migrate_to_chat_id: Option<i64>,
 }

@@ -9,3 +9,4 @@ pub mod pacing;
 pub mod polling;
 pub mod stream;
 pub mod update;
+mod wire;
