@@ -1,5 +1,7 @@
 //! Request heads out, response heads in (HTTP/1.1 only; parsing is `httparse`'s).
 
+use std::sync::Arc;
+
 use super::chunked::Framing;
 
 /// A response head bigger than this is not from an API server.
@@ -10,7 +12,8 @@ const MAX_HEADERS: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
     pub tls: bool,
-    pub host: String,
+    /// Shared, because every body keeps its origin to find its way back to the pool.
+    pub host: Arc<str>,
     pub port: u16,
 }
 
@@ -37,7 +40,7 @@ impl Target {
             .ok_or_else(|| "the URL has no host".to_owned())?
             .trim_start_matches('[')
             .trim_end_matches(']')
-            .to_owned();
+            .into();
         let port = url
             .port_or_known_default()
             .unwrap_or(if tls { 443 } else { 80 });
@@ -128,14 +131,16 @@ pub fn parse_response_head(bytes: &[u8]) -> Result<Option<(ResponseHead, usize)>
     let mut chunked = false;
     let mut length = None;
     for header in response.headers.iter() {
-        let value = String::from_utf8_lossy(header.value).trim().to_owned();
+        // Borrowed unless it is not UTF-8: most headers are only looked at.
+        let value = String::from_utf8_lossy(header.value);
+        let value = value.trim();
         let name = header.name;
         if name.eq_ignore_ascii_case("content-type") {
-            head.content_type = Some(value);
+            head.content_type = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("retry-after") {
-            head.retry_after = Some(value);
+            head.retry_after = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("location") {
-            head.location = Some(value);
+            head.location = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             chunked = value
                 .rsplit(',')
@@ -148,10 +153,14 @@ pub fn parse_response_head(bytes: &[u8]) -> Result<Option<(ResponseHead, usize)>
                     .map_err(|_| format!("bad Content-Length {value:?}"))?,
             );
         } else if name.eq_ignore_ascii_case("connection") {
-            let lower = value.to_ascii_lowercase();
-            if lower.contains("close") {
+            let has = |option: &str| {
+                value
+                    .split(',')
+                    .any(|token| token.trim().eq_ignore_ascii_case(option))
+            };
+            if has("close") {
                 head.closes = true;
-            } else if lower.contains("keep-alive") {
+            } else if has("keep-alive") {
                 head.closes = false;
             }
         }
@@ -229,6 +238,26 @@ mod tests {
             .unwrap();
         assert_eq!(head.framing, Framing::UntilClose);
         assert!(head.closes);
+    }
+
+    #[test]
+    fn the_connection_header_is_read_as_a_list_of_options() {
+        let closes = |value: &str| {
+            let wire =
+                format!("HTTP/1.1 200 OK\r\nConnection: {value}\r\nContent-Length: 0\r\n\r\n");
+            parse_response_head(wire.as_bytes())
+                .unwrap()
+                .unwrap()
+                .0
+                .closes
+        };
+        assert!(closes("close"));
+        assert!(closes("Upgrade, CLOSE"));
+        assert!(!closes("keep-alive"));
+        // An option that merely contains the word is not it.
+        assert!(!closes("x-closed-captions"));
+        let http10 = b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n";
+        assert!(!parse_response_head(http10).unwrap().unwrap().0.closes);
     }
 
     #[test]

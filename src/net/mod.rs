@@ -217,7 +217,9 @@ async fn exchange(
         .write_all(request)
         .await
         .map_err(|e| Failure::BeforeResponse(HttpError::Connect(format!("sending: {e}"))))?;
-    let mut received = Vec::with_capacity(4096);
+    // Grows to what arrives: an API answer is a few hundred bytes, and a large allocation
+    // per call cost more than the copy.
+    let mut received = Vec::new();
     loop {
         let closed = match socket.pull_wait(&mut received).await {
             Ok(Pulled::Closed) => true,

@@ -53,7 +53,7 @@ impl Socket {
         tls: &Arc<rustls::ClientConfig>,
         timeout: Duration,
     ) -> io::Result<Socket> {
-        let connect = tokio::net::TcpStream::connect((origin.host.as_str(), origin.port));
+        let connect = tokio::net::TcpStream::connect((&*origin.host, origin.port));
         let tcp = tokio::time::timeout(timeout, connect)
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
@@ -61,7 +61,7 @@ impl Socket {
         // Leaves tokio's own registration; `watch` below makes ours.
         let tcp = tcp.into_std()?;
         let tls = if origin.tls {
-            let name = ServerName::try_from(origin.host.clone())
+            let name = ServerName::try_from(origin.host.to_string())
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
             let mut connection = ClientConnection::new(tls.clone(), name)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;

@@ -204,12 +204,16 @@ impl Driver {
             };
             let slot = self.outbox.reserve(self.chat_id, Action::Draft);
             tokio::time::sleep_until(slot.into()).await;
-            let snapshot = self.latest();
-            if snapshot.finished {
-                self.show_final_draft(&snapshot.markdown, &shown).await;
-                return Some(snapshot.markdown);
-            }
-            let rendered = format::render_stream(&snapshot.markdown);
+            // Rendered where the text is kept: a preview needs no copy of it.
+            let rendered = {
+                let snapshot = self.updates.borrow_and_update();
+                (!snapshot.finished).then(|| format::render_stream(&snapshot.markdown))
+            };
+            let Some(rendered) = rendered else {
+                let markdown = self.latest().markdown;
+                self.show_final_draft(&markdown, &shown).await;
+                return Some(markdown);
+            };
             for part in rendered.sealed.iter().skip(self.outcome.message_ids.len()) {
                 let _ = self.send_final_part(part).await;
                 self.next_draft_id += 1;
