@@ -94,7 +94,7 @@ impl SseDecoder {
                 rest = &rest[1..];
             }
         }
-        while let Some(pos) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+        while let Some(pos) = memchr::memchr2(b'\n', b'\r', rest) {
             if self.line.is_empty() {
                 // The whole line is in this chunk: no copy.
                 self.end_line(&rest[..pos], sink);
