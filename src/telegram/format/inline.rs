@@ -11,6 +11,7 @@
 
 use std::ops::Range;
 
+use super::delimiters::{bottom_key, flanking, run_end};
 use super::html::{HtmlWriter, Kind, Tag};
 use super::links::{
     Destination, ParenMatches, allowed_href, autolink_end, bare_url_end, destination,
@@ -439,15 +440,6 @@ impl<'a> InlineParser<'a> {
     }
 }
 
-fn run_end(bytes: &[u8], start: usize) -> usize {
-    let marker = bytes[start];
-    start
-        + bytes[start..]
-            .iter()
-            .take_while(|&&byte| byte == marker)
-            .count()
-}
-
 /// A code span's content: one space is stripped from each side when both sides have one.
 fn code_content(line: &str, range: Range<usize>) -> Range<usize> {
     let content = &line[range.clone()];
@@ -460,42 +452,6 @@ fn code_content(line: &str, range: Range<usize>) -> Range<usize> {
     } else {
         range
     }
-}
-
-fn is_punctuation(c: char) -> bool {
-    !c.is_alphanumeric() && !c.is_whitespace()
-}
-
-/// Whether a delimiter run can open and can close emphasis, from its neighbours.
-fn flanking(marker: u8, run_len: usize, before: Option<char>, after: Option<char>) -> (bool, bool) {
-    let before_space = before.is_none_or(char::is_whitespace);
-    let after_space = after.is_none_or(char::is_whitespace);
-    let before_punct = before.is_some_and(is_punctuation);
-    let after_punct = after.is_some_and(is_punctuation);
-    let left = !after_space && (!after_punct || before_space || before_punct);
-    let right = !before_space && (!before_punct || after_space || after_punct);
-    match (marker, run_len) {
-        (b'_', _) => (
-            left && (!right || before_punct),
-            right && (!left || after_punct),
-        ),
-        (b'*', 1) => (
-            left && !before.is_some_and(char::is_alphanumeric),
-            right && !after.is_some_and(char::is_alphanumeric),
-        ),
-        // `**`, `***` and `~~` pair whenever they touch text: LLMs glue bold to CJK text and
-        // to punctuation ("**注意：**这里") where CommonMark's flanking rules refuse it.
-        _ => (!after_space, !before_space),
-    }
-}
-
-fn bottom_key(marker: u8, run_len: usize, can_open: bool) -> usize {
-    let marker_index = match marker {
-        b'*' => 0,
-        b'_' => 1,
-        _ => 2,
-    };
-    marker_index * 6 + (run_len % 3) * 2 + usize::from(can_open)
 }
 
 /// CommonMark's "rule of 3", which keeps `*foo**bar**baz*` nesting as written.

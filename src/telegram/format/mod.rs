@@ -11,6 +11,7 @@
 //!
 //! Everything here is linear in the input and never fails: any string is valid input.
 
+mod delimiters;
 mod html;
 mod inline;
 mod links;
