@@ -7,6 +7,7 @@ mod payments_support;
 mod support;
 
 use payments_support::{OUR_SOL, OUR_TRON, chain_env, our_eth};
+use support::keyboard::buttons;
 use support::{Harness, WAIT, trader};
 use tiltguard::payments::tokens::{ETHEREUM_USDT, SOLANA_USDC, TRON_USDT};
 use tiltguard::payments::watcher::token_account::associated_token_address;
@@ -20,24 +21,6 @@ async fn bot(sim: &ChainSim, watch_seconds: u64) -> Harness {
     }
     h.start().await;
     h
-}
-
-fn buttons(message: &SimMessage) -> Vec<(String, String)> {
-    let Some(markup) = message.reply_markup.as_ref() else {
-        return Vec::new();
-    };
-    markup["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .map(|b| {
-            (
-                b["text"].as_str().unwrap_or_default().to_string(),
-                b["callback_data"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
 }
 
 /// Waits until the bot's `n`-th message in the chat (1-based) exists and returns it.

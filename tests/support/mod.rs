@@ -10,6 +10,8 @@ use tiltguard::config::Config;
 use tiltguard_sim::llm::{LlmSim, LlmSimConfig};
 use tiltguard_sim::{SimChat, SimMessage, SimUser, TelegramSim, TelegramSimConfig};
 
+pub mod keyboard;
+
 pub const WAIT: Duration = Duration::from_secs(15);
 
 pub struct Harness {
