@@ -4,7 +4,7 @@ use sqlx::Connection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Dialect, LedgerEntry, Store, StoreError, now_unix, utc_day};
+use super::{LedgerEntry, Store, StoreError, now_unix, utc_day};
 
 /// One exchange as a SQLite script: `$1`..`$13` mean the same values in every statement.
 const RECORD_EXCHANGE_SQLITE: &str = "
@@ -142,29 +142,24 @@ impl Store {
         cost: &LedgerEntry,
     ) -> Result<(), StoreError> {
         let now = now_unix();
-        let script = match self.dialect() {
-            Dialect::Sqlite => RECORD_EXCHANGE_SQLITE,
-            Dialect::Postgres => RECORD_EXCHANGE_POSTGRES,
-        };
-        let query = sqlx::query(script)
-            .bind(key.chat_id)
-            .bind(key.user_id)
-            .bind(user_turn.to_owned())
-            .bind(answer.to_owned())
-            .bind(now)
-            .bind(cost.user_id)
-            .bind(cost.chat_id)
-            .bind(utc_day(now))
-            .bind(cost.model.clone())
-            .bind(cost.kind)
-            .bind(cost.prompt_tokens)
-            .bind(cost.completion_tokens)
-            .bind(cost.cost_micros);
-        if self.dialect() == Dialect::Postgres {
-            query.execute(&mut *self.conn().await?).await?;
-            return Ok(());
-        }
-        self.run_sqlite_script(query).await.map(drop)
+        self.run_script(RECORD_EXCHANGE_SQLITE, RECORD_EXCHANGE_POSTGRES, |query| {
+            query
+                .bind(key.chat_id)
+                .bind(key.user_id)
+                .bind(user_turn.to_owned())
+                .bind(answer.to_owned())
+                .bind(now)
+                .bind(cost.user_id)
+                .bind(cost.chat_id)
+                .bind(utc_day(now))
+                .bind(cost.model.clone())
+                .bind(cost.kind)
+                .bind(cost.prompt_tokens)
+                .bind(cost.completion_tokens)
+                .bind(cost.cost_micros)
+        })
+        .await
+        .map(drop)
     }
 
     /// Turns not yet folded into the summary and older than `before_turn`, oldest first.

@@ -77,6 +77,9 @@ enum Backend {
     Postgres(AnyPool),
 }
 
+/// A query whose parameters are owned, so it can run in a task of its own.
+type Script = sqlx::query::Query<'static, Any, sqlx::any::AnyArguments<'static>>;
+
 /// A connection held for one unit of work (a statement, a script or a transaction).
 /// Hold it only as long as that work: on SQLite every other caller waits for it, and a
 /// store method called while holding one would wait for itself.
@@ -156,14 +159,24 @@ impl Store {
         }
     }
 
-    /// Runs a SQLite script that opens and commits its own transaction, in one round trip,
-    /// and returns the rows its statements produced. It runs in a task of its own so that a
-    /// caller dropped halfway cannot leave the transaction open on the shared connection, and
-    /// a failed statement rolls it back before anyone else gets the connection.
-    pub(super) async fn run_sqlite_script(
+    /// Runs one unit of writes in one round trip and returns the rows it produced:
+    /// `sqlite` is a script that opens and commits its own transaction, `postgres` the same
+    /// as one statement (atomic by itself), and `bind` binds the parameters both share.
+    ///
+    /// The SQLite script runs in a task of its own so that a caller dropped halfway cannot
+    /// leave the transaction open on the shared connection, and a failed statement rolls it
+    /// back before anyone else gets the connection.
+    pub(super) async fn run_script(
         &self,
-        script: sqlx::query::Query<'static, Any, sqlx::any::AnyArguments<'static>>,
+        sqlite: &'static str,
+        postgres: &'static str,
+        bind: impl FnOnce(Script) -> Script,
     ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+        if self.dialect == Dialect::Postgres {
+            let statement = bind(sqlx::query(postgres));
+            return Ok(statement.fetch_all(&mut *self.conn().await?).await?);
+        }
+        let script = bind(sqlx::query(sqlite));
         let store = self.clone();
         tokio::spawn(async move {
             let mut conn = store.conn().await?;

@@ -2,31 +2,44 @@
 
 use sqlx::Row;
 
-use super::{Dialect, Store, StoreError, now_unix};
+use super::{Store, StoreError, now_unix};
 
-/// A message's chat and sender, both recorded by one round trip in SQLite's script form.
-const TOUCH_CHAT_AND_USER_SQLITE: &str = "
-    BEGIN;
-    INSERT INTO chats (id, kind, title, created_at) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (id) DO UPDATE SET kind = $2, title = $3, blocked_at = NULL;
-    INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at)
-        VALUES ($5, $6, $7, $8, $4, $4)
-        ON CONFLICT (id) DO UPDATE SET first_name = $6, username = $7,
-            language_code = $8, last_seen_at = $4
-        RETURNING id, first_name, username, persona, is_banned;
-    COMMIT;";
+// Each upsert is written once and put together below: alone, as SQLite's script, and as
+// Postgres's one statement. The chat takes `$1..$4` (its `$4` is the time); the user of a
+// message takes `$5..$8` and the same time.
+macro_rules! upsert_chat {
+    () => {
+        "INSERT INTO chats (id, kind, title, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET kind = $2, title = $3, blocked_at = NULL"
+    };
+}
+
+macro_rules! upsert_message_user {
+    () => {
+        "INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at)
+         VALUES ($5, $6, $7, $8, $4, $4)
+         ON CONFLICT (id) DO UPDATE SET first_name = $6, username = $7,
+             language_code = $8, last_seen_at = $4
+         RETURNING id, first_name, username, persona, is_banned"
+    };
+}
+
+/// A message's chat and sender as SQLite's script (one round trip, one transaction).
+const TOUCH_CHAT_AND_USER_SQLITE: &str = concat!(
+    "BEGIN; ",
+    upsert_chat!(),
+    "; ",
+    upsert_message_user!(),
+    "; COMMIT;"
+);
 
 /// The same as one Postgres statement; writes in `WITH` run even when nothing reads them.
-const TOUCH_CHAT_AND_USER_POSTGRES: &str = "
-    WITH chat AS (
-        INSERT INTO chats (id, kind, title, created_at) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (id) DO UPDATE SET kind = $2, title = $3, blocked_at = NULL
-    )
-    INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at)
-        VALUES ($5, $6, $7, $8, $4, $4)
-        ON CONFLICT (id) DO UPDATE SET first_name = $6, username = $7,
-            language_code = $8, last_seen_at = $4
-        RETURNING id, first_name, username, persona, is_banned";
+const TOUCH_CHAT_AND_USER_POSTGRES: &str = concat!(
+    "WITH chat AS (",
+    upsert_chat!(),
+    ") ",
+    upsert_message_user!()
+);
 
 /// A chat as a message shows it.
 #[derive(Debug, Clone, Copy)]
@@ -97,23 +110,24 @@ impl Store {
         chat: SeenChat<'_>,
         user: SeenUser<'_>,
     ) -> Result<UserRecord, StoreError> {
-        let script = match self.dialect() {
-            Dialect::Sqlite => TOUCH_CHAT_AND_USER_SQLITE,
-            Dialect::Postgres => TOUCH_CHAT_AND_USER_POSTGRES,
-        };
-        let query = sqlx::query(script)
-            .bind(chat.id)
-            .bind(chat.kind.to_owned())
-            .bind(chat.title.map(str::to_owned))
-            .bind(now_unix())
-            .bind(user.id)
-            .bind(user.first_name.to_owned())
-            .bind(user.username.map(str::to_owned))
-            .bind(user.language_code.map(str::to_owned));
-        let rows = match self.dialect() {
-            Dialect::Sqlite => self.run_sqlite_script(query).await?,
-            Dialect::Postgres => query.fetch_all(&mut *self.conn().await?).await?,
-        };
+        let now = now_unix();
+        let rows = self
+            .run_script(
+                TOUCH_CHAT_AND_USER_SQLITE,
+                TOUCH_CHAT_AND_USER_POSTGRES,
+                |query| {
+                    query
+                        .bind(chat.id)
+                        .bind(chat.kind.to_owned())
+                        .bind(chat.title.map(str::to_owned))
+                        .bind(now)
+                        .bind(user.id)
+                        .bind(user.first_name.to_owned())
+                        .bind(user.username.map(str::to_owned))
+                        .bind(user.language_code.map(str::to_owned))
+                },
+            )
+            .await?;
         let row = rows.first().ok_or(sqlx::Error::RowNotFound)?;
         Ok(user_record(row))
     }
@@ -153,16 +167,13 @@ impl Store {
         kind: &str,
         title: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO chats (id, kind, title, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO UPDATE SET kind = $2, title = $3, blocked_at = NULL",
-        )
-        .bind(id)
-        .bind(kind)
-        .bind(title)
-        .bind(now_unix())
-        .execute(&mut *self.conn().await?)
-        .await?;
+        sqlx::query(upsert_chat!())
+            .bind(id)
+            .bind(kind)
+            .bind(title)
+            .bind(now_unix())
+            .execute(&mut *self.conn().await?)
+            .await?;
         Ok(())
     }
 
