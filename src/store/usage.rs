@@ -71,6 +71,13 @@ pub struct Allowance {
     pub premium: i64,
 }
 
+impl Allowance {
+    /// The limit for a user with or without premium.
+    pub fn limit(self, premium: bool) -> i64 {
+        if premium { self.premium } else { self.free }
+    }
+}
+
 impl Store {
     /// Takes one unit of today's quota if any is left, from the premium allowance while the
     /// user's subscription runs and the free one otherwise. Atomic: concurrent calls never
@@ -106,11 +113,7 @@ impl Store {
             return Ok(Quota::Allowed { used: row.get(0) });
         }
         // Exhausted, which is rare: say which limit it was, and whether to tell the user.
-        let limit = if self.is_premium(user_id, now).await? {
-            allowance.premium
-        } else {
-            allowance.free
-        };
+        let limit = allowance.limit(self.is_premium(user_id, now).await?);
         // With a limit of 0 nothing was taken, but the row must exist to remember the notice.
         sqlx::query(
             "INSERT INTO daily_usage (user_id, day) VALUES ($1, $2)

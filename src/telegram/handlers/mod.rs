@@ -80,12 +80,7 @@ impl BotContext {
                 false
             }
         };
-        let allowance = self.allowance(counter);
-        if premium {
-            allowance.premium
-        } else {
-            allowance.free
-        }
+        self.allowance(counter).limit(premium)
     }
 }
 
