@@ -24,7 +24,7 @@ pub use payments::{
     Credit, CreditOutcome, InvoiceRecord, InvoiceStatus, NewInvoice, PaymentEvent, PendingCheck,
     SubscriptionRecord,
 };
-pub use updates::PendingUpdate;
+pub use updates::{DoneMarks, PendingUpdate};
 pub use usage::{Allowance, Counter, LedgerEntry, Quota, UsageTotals, utc_day};
 pub use users::{ChatRecord, SeenChat, SeenUser, UserRecord};
 

@@ -1,8 +1,49 @@
 //! The durable update inbox: record before confirming, mark done after handling.
 
+use std::sync::Mutex;
+
 use sqlx::Row;
 
 use super::{Store, StoreError, now_unix};
+
+/// Marks handled updates done, many per statement when handlers finish together.
+///
+/// Each message used to end with a statement of its own: a hand-off to the database and a
+/// commit, a sixth of a coach message's database work. Here a finished update queues its id
+/// and waits its turn to write; whoever gets the turn writes every id queued by then. An idle
+/// bot so writes each id at once, a busy one in batches, and [`DoneMarks::mark`] still
+/// returns only once the id is stored, by this caller or by the one before it.
+pub struct DoneMarks {
+    store: Store,
+    queued: Mutex<Vec<i64>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl DoneMarks {
+    pub fn new(store: Store) -> DoneMarks {
+        DoneMarks {
+            store,
+            queued: Mutex::new(Vec::new()),
+            turn: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Marks `update_id` done; returns once it is stored (or the write failed).
+    pub async fn mark(&self, update_id: i64) -> Result<(), StoreError> {
+        self.queue().push(update_id);
+        let _turn = self.turn.lock().await;
+        let batch = std::mem::take(&mut *self.queue());
+        if batch.is_empty() {
+            // An earlier turn took this id along and has stored it.
+            return Ok(());
+        }
+        self.store.mark_updates_done(&batch).await
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, Vec<i64>> {
+        self.queued.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// An update that was taken from Telegram but whose handling never finished.
 #[derive(Debug, Clone)]
@@ -49,12 +90,25 @@ impl Store {
         Ok(fresh)
     }
 
-    pub async fn mark_update_done(&self, update_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE updates SET status = 'done', done_at = $1 WHERE update_id = $2")
-            .bind(now_unix())
-            .bind(update_id)
-            .execute(&mut *self.conn().await?)
-            .await?;
+    /// Marks many handled updates done, a hundred per statement.
+    pub async fn mark_updates_done(&self, update_ids: &[i64]) -> Result<(), StoreError> {
+        for ids in update_ids.chunks(100) {
+            let mut sql = String::from(
+                "UPDATE updates SET status = 'done', done_at = $1 WHERE update_id IN (",
+            );
+            for index in 0..ids.len() {
+                if index > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", index + 2));
+            }
+            sql.push(')');
+            let mut query = sqlx::query(&sql).bind(now_unix());
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *self.conn().await?).await?;
+        }
         Ok(())
     }
 
@@ -94,6 +148,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use super::DoneMarks;
     use crate::store::testing::each_store;
 
     #[tokio::test]
@@ -112,12 +167,40 @@ mod tests {
                 store.record_updates(&batch).await.unwrap().is_empty(),
                 "{dialect}"
             );
-            store.mark_update_done(10).await.unwrap();
+            store.mark_updates_done(&[10]).await.unwrap();
             let pending = store.pending_updates().await.unwrap();
             assert_eq!(pending.len(), 1, "{dialect}");
             assert_eq!(pending[0].update_id, 11);
             assert_eq!(pending[0].payload, "{\"update_id\":11}");
             assert_eq!(store.last_update_id().await.unwrap(), Some(11), "{dialect}");
+        }
+    }
+
+    #[tokio::test]
+    async fn every_mark_that_returned_is_stored_even_when_batched() {
+        for (dialect, store) in each_store().await {
+            let batch: Vec<_> = (1..=250)
+                .map(|id| (id, Some(id), format!("{{\"update_id\":{id}}}")))
+                .collect();
+            store.record_updates(&batch).await.unwrap();
+            let marks = std::sync::Arc::new(DoneMarks::new(store.clone()));
+            let handlers: Vec<_> = (1..=240)
+                .map(|id| {
+                    let marks = marks.clone();
+                    tokio::spawn(async move { marks.mark(id).await })
+                })
+                .collect();
+            for handler in handlers {
+                handler.await.unwrap().unwrap();
+            }
+            let pending: Vec<i64> = store
+                .pending_updates()
+                .await
+                .unwrap()
+                .iter()
+                .map(|u| u.update_id)
+                .collect();
+            assert_eq!(pending, (241..=250).collect::<Vec<_>>(), "{dialect}");
         }
     }
 }

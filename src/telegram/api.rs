@@ -402,9 +402,6 @@ impl BotApi {
 
 const SHORT: Duration = Duration::from_secs(30);
 
-/// reqwest puts the URL (and so the token) into its errors; strip it before anything else
-/// sees the error.
-/// One method call over the lean client: status and body.
 /// The lean client and where its calls go.
 struct Direct {
     client: HttpClient,
@@ -424,6 +421,7 @@ impl Direct {
     }
 }
 
+/// One method call over the lean client: status and body.
 async fn call_direct<B: Serialize + ?Sized>(
     client: &HttpClient,
     target: &Target,
@@ -468,6 +466,8 @@ async fn call_direct<B: Serialize + ?Sized>(
     Ok((status, bytes))
 }
 
+/// reqwest puts the URL (and so the token) into its errors; strip it before anything else
+/// sees the error.
 fn network(method: &'static str, error: reqwest::Error) -> TgError {
     let kind = if error.is_timeout() {
         "timed out"

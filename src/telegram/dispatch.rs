@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 
 use super::handlers::{self, BotContext};
 use super::update::Incoming;
+use crate::store::DoneMarks;
 
 const WORKER_IDLE: Duration = Duration::from_secs(30);
 
@@ -24,11 +25,13 @@ struct Job {
 pub struct Dispatcher {
     ctx: Arc<BotContext>,
     workers: Mutex<HashMap<i64, mpsc::UnboundedSender<Job>>>,
+    done: Arc<DoneMarks>,
 }
 
 impl Dispatcher {
     pub fn new(ctx: Arc<BotContext>) -> Arc<Dispatcher> {
         Arc::new(Dispatcher {
+            done: Arc::new(DoneMarks::new(ctx.store.clone())),
             ctx,
             workers: Mutex::new(HashMap::new()),
         })
@@ -51,7 +54,7 @@ impl Dispatcher {
         };
         let Some(chat_id) = key else {
             let ctx = self.ctx.clone();
-            self.ctx.tasks.spawn(run_job(ctx, job));
+            self.ctx.tasks.spawn(run_job(ctx, self.done.clone(), job));
             return;
         };
         let mut workers = self.workers.lock().unwrap_or_else(|p| p.into_inner());
@@ -73,7 +76,7 @@ impl Dispatcher {
     async fn worker(self: Arc<Self>, chat_id: i64, mut jobs: mpsc::UnboundedReceiver<Job>) {
         loop {
             match tokio::time::timeout(WORKER_IDLE, jobs.recv()).await {
-                Ok(Some(job)) => run_job(self.ctx.clone(), job).await,
+                Ok(Some(job)) => run_job(self.ctx.clone(), self.done.clone(), job).await,
                 Ok(None) => return,
                 Err(_idle) => {
                     // Retire under the lock so no job can slip into a closing queue.
@@ -98,14 +101,13 @@ impl Dispatcher {
 }
 
 /// Runs one handler in its own task so a panic is contained and logged, then marks it done.
-async fn run_job(ctx: Arc<BotContext>, job: Job) {
-    let handler_ctx = ctx.clone();
-    let outcome = tokio::spawn(handlers::handle(handler_ctx, job.incoming)).await;
+async fn run_job(ctx: Arc<BotContext>, done: Arc<DoneMarks>, job: Job) {
+    let outcome = tokio::spawn(handlers::handle(ctx, job.incoming)).await;
     if let Err(error) = outcome {
         tracing::error!(update_id = job.update_id, %error, "an update handler crashed");
         metrics::counter!("tiltguard_handler_panics_total").increment(1);
     }
-    if let Err(error) = ctx.store.mark_update_done(job.update_id).await {
+    if let Err(error) = done.mark(job.update_id).await {
         tracing::error!(update_id = job.update_id, %error, "could not mark an update done");
     }
 }
