@@ -290,14 +290,36 @@ impl Driver {
                 }
                 continue;
             }
+            // With a message to edit, the edit's slot comes first and the text is rendered
+            // when it has come: once per edit, not once per read of the model's stream.
+            let mut edit_slot = false;
+            let snapshot = match current {
+                Some(_) if self.outbox.global_backlog() <= PREVIEW_BACKLOG_LIMIT => {
+                    let slot = self.outbox.reserve(self.chat_id, Action::Edit);
+                    tokio::time::sleep_until(slot.into()).await;
+                    let latest = self.latest();
+                    if latest.finished {
+                        // The final edit uses this slot instead of booking another.
+                        self.edit_slot_in_hand = true;
+                        return (latest.markdown, sealed_sent, current);
+                    }
+                    edit_slot = true;
+                    latest
+                }
+                _ => snapshot,
+            };
             let rendered = format::render_stream(&snapshot.markdown);
             while sealed_sent < rendered.sealed.len() {
                 let part = &rendered.sealed[sealed_sent];
                 // A part that fails to land is logged and counted; the reply goes on.
                 let _ = match current.take() {
                     Some(id) => {
+                        self.edit_slot_in_hand = std::mem::take(&mut edit_slot);
                         let shown = std::mem::take(&mut self.edit_shown);
-                        self.edit_final_part(id, part, &shown).await
+                        let delivered = self.edit_final_part(id, part, &shown).await;
+                        // A slot the part did not need is not kept for a later edit.
+                        self.edit_slot_in_hand = false;
+                        delivered
                     }
                     None => self.send_final_part(part).await,
                 };
@@ -312,16 +334,15 @@ impl Driver {
                             self.edit_shown = text;
                         }
                     }
-                    Some(id) => {
-                        if let Preview::Shown(now_shown) = self.edit_preview(id, sealed_sent).await
-                        {
-                            self.edit_shown = now_shown;
-                        }
+                    Some(id) if edit_slot => {
+                        self.edit_preview(id, rendered.tail).await;
                     }
+                    // The slot went to a sealed part; the next round books another.
+                    Some(_) => {}
                 }
             }
-            // `edit_preview` may already have consumed the newest change (even the final
-            // one); only wait when nothing newer than what we rendered is pending.
+            // The wait for a slot may have taken in newer text; only wait for a change when
+            // nothing newer than what was rendered is pending.
             let caught_up = {
                 let now = self.updates.borrow();
                 !now.finished && now.markdown.len() == snapshot.markdown.len()
@@ -356,43 +377,22 @@ impl Driver {
         }
     }
 
-    /// One paced, best-effort edit of the growing message, with the newest text at the time
-    /// of sending.
-    async fn edit_preview(&mut self, message_id: i32, sealed_sent: usize) -> Preview {
-        if self.outbox.global_backlog() > PREVIEW_BACKLOG_LIMIT {
-            return Preview::NotShown;
-        }
-        let slot = self.outbox.reserve(self.chat_id, Action::Edit);
-        tokio::time::sleep_until(slot.into()).await;
-        let snapshot = self.latest();
-        if snapshot.finished {
-            self.edit_slot_in_hand = true;
-            return Preview::NotShown;
-        }
-        let rendered = format::render_stream(&snapshot.markdown);
-        // A new sealed part is handled by the caller's next round.
-        if rendered.sealed.len() != sealed_sent {
-            return Preview::NotShown;
-        }
+    /// One best-effort edit of the growing message, in a slot already waited for.
+    async fn edit_preview(&mut self, message_id: i32, html: String) {
         let result = self
             .outbox
             .api()
-            .edit_message_text(
-                self.chat_id,
-                message_id,
-                &rendered.tail,
-                TextMode::Html,
-                None,
-            )
+            .edit_message_text(self.chat_id, message_id, &html, TextMode::Html, None)
             .await;
         match result {
-            Ok(()) => Preview::Shown(rendered.tail),
-            Err(error) if error.is_not_modified() => Preview::Shown(rendered.tail),
+            Ok(()) => {}
+            Err(error) if error.is_not_modified() => {}
             Err(error) => {
                 self.note_preview_error(&error);
-                Preview::NotShown
+                return;
             }
         }
+        self.edit_shown = html;
     }
 
     fn note_preview_error(&self, error: &TgError) {
@@ -474,11 +474,6 @@ impl Driver {
             }
         }
     }
-}
-
-enum Preview {
-    Shown(String),
-    NotShown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
