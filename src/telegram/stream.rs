@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::api::{TextMode, TgError};
-use super::delivery::{DeliveryError, OutMessage, Outbox};
+use super::delivery::{DeliveryError, OutMessage, Outbox, wait_for};
 use super::format;
 use super::pacing::Action;
 
@@ -203,7 +203,7 @@ impl Driver {
                 return Some(self.latest().markdown);
             };
             let slot = self.outbox.reserve(self.chat_id, Action::Draft);
-            tokio::time::sleep_until(slot.into()).await;
+            wait_for(slot).await;
             // Rendered where the text is kept: a preview needs no copy of it.
             let rendered = {
                 let snapshot = self.updates.borrow_and_update();
@@ -296,7 +296,7 @@ impl Driver {
             let snapshot = match current {
                 Some(_) if self.outbox.global_backlog() <= PREVIEW_BACKLOG_LIMIT => {
                     let slot = self.outbox.reserve(self.chat_id, Action::Edit);
-                    tokio::time::sleep_until(slot.into()).await;
+                    wait_for(slot).await;
                     let latest = self.latest();
                     if latest.finished {
                         // The final edit uses this slot instead of booking another.
@@ -357,7 +357,7 @@ impl Driver {
     /// (not as it was when the slot was booked).
     async fn send_placeholder(&mut self, sealed_sent: usize) -> Option<(i32, String)> {
         let slot = self.outbox.reserve(self.chat_id, Action::Send);
-        tokio::time::sleep_until(slot.into()).await;
+        wait_for(slot).await;
         let snapshot = self.updates.borrow().clone();
         let rendered = format::render_stream(&snapshot.markdown);
         if rendered.sealed.len() != sealed_sent || rendered.tail.trim().is_empty() {
