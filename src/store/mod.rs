@@ -78,7 +78,7 @@ enum Backend {
 }
 
 /// A query whose parameters are owned, so it can run in a task of its own.
-type Script = sqlx::query::Query<'static, Any, sqlx::any::AnyArguments<'static>>;
+pub(super) type Script = sqlx::query::Query<'static, Any, sqlx::any::AnyArguments<'static>>;
 
 /// A connection held for one unit of work (a statement, a script or a transaction).
 /// Hold it only as long as that work: on SQLite every other caller waits for it, and a

@@ -112,7 +112,19 @@ impl Store {
         if let Some(row) = taken {
             return Ok(Quota::Allowed { used: row.get(0) });
         }
-        // Exhausted, which is rare: say which limit it was, and whether to tell the user.
+        self.quota_exhausted(user_id, counter, allowance, now).await
+    }
+
+    /// After no unit could be taken, which is rare: which limit it was, and whether this is
+    /// the day's first refusal (the one the user is told about).
+    pub(super) async fn quota_exhausted(
+        &self,
+        user_id: i64,
+        counter: Counter,
+        allowance: Allowance,
+        now: i64,
+    ) -> Result<Quota, StoreError> {
+        let day = utc_day(now);
         let limit = allowance.limit(self.is_premium(user_id, now).await?);
         // With a limit of 0 nothing was taken, but the row must exist to remember the notice.
         sqlx::query(

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError, now_unix};
+use super::{Allowance, Counter, Quota, Script, Store, StoreError, now_unix, utc_day};
 
 // Each upsert is written once and put together below: alone, as SQLite's script, and as
 // Postgres's one statement. The chat takes `$1..$4` (its `$4` is the time); the user of a
@@ -39,6 +39,49 @@ const TOUCH_CHAT_AND_USER_POSTGRES: &str = concat!(
     upsert_chat!(),
     ") ",
     upsert_message_user!()
+);
+
+// A coach message also takes a unit of the day's message quota, unless its sender is banned:
+// from the allowance `$10` (free) or `$11` (premium, while a subscription runs) for the day
+// `$9`. At the limit the conflict update does nothing and returns no row.
+macro_rules! consume_message_unit {
+    () => {
+        "INSERT INTO daily_usage (user_id, day, messages)
+         SELECT $5, $9, 1 WHERE (CASE WHEN EXISTS (SELECT 1 FROM subscriptions
+                                                   WHERE user_id = $5 AND premium_until > $4)
+                                  THEN $11 ELSE $10 END) > 0
+             AND NOT EXISTS (SELECT 1 FROM users WHERE id = $5 AND is_banned <> 0)
+         ON CONFLICT (user_id, day) DO UPDATE SET messages = daily_usage.messages + 1
+         WHERE daily_usage.messages < (CASE WHEN EXISTS (SELECT 1 FROM subscriptions
+                                                         WHERE user_id = $5 AND premium_until > $4)
+                                        THEN $11 ELSE $10 END)
+             AND NOT EXISTS (SELECT 1 FROM users WHERE id = $5 AND is_banned <> 0)
+         RETURNING messages"
+    };
+}
+
+/// A coach message's chat, sender and quota unit as SQLite's script: the sender's row, then
+/// the unit's row if one was taken.
+const TOUCH_AND_CONSUME_SQLITE: &str = concat!(
+    "BEGIN; ",
+    upsert_chat!(),
+    "; ",
+    upsert_message_user!(),
+    "; ",
+    consume_message_unit!(),
+    "; COMMIT;"
+);
+
+/// The same as one Postgres statement. Its parts see the table as it was before it, so a
+/// ban is read as stored (a message never changes it) and a new sender is not banned.
+const TOUCH_AND_CONSUME_POSTGRES: &str = concat!(
+    "WITH chat AS (",
+    upsert_chat!(),
+    "), sender AS (",
+    upsert_message_user!(),
+    "), unit AS (",
+    consume_message_unit!(),
+    ") SELECT sender.*, (SELECT messages FROM unit) FROM sender"
 );
 
 /// A chat as a message shows it.
@@ -115,21 +158,54 @@ impl Store {
             .run_script(
                 TOUCH_CHAT_AND_USER_SQLITE,
                 TOUCH_CHAT_AND_USER_POSTGRES,
-                |query| {
-                    query
-                        .bind(chat.id)
-                        .bind(chat.kind.to_owned())
-                        .bind(chat.title.map(str::to_owned))
-                        .bind(now)
-                        .bind(user.id)
-                        .bind(user.first_name.to_owned())
-                        .bind(user.username.map(str::to_owned))
-                        .bind(user.language_code.map(str::to_owned))
-                },
+                |query| bind_seen(query, chat, user, now),
             )
             .await?;
         let row = rows.first().ok_or(sqlx::Error::RowNotFound)?;
         Ok(user_record(row))
+    }
+
+    /// Records a coach message's chat and sender and, unless the sender is banned, takes one
+    /// unit of the day's message quota, all in one round trip: every coach reply starts
+    /// here. The quota is `None` for a banned sender, whose message takes nothing.
+    pub async fn touch_and_consume_message(
+        &self,
+        chat: SeenChat<'_>,
+        user: SeenUser<'_>,
+        allowance: Allowance,
+    ) -> Result<(UserRecord, Option<Quota>), StoreError> {
+        let now = now_unix();
+        let rows = self
+            .run_script(
+                TOUCH_AND_CONSUME_SQLITE,
+                TOUCH_AND_CONSUME_POSTGRES,
+                |query| {
+                    bind_seen(query, chat, user, now)
+                        .bind(utc_day(now))
+                        .bind(allowance.free)
+                        .bind(allowance.premium)
+                },
+            )
+            .await?;
+        let sender = rows.first().ok_or(sqlx::Error::RowNotFound)?;
+        let record = user_record(sender);
+        if record.is_banned {
+            return Ok((record, None));
+        }
+        // SQLite returns the unit as a row of its own, Postgres as the sender row's last column.
+        let used: Option<i64> = match rows.get(1) {
+            Some(unit) => Some(unit.get(0)),
+            None if sender.len() > 5 => sender.get(5),
+            None => None,
+        };
+        let quota = match used {
+            Some(used) => Quota::Allowed { used },
+            None => {
+                self.quota_exhausted(user.id, Counter::Messages, allowance, now)
+                    .await?
+            }
+        };
+        Ok((record, Some(quota)))
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
@@ -209,6 +285,19 @@ impl Store {
 }
 
 /// A `UserRecord` from `id, first_name, username, persona, is_banned`.
+/// Binds `$1..$8` of the upserts above: the chat, the time, the sender.
+fn bind_seen(query: Script, chat: SeenChat<'_>, user: SeenUser<'_>, now: i64) -> Script {
+    query
+        .bind(chat.id)
+        .bind(chat.kind.to_owned())
+        .bind(chat.title.map(str::to_owned))
+        .bind(now)
+        .bind(user.id)
+        .bind(user.first_name.to_owned())
+        .bind(user.username.map(str::to_owned))
+        .bind(user.language_code.map(str::to_owned))
+}
+
 fn user_record(row: &sqlx::any::AnyRow) -> UserRecord {
     UserRecord {
         id: row.get(0),
@@ -223,6 +312,7 @@ fn user_record(row: &sqlx::any::AnyRow) -> UserRecord {
 mod tests {
     use super::{SeenChat, SeenUser};
     use crate::store::testing::each_store;
+    use crate::store::{Allowance, Counter, Quota};
 
     #[tokio::test]
     async fn a_message_records_its_chat_and_sender_together() {
@@ -265,6 +355,97 @@ mod tests {
             );
             // The store stays usable: the script's transaction was committed.
             assert_eq!(store.count_users().await.unwrap(), 1, "{dialect}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_coach_message_records_its_sender_and_takes_a_unit_in_one_go() {
+        for (dialect, store) in each_store().await {
+            let desk = SeenChat {
+                id: 77,
+                kind: "private",
+                title: None,
+            };
+            let ann = SeenUser {
+                id: 77,
+                first_name: "Ann",
+                username: Some("ann"),
+                language_code: None,
+            };
+            let two_a_day = Allowance {
+                free: 2,
+                premium: 5,
+            };
+            let (user, quota) = store
+                .touch_and_consume_message(desk, ann, two_a_day)
+                .await
+                .unwrap();
+            assert_eq!(
+                (user.id, user.first_name.as_str()),
+                (77, "Ann"),
+                "{dialect}"
+            );
+            assert_eq!(quota, Some(Quota::Allowed { used: 1 }), "{dialect}");
+            assert_eq!(store.chat(77).await.unwrap().unwrap().kind, "private");
+            let (_, quota) = store
+                .touch_and_consume_message(desk, ann, two_a_day)
+                .await
+                .unwrap();
+            assert_eq!(quota, Some(Quota::Allowed { used: 2 }), "{dialect}");
+            // The third is refused, and only the first refusal asks for a notice.
+            for first_notice in [true, false] {
+                let (_, quota) = store
+                    .touch_and_consume_message(desk, ann, two_a_day)
+                    .await
+                    .unwrap();
+                let refused = Quota::Exhausted {
+                    first_notice,
+                    limit: 2,
+                };
+                assert_eq!(quota, Some(refused), "{dialect}");
+            }
+            // Premium lifts the limit at once.
+            store.grant_premium(77, 30).await.unwrap();
+            let (_, quota) = store
+                .touch_and_consume_message(desk, ann, two_a_day)
+                .await
+                .unwrap();
+            assert_eq!(quota, Some(Quota::Allowed { used: 3 }), "{dialect}");
+            assert_eq!(store.used_today(77, Counter::Messages).await.unwrap(), 3);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_banned_sender_is_recorded_but_takes_nothing() {
+        for (dialect, store) in each_store().await {
+            let chat = SeenChat {
+                id: -5,
+                kind: "group",
+                title: Some("Desk"),
+            };
+            let bob = SeenUser {
+                id: 9,
+                first_name: "Bob",
+                username: None,
+                language_code: None,
+            };
+            store.touch_user(9, "Bob", None, None).await.unwrap();
+            assert!(store.set_banned(9, true).await.unwrap());
+            let allowance = Allowance {
+                free: 30,
+                premium: 300,
+            };
+            let (user, quota) = store
+                .touch_and_consume_message(chat, bob, allowance)
+                .await
+                .unwrap();
+            assert!(user.is_banned, "{dialect}");
+            assert_eq!(quota, None, "{dialect}");
+            assert_eq!(store.used_today(9, Counter::Messages).await.unwrap(), 0);
+            assert_eq!(
+                store.chat(-5).await.unwrap().unwrap().title.as_deref(),
+                Some("Desk")
+            );
         }
     }
 

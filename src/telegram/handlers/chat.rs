@@ -12,11 +12,12 @@ use governor::{DefaultKeyedRateLimiter, Quota as RateQuota, RateLimiter};
 use teloxide::types::Message;
 use tokio_util::sync::CancellationToken;
 
-use super::{BotContext, reply};
+use super::{BotContext, MEMORY_UNAVAILABLE, reply};
 use crate::coach::CoachInput;
 use crate::llm::ImageKind;
 use crate::store::{ConversationKey, Counter, Quota, UserRecord};
 use crate::telegram::stream::{StreamHandle, StreamMode};
+use crate::telegram::update::parse_command;
 
 /// Replies in flight and the per-chat turn-taking.
 pub struct ChatRoom {
@@ -211,6 +212,66 @@ pub async fn on_chart(ctx: &Arc<BotContext>, message: &Message, user: &UserRecor
     .await;
 }
 
+/// The text of a message that goes to the coach, told from the message alone: not a command,
+/// meant for the bot, not a token address pasted in private, and not empty once the mention
+/// is taken out. Such a message's sender, chat and quota unit are stored in one round trip.
+pub fn coach_text(ctx: &BotContext, message: &Message) -> Option<String> {
+    let text = message.text()?;
+    if parse_command(text, &ctx.bot_username).is_some()
+        || !addressed_to_bot(message, &ctx.bot_username)
+        || (message.chat.is_private() && super::scan::is_pasted_address(text))
+    {
+        return None;
+    }
+    let cleaned = strip_mention(text, &ctx.bot_username);
+    (!cleaned.trim().is_empty()).then_some(cleaned)
+}
+
+/// A message [`coach_text`] picked out: the guards, then the reply. The flood guard needs
+/// no database, so the sender is recorded and the quota unit taken together after it.
+pub async fn on_coach_text(ctx: &Arc<BotContext>, message: &Message, text: String) {
+    let chat_id = message.chat.id.0;
+    let Some((chat, sender)) = super::seen(message) else {
+        return;
+    };
+    let is_admin = ctx.config.is_admin(sender.id);
+    let admission = if is_admin {
+        Admission::Allowed
+    } else {
+        ctx.chat_room.admit(sender.id)
+    };
+    let recorded = if is_admin || !matches!(admission, Admission::Allowed) {
+        // Admins are unlimited, and a message refused for flooding takes nothing.
+        ctx.store
+            .touch_chat_and_user(chat, sender)
+            .await
+            .map(|user| (user, None))
+    } else {
+        let allowance = ctx.allowance(Counter::Messages);
+        ctx.store
+            .touch_and_consume_message(chat, sender, allowance)
+            .await
+    };
+    let (user, quota) = match recorded {
+        Ok(recorded) => recorded,
+        Err(error) => {
+            tracing::error!(%error, "store unavailable while handling a message");
+            reply(ctx, chat_id, MEMORY_UNAVAILABLE).await;
+            return;
+        }
+    };
+    if (user.is_banned && !is_admin) || !admitted(ctx, chat_id, admission).await {
+        return;
+    }
+    if let Some(quota) = quota
+        && !within_quota(ctx, chat_id, Ok(quota)).await
+    {
+        return;
+    }
+    spawn_reply(ctx, message, &user, CoachInput::Text(text), is_admin);
+}
+
+/// The guards for a chart (text goes through [`on_coach_text`]), then the reply.
 async fn start_reply(
     ctx: &Arc<BotContext>,
     message: &Message,
@@ -220,52 +281,77 @@ async fn start_reply(
     let chat_id = message.chat.id.0;
     let is_admin = ctx.config.is_admin(user.id);
     if !is_admin {
-        match ctx.chat_room.admit(user.id) {
-            Admission::Allowed => {}
-            Admission::Notice => {
-                let html = format!(
-                    "You're writing faster than I can coach ({} messages a minute). Take a breath; \
-                     I'll pick up your next message in a moment.",
-                    ctx.settings.user_messages_per_minute
-                );
-                reply(ctx, chat_id, &html).await;
-                return;
-            }
-            Admission::Quiet => return,
+        if !admitted(ctx, chat_id, ctx.chat_room.admit(user.id)).await {
+            return;
         }
         let allowance = ctx.allowance(Counter::Messages);
-        match ctx
+        let quota = ctx
             .store
             .try_consume(user.id, Counter::Messages, allowance)
-            .await
-        {
-            Ok(Quota::Allowed { .. }) => {}
-            Ok(Quota::Exhausted {
-                first_notice,
-                limit,
-            }) => {
-                if first_notice {
-                    let html = format!(
-                        "You've used today's {limit} coaching replies. They reset at 00:00 UTC, {}. \
-                         Until then, write your plan down and sleep on it.",
-                        until_utc_midnight()
-                    );
-                    reply(ctx, chat_id, &html).await;
-                }
-                return;
-            }
-            Err(error) => {
-                tracing::error!(%error, "quota check failed");
-                reply(
-                    ctx,
-                    chat_id,
-                    "I can't reach my memory right now. Please try again in a minute.",
-                )
-                .await;
-                return;
-            }
+            .await;
+        if !within_quota(ctx, chat_id, quota).await {
+            return;
         }
     }
+    spawn_reply(ctx, message, user, input, is_admin);
+}
+
+/// False when the flood guard refused the message (the first refusal of a burst says so).
+async fn admitted(ctx: &BotContext, chat_id: i64, admission: Admission) -> bool {
+    match admission {
+        Admission::Allowed => true,
+        Admission::Notice => {
+            let html = format!(
+                "You're writing faster than I can coach ({} messages a minute). Take a breath; \
+                 I'll pick up your next message in a moment.",
+                ctx.settings.user_messages_per_minute
+            );
+            reply(ctx, chat_id, &html).await;
+            false
+        }
+        Admission::Quiet => false,
+    }
+}
+
+/// False when no quota unit was taken (the day's first refusal says when it resets).
+async fn within_quota(
+    ctx: &BotContext,
+    chat_id: i64,
+    quota: Result<Quota, crate::store::StoreError>,
+) -> bool {
+    match quota {
+        Ok(Quota::Allowed { .. }) => true,
+        Ok(Quota::Exhausted {
+            first_notice,
+            limit,
+        }) => {
+            if first_notice {
+                let html = format!(
+                    "You've used today's {limit} coaching replies. They reset at 00:00 UTC, {}. \
+                     Until then, write your plan down and sleep on it.",
+                    until_utc_midnight()
+                );
+                reply(ctx, chat_id, &html).await;
+            }
+            false
+        }
+        Err(error) => {
+            tracing::error!(%error, "quota check failed");
+            reply(ctx, chat_id, MEMORY_UNAVAILABLE).await;
+            false
+        }
+    }
+}
+
+/// Starts the reply as a task of its own, taking its turn in the chat.
+fn spawn_reply(
+    ctx: &Arc<BotContext>,
+    message: &Message,
+    user: &UserRecord,
+    input: CoachInput,
+    is_admin: bool,
+) {
+    let chat_id = message.chat.id.0;
     let persona = ctx.personas.resolve(user.persona.as_deref()).clone();
     let key = conversation_key(message, user.id);
     let reply_to = (!message.chat.is_private()).then_some(message.id.0);

@@ -114,16 +114,16 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
     let Some(user) = message.from.as_ref() else {
         return;
     };
+    // Most messages are for the coach; they take a path with one database round trip.
+    if let Some(text) = chat::coach_text(ctx, message) {
+        chat::on_coach_text(ctx, message, text).await;
+        return;
+    }
     let record = match remember(ctx, message).await {
         Ok(record) => record,
         Err(error) => {
             tracing::error!(%error, "store unavailable while handling a message");
-            reply(
-                ctx,
-                chat_id,
-                "I can't reach my memory right now. Please try again in a minute.",
-            )
-            .await;
+            reply(ctx, chat_id, MEMORY_UNAVAILABLE).await;
             return;
         }
     };
@@ -204,6 +204,12 @@ async fn remember(
     ctx: &BotContext,
     message: &Message,
 ) -> Result<crate::store::UserRecord, crate::store::StoreError> {
+    let (chat, user) = seen(message).ok_or(sqlx::Error::RowNotFound)?;
+    ctx.store.touch_chat_and_user(chat, user).await
+}
+
+/// A message's chat and sender as the store records them; `None` without a sender.
+fn seen(message: &Message) -> Option<(SeenChat<'_>, SeenUser<'_>)> {
     let chat = &message.chat;
     let kind = if chat.is_private() {
         "private"
@@ -214,23 +220,25 @@ async fn remember(
     } else {
         "channel"
     };
-    let user = message.from.as_ref().ok_or(sqlx::Error::RowNotFound)?;
-    ctx.store
-        .touch_chat_and_user(
-            SeenChat {
-                id: chat.id.0,
-                kind,
-                title: chat.title(),
-            },
-            SeenUser {
-                id: user.id.0 as i64,
-                first_name: &user.first_name,
-                username: user.username.as_deref(),
-                language_code: user.language_code.as_deref(),
-            },
-        )
-        .await
+    let user = message.from.as_ref()?;
+    Some((
+        SeenChat {
+            id: chat.id.0,
+            kind,
+            title: chat.title(),
+        },
+        SeenUser {
+            id: user.id.0 as i64,
+            first_name: &user.first_name,
+            username: user.username.as_deref(),
+            language_code: user.language_code.as_deref(),
+        },
+    ))
 }
+
+/// What a user is told when the database cannot be reached.
+pub(crate) const MEMORY_UNAVAILABLE: &str =
+    "I can't reach my memory right now. Please try again in a minute.";
 
 /// Sends a short HTML reply, logging (not propagating) delivery failures: the user already
 /// left or blocked us, and there is nobody else to tell.

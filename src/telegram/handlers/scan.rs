@@ -135,9 +135,7 @@ async fn guard(ctx: &BotContext, user_id: i64) -> Result<(), Option<String>> {
         }) => Err(first_notice.then(|| quota_notice(limit))),
         Err(error) => {
             tracing::error!(%error, "scan quota check failed");
-            Err(Some(
-                "I can't reach my memory right now. Please try again in a minute.".to_string(),
-            ))
+            Err(Some(super::MEMORY_UNAVAILABLE.to_string()))
         }
     }
 }
@@ -301,7 +299,7 @@ async fn remember_presser(
         .await
         .map_err(|error| {
             tracing::error!(%error, "store unavailable while handling a scan button");
-            Some("I can't reach my memory right now. Please try again in a minute.")
+            Some(super::MEMORY_UNAVAILABLE)
         })?;
     if record.is_banned && !ctx.config.is_admin(record.id) {
         return Err(None);

@@ -29,7 +29,7 @@ pub async fn show(ctx: &BotContext, chat_id: i64, user_id: i64) {
         ),
         Err(error) => {
             tracing::error!(%error, "usage lookup failed");
-            "I can't reach my memory right now. Please try again in a minute.".to_string()
+            super::MEMORY_UNAVAILABLE.to_string()
         }
     };
     reply(ctx, chat_id, &html).await;
