@@ -15,6 +15,7 @@ mod admin;
 mod conversations;
 mod payments;
 mod updates;
+#[macro_use]
 mod usage;
 mod users;
 

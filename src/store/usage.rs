@@ -4,6 +4,24 @@ use sqlx::Row;
 
 use super::{Store, StoreError, now_unix};
 
+/// A day's limit in SQL: the premium allowance while the user's subscription runs at `now`,
+/// the free one otherwise. Written once for every statement that takes a unit.
+macro_rules! daily_limit {
+    ($user:literal, $now:literal, $free:literal, $premium:literal) => {
+        concat!(
+            "(CASE WHEN EXISTS (SELECT 1 FROM subscriptions WHERE user_id = ",
+            $user,
+            " AND premium_until > ",
+            $now,
+            ") THEN ",
+            $premium,
+            " ELSE ",
+            $free,
+            " END)"
+        )
+    };
+}
+
 /// Days since the unix epoch, UTC: the quota day.
 pub fn utc_day(unix_seconds: i64) -> i64 {
     unix_seconds.div_euclid(86_400)
@@ -94,9 +112,7 @@ impl Store {
         // One statement, since every coach reply starts here: the plan is looked up inside
         // it, the day's first use creates the row, and later ones count up to the limit (at
         // the limit the conflict update does nothing and returns no row).
-        let limit = "CASE WHEN EXISTS (SELECT 1 FROM subscriptions
-                                       WHERE user_id = $1 AND premium_until > $3)
-                     THEN $5 ELSE $4 END";
+        let limit = daily_limit!("$1", "$3", "$4", "$5");
         let taken = sqlx::query(&format!(
             "INSERT INTO daily_usage (user_id, day, {column}) SELECT $1, $2, 1 WHERE {limit} > 0
              ON CONFLICT (user_id, day) DO UPDATE SET {column} = daily_usage.{column} + 1

@@ -46,17 +46,16 @@ const TOUCH_CHAT_AND_USER_POSTGRES: &str = concat!(
 // `$9`. At the limit the conflict update does nothing and returns no row.
 macro_rules! consume_message_unit {
     () => {
-        "INSERT INTO daily_usage (user_id, day, messages)
-         SELECT $5, $9, 1 WHERE (CASE WHEN EXISTS (SELECT 1 FROM subscriptions
-                                                   WHERE user_id = $5 AND premium_until > $4)
-                                  THEN $11 ELSE $10 END) > 0
-             AND NOT EXISTS (SELECT 1 FROM users WHERE id = $5 AND is_banned <> 0)
-         ON CONFLICT (user_id, day) DO UPDATE SET messages = daily_usage.messages + 1
-         WHERE daily_usage.messages < (CASE WHEN EXISTS (SELECT 1 FROM subscriptions
-                                                         WHERE user_id = $5 AND premium_until > $4)
-                                        THEN $11 ELSE $10 END)
-             AND NOT EXISTS (SELECT 1 FROM users WHERE id = $5 AND is_banned <> 0)
-         RETURNING messages"
+        concat!(
+            "INSERT INTO daily_usage (user_id, day, messages) SELECT $5, $9, 1 WHERE ",
+            daily_limit!("$5", "$4", "$10", "$11"),
+            " > 0 AND NOT EXISTS (SELECT 1 FROM users WHERE id = $5 AND is_banned <> 0)
+             ON CONFLICT (user_id, day) DO UPDATE SET messages = daily_usage.messages + 1
+             WHERE daily_usage.messages < ",
+            daily_limit!("$5", "$4", "$10", "$11"),
+            " AND NOT EXISTS (SELECT 1 FROM users WHERE id = $5 AND is_banned <> 0)
+             RETURNING messages"
+        )
     };
 }
 
