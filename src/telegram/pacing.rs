@@ -98,10 +98,9 @@ impl Calendar {
         elapsed.div_ceil(interval.as_nanos().max(1)) as u64
     }
 
-    fn instant_of(&self, interval: Duration, slot: u64, fallback: Instant) -> Instant {
-        self.origin.map_or(fallback, |origin| {
-            origin + interval * u32::try_from(slot).unwrap_or(u32::MAX)
-        })
+    /// Before the first booking, slots count from `not_before`.
+    fn instant_of(&self, interval: Duration, slot: u64, not_before: Instant) -> Instant {
+        self.origin.unwrap_or(not_before) + interval * u32::try_from(slot).unwrap_or(u32::MAX)
     }
 
     fn earliest(
@@ -110,22 +109,35 @@ impl Calendar {
         not_before: Instant,
         priority: Priority,
     ) -> (u64, Instant) {
-        let mut slot = self.slot_at_or_after(interval, not_before);
-        while self.taken.contains(&slot)
-            || (priority == Priority::Deferrable && slot.is_multiple_of(3))
-        {
-            slot += 1;
+        let usable = |slot: u64| match priority {
+            Priority::Deferrable if slot.is_multiple_of(3) => slot + 1,
+            _ => slot,
+        };
+        let first = self.slot_at_or_after(interval, not_before);
+        let mut slot = usable(first);
+        // The taken slots from `first` on, in order: one walk finds the first gap, where a
+        // lookup per slot would cost a tree search for each of the seconds booked ahead.
+        for &taken in self.taken.range(first..) {
+            if taken > slot {
+                break;
+            }
+            if taken == slot {
+                slot = usable(slot + 1);
+            }
         }
         (slot, self.instant_of(interval, slot, not_before))
     }
 
-    fn book(&mut self, interval: Duration, slot: u64, now: Instant) {
+    fn book(&mut self, interval: Duration, slot: u64, at: Instant, now: Instant) {
         if self.origin.is_none() {
-            self.origin = Some(now);
+            let offset = interval * u32::try_from(slot).unwrap_or(u32::MAX);
+            self.origin = Some(at.checked_sub(offset).unwrap_or(at));
         }
         self.taken.insert(slot);
         let past = self.slot_at_or_after(interval, now).saturating_sub(1);
-        self.taken = self.taken.split_off(&past);
+        while self.taken.first().is_some_and(|&first| first < past) {
+            self.taken.pop_first();
+        }
     }
 }
 
@@ -248,7 +260,7 @@ impl Pacer {
         let (slot, at) = self.find(chat_id, action, priority, now);
         let b = self.budgets;
         if let Some(slot) = slot {
-            self.global.book(b.global.interval, slot, now);
+            self.global.book(b.global.interval, slot, at, now);
         }
         let chat = self.chats.entry(chat_id).or_default();
         chat.last_used = Some(at);
@@ -428,5 +440,33 @@ mod tests {
         assert_eq!(p.reserve(8, Action::Send, now), now);
         p.forget_idle(now + Duration::from_secs(600), Duration::from_secs(60));
         assert_eq!(p.tracked_chats(), 0);
+    }
+
+    #[test]
+    fn no_two_requests_share_a_bot_wide_slot_and_none_waits_past_a_free_one() {
+        let mut p = pacer();
+        let now = Instant::now();
+        let interval = p.budgets.global.interval;
+        let mut booked = BTreeSet::new();
+        // Urgent and deferrable requests, some from chats that must wait, in a fixed shuffle.
+        for i in 0..300u64 {
+            let chat = (i * 7919 % 97) as i64 + 1;
+            let priority = if i % 5 < 3 {
+                Priority::Deferrable
+            } else {
+                Priority::Urgent
+            };
+            let chat_ready = p.earliest(chat, Action::Send, now);
+            let at = p.reserve_with(chat, Action::Send, priority, now);
+            let slot = ((at - now).as_nanos() / interval.as_nanos()) as u64;
+            assert!(booked.insert(slot), "slot {slot} given twice");
+            // Every slot between the chat being ready and the one given is taken or, for a
+            // deferrable request, kept for urgent traffic.
+            let ready = (chat_ready - now).as_nanos().div_ceil(interval.as_nanos()) as u64;
+            for earlier in ready..slot {
+                let kept = priority == Priority::Deferrable && earlier % 3 == 0;
+                assert!(booked.contains(&earlier) || kept, "slot {earlier} was free");
+            }
+        }
     }
 }
