@@ -270,11 +270,14 @@ impl Driver {
         let mut current: Option<i32> = None;
         let mut typing_sent_at: Option<Instant> = None;
         loop {
-            let snapshot = self.latest();
-            if snapshot.finished {
-                return (snapshot.markdown, sealed_sent, current);
+            let (finished, blank) = {
+                let now = self.updates.borrow_and_update();
+                (now.finished, now.markdown.trim().is_empty())
+            };
+            if finished {
+                return (self.latest().markdown, sealed_sent, current);
             }
-            if snapshot.markdown.trim().is_empty() {
+            if blank {
                 // Nothing to show yet: keep "typing…" visible while the model thinks.
                 if typing_sent_at.is_none_or(|t| t.elapsed() >= TYPING_REFRESH) {
                     typing_sent_at = Some(Instant::now());
@@ -294,7 +297,16 @@ impl Driver {
             // when it has come: once per edit, not once per read of the model's stream.
             let mut edit_slot = false;
             let snapshot = match current {
-                Some(_) if self.outbox.global_backlog() <= PREVIEW_BACKLOG_LIMIT => {
+                None => self.latest(),
+                Some(_) if self.outbox.global_backlog() > PREVIEW_BACKLOG_LIMIT => {
+                    // Overload: no preview goes out, so none is rendered. Parts that filled
+                    // up meanwhile go out with the final text, or with a later preview.
+                    if self.next_change().await.is_none() {
+                        return (self.latest().markdown, sealed_sent, current);
+                    }
+                    continue;
+                }
+                Some(_) => {
                     let slot = self.outbox.reserve(self.chat_id, Action::Edit);
                     wait_for(slot).await;
                     let latest = self.latest();
@@ -306,7 +318,6 @@ impl Driver {
                     edit_slot = true;
                     latest
                 }
-                _ => snapshot,
             };
             let rendered = format::render_stream(&snapshot.markdown);
             while sealed_sent < rendered.sealed.len() {
