@@ -90,6 +90,7 @@ impl StreamHandle {
             final_already_visible: false,
             edit_slot_in_hand: false,
             edit_shown: String::new(),
+            renderer: format::StreamRenderer::default(),
         };
         let driver = tokio::spawn(driver.run(mode));
         StreamHandle {
@@ -155,6 +156,8 @@ struct Driver {
     /// A paced edit slot was booked and waited for when the text became final: the final
     /// edit uses it instead of booking another one three seconds later.
     edit_slot_in_hand: bool,
+    /// Keeps the rendering of the finished lines between previews.
+    renderer: format::StreamRenderer,
 }
 
 impl Driver {
@@ -207,7 +210,7 @@ impl Driver {
             // Rendered where the text is kept: a preview needs no copy of it.
             let rendered = {
                 let snapshot = self.updates.borrow_and_update();
-                (!snapshot.finished).then(|| format::render_stream(&snapshot.markdown))
+                (!snapshot.finished).then(|| self.renderer.render(&snapshot.markdown))
             };
             let Some(rendered) = rendered else {
                 let markdown = self.latest().markdown;
@@ -319,7 +322,7 @@ impl Driver {
                     latest
                 }
             };
-            let rendered = format::render_stream(&snapshot.markdown);
+            let rendered = self.renderer.render(&snapshot.markdown);
             while sealed_sent < rendered.sealed.len() {
                 let part = &rendered.sealed[sealed_sent];
                 // A part that fails to land is logged and counted; the reply goes on.
@@ -369,8 +372,7 @@ impl Driver {
     async fn send_placeholder(&mut self, sealed_sent: usize) -> Option<(i32, String)> {
         let slot = self.outbox.reserve(self.chat_id, Action::Send);
         wait_for(slot).await;
-        let snapshot = self.updates.borrow().clone();
-        let rendered = format::render_stream(&snapshot.markdown);
+        let rendered = self.renderer.render(&self.updates.borrow().markdown);
         if rendered.sealed.len() != sealed_sent || rendered.tail.trim().is_empty() {
             return None;
         }

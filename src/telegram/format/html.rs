@@ -152,7 +152,7 @@ pub(super) enum Output {
     Plain,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Sink {
     Text {
         out: String,
@@ -163,7 +163,7 @@ enum Sink {
 }
 
 /// Builds Telegram HTML, its plain text, or a [`ParsedHtml`] from open/text/close events.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct HtmlWriter {
     sink: Sink,
     stack: Vec<OpenTag>,

@@ -54,23 +54,67 @@ pub(super) fn render_document(markdown: &str, partial: bool) -> RenderedMarkdown
     RenderedMarkdown { doc, finished_len }
 }
 
+/// The rendering of a reply that grows between calls, kept so that each finished line is
+/// rendered once: a call renders the lines finished since the last one, then the unfinished
+/// line on a copy of the state. The result is exactly [`render_document`]'s.
+pub(super) struct GrowingDocument {
+    renderer: Renderer,
+    /// The Markdown whose lines are finished and rendered (up to and including its last
+    /// `\n`), to tell a text that grew from one that was replaced.
+    rendered: String,
+}
+
+impl Default for GrowingDocument {
+    fn default() -> Self {
+        GrowingDocument {
+            renderer: Renderer::new(HtmlWriter::document(0)),
+            rendered: String::new(),
+        }
+    }
+}
+
+impl GrowingDocument {
+    /// The reply so far, its last line unfinished unless it ends in a newline. A text that
+    /// does not extend the previous one is rendered from the start.
+    pub(super) fn render(&mut self, markdown: &str) -> RenderedMarkdown {
+        if !markdown.starts_with(self.rendered.as_str()) {
+            *self = GrowingDocument::default();
+        }
+        let new = &markdown[self.rendered.len()..];
+        if let Some(last_newline) = new.rfind('\n') {
+            for line in new[..last_newline].split('\n') {
+                self.renderer.line(without_cr(line), false);
+            }
+            self.rendered.push_str(&new[..=last_newline]);
+        }
+        let unfinished = &markdown[self.rendered.len()..];
+        let finished_len = self.renderer.writer.document_len();
+        if unfinished.is_empty() {
+            let doc = self.renderer.writer.clone().finish_document();
+            return RenderedMarkdown { doc, finished_len };
+        }
+        let mut renderer = self.renderer.clone();
+        renderer.line(without_cr(unfinished), true);
+        let doc = renderer.writer.finish_document();
+        RenderedMarkdown { doc, finished_len }
+    }
+}
+
+fn without_cr(line: &str) -> &str {
+    line.strip_suffix('\r').unwrap_or(line)
+}
+
 /// Feeds `markdown` to `writer`. Also returns, for a document writer with an unfinished last
 /// line, the document length before that line.
 fn render_into(writer: HtmlWriter, markdown: &str, partial: bool) -> (HtmlWriter, Option<usize>) {
-    let mut renderer = Renderer {
-        writer,
-        fence: None,
-        quote: None,
-        blank_before: false,
-        table_rows: 0,
-    };
+    let mut renderer = Renderer::new(writer);
     let unfinished_tail = partial && !markdown.ends_with('\n');
     // A final "\n" ends the last line; it does not start an empty one.
     let body = markdown.strip_suffix('\n').unwrap_or(markdown);
     let mut lines = body.split('\n').peekable();
     let mut finished_len = None;
     while let Some(line) = lines.next() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
+        let line = without_cr(line);
         if unfinished_tail && lines.peek().is_none() {
             finished_len = Some(renderer.writer.document_len());
             renderer.line(line, true);
@@ -81,7 +125,7 @@ fn render_into(writer: HtmlWriter, markdown: &str, partial: bool) -> (HtmlWriter
     (renderer.writer, finished_len)
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Fence {
     marker: u8,
     len: usize,
@@ -89,13 +133,14 @@ struct Fence {
     lines: usize,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Quote {
     /// Visible length when the quote opened, to know whether it has content yet.
     start_len: usize,
     blank_before: bool,
 }
 
+#[derive(Clone)]
 struct Renderer {
     writer: HtmlWriter,
     fence: Option<Fence>,
@@ -106,6 +151,16 @@ struct Renderer {
 }
 
 impl Renderer {
+    fn new(writer: HtmlWriter) -> Renderer {
+        Renderer {
+            writer,
+            fence: None,
+            quote: None,
+            blank_before: false,
+            table_rows: 0,
+        }
+    }
+
     fn line(&mut self, line: &str, partial: bool) {
         if self.fence.is_some() {
             self.fence_line(line, partial);

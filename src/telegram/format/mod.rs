@@ -6,7 +6,8 @@
 //! - [`utf16_len`] / [`visible_len`]: lengths as Telegram counts them.
 //! - [`split_html`], [`render_final`]: parts within the 4096 limit, cut at paragraph, line,
 //!   sentence, then word boundaries, with open tags (a code block's language too) reopened.
-//! - [`render_stream`]: the parts of a reply that is still streaming, the sealed ones final.
+//! - [`render_stream`]: the parts of a reply that is still streaming, the sealed ones final;
+//!   [`StreamRenderer`] gives the same for a growing reply, rendering each line once.
 //! - [`plain_text_fallback`]: the same parts as plain text, if Telegram refuses the HTML.
 //!
 //! Everything here is linear in the input and never fails: any string is valid input.
@@ -34,7 +35,7 @@ pub fn escape_html(text: &str) -> String {
 }
 pub use split::{plain_text_fallback, split_html};
 pub use stream::{
-    StreamRender, TELEGRAM_TEXT_LIMIT, render_final, render_final_with_limit, render_stream,
-    render_stream_with_limit,
+    StreamRender, StreamRenderer, TELEGRAM_TEXT_LIMIT, render_final, render_final_with_limit,
+    render_stream, render_stream_with_limit,
 };
 pub use utf16::{utf16_len, visible_len};

@@ -86,6 +86,10 @@ fn skip_cut_whitespace(doc: &ParsedHtml, text: &str, mut pos: usize) -> usize {
 
 /// The furthest char boundary after `start` whose text fits in `limit` UTF-16 units.
 fn advance_utf16(text: &str, start: usize, limit: usize) -> usize {
+    // A character never takes more UTF-16 units than UTF-8 bytes.
+    if text.len() - start <= limit {
+        return text.len();
+    }
     let mut units = 0;
     for (offset, c) in text[start..].char_indices() {
         units += c.len_utf16();

@@ -16,7 +16,7 @@
 //! every call. Both come from one rendering: the finished lines are a prefix of it.
 
 use super::html::Output;
-use super::markdown::render_document;
+use super::markdown::{GrowingDocument, RenderedMarkdown, render_document};
 use super::split::{plan_parts, render_parts};
 
 /// Telegram's limit for a message text, in UTF-16 units after entity parsing.
@@ -44,7 +44,39 @@ pub fn render_stream(markdown_so_far: &str) -> StreamRender {
 /// Renders the Markdown received so far into sealed parts and a tail, each at most `limit`
 /// visible UTF-16 units. One rendering of the text: linear in its length.
 pub fn render_stream_with_limit(markdown_so_far: &str, limit: usize) -> StreamRender {
-    let rendered = render_document(markdown_so_far, true);
+    split_stream(&render_document(markdown_so_far, true), limit)
+}
+
+/// [`render_stream`] for one reply called again and again as it grows: each finished line
+/// is rendered once, not once per call, so a reply previewed n times costs about one
+/// rendering of its text, plus the unfinished line each time. Same results as
+/// [`render_stream`], whatever text it is given.
+pub struct StreamRenderer {
+    document: GrowingDocument,
+    limit: usize,
+}
+
+impl Default for StreamRenderer {
+    fn default() -> Self {
+        StreamRenderer::with_limit(TELEGRAM_TEXT_LIMIT)
+    }
+}
+
+impl StreamRenderer {
+    /// Parts of at most `limit` visible UTF-16 units, as [`render_stream_with_limit`].
+    pub fn with_limit(limit: usize) -> StreamRenderer {
+        StreamRenderer {
+            document: GrowingDocument::default(),
+            limit,
+        }
+    }
+
+    pub fn render(&mut self, markdown_so_far: &str) -> StreamRender {
+        split_stream(&self.document.render(markdown_so_far), self.limit)
+    }
+}
+
+fn split_stream(rendered: &RenderedMarkdown, limit: usize) -> StreamRender {
     let doc = &rendered.doc;
     let mut ranges = plan_parts(doc, limit, 0, rendered.finished_len);
     let (sealed_count, tail_start) = match ranges.split_last() {

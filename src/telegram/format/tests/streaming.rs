@@ -4,8 +4,8 @@
 use super::corpus::REPLIES;
 use super::long_reply::{assert_parts_cover, long_reply};
 use crate::telegram::format::{
-    StreamRender, TELEGRAM_TEXT_LIMIT, markdown_to_html_partial, render_final_with_limit,
-    render_stream, render_stream_with_limit,
+    StreamRender, StreamRenderer, TELEGRAM_TEXT_LIMIT, markdown_to_html_partial,
+    render_final_with_limit, render_stream, render_stream_with_limit,
 };
 
 fn all_parts(render: &StreamRender) -> Vec<String> {
@@ -152,4 +152,45 @@ fn an_unfinished_line_is_never_sealed() {
         .chain([markdown.len()]);
     stream_and_check(markdown, 30, ends);
     assert!(render_final_with_limit(markdown, 30)[0].starts_with("see [note"));
+}
+
+/// The kept rendering gives exactly what rendering each snapshot from scratch gives.
+fn assert_renders_like_from_scratch(markdown: &str, limit: usize, ends: &[usize]) {
+    let mut renderer = StreamRenderer::with_limit(limit);
+    for &end in ends {
+        let prefix = &markdown[..end];
+        assert_eq!(
+            renderer.render(prefix),
+            render_stream_with_limit(prefix, limit),
+            "at {end} of {:.60}",
+            markdown
+        );
+    }
+}
+
+#[test]
+fn a_growing_reply_renders_as_if_from_scratch_at_every_prefix() {
+    let corpus = REPLIES.join("\n\n");
+    let every_char: Vec<usize> = corpus
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([corpus.len()])
+        .collect();
+    assert_renders_like_from_scratch(&corpus, 300, &every_char);
+    let with_crlf = corpus.replace('\n', "\r\n");
+    let ends: Vec<usize> = boundaries_every(&with_crlf, 7).collect();
+    assert_renders_like_from_scratch(&with_crlf, 300, &ends);
+    let long = long_reply();
+    let ends: Vec<usize> = boundaries_every(&long, 41).collect();
+    assert_renders_like_from_scratch(&long, TELEGRAM_TEXT_LIMIT, &ends);
+}
+
+#[test]
+fn a_replaced_reply_is_rendered_afresh() {
+    let mut renderer = StreamRenderer::default();
+    renderer.render("```rust\nlet size = 1;\n");
+    // A retried request starts its text again, differently.
+    for text in ["Size *down*", "", "> calm\n- one\n", "```rust\nlet"] {
+        assert_eq!(renderer.render(text), render_stream(text), "{text:?}");
+    }
 }
