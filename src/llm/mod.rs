@@ -5,6 +5,7 @@
 //! Model routing and fallback live in `router.rs`, built on this layer.
 
 mod breaker;
+mod chunk;
 mod client;
 mod error;
 mod parse;

@@ -6,10 +6,9 @@
 //! deltas, an `error` object in a chunk (a mid-stream failure, after which `[DONE]` may still
 //! come), and shapes it does not know (skipped, not fatal).
 
+use super::chunk::{self, Chunk};
 use super::error::{LlmError, WireError};
 use super::types::{FinishReason, StreamEvent, TokenUsage};
-use serde::Deserialize;
-use std::borrow::Cow;
 use std::collections::VecDeque;
 
 pub type EventQueue = VecDeque<Result<StreamEvent, LlmError>>;
@@ -28,104 +27,6 @@ pub struct CompletionParser {
     terminal: bool,
 }
 
-/// One chunk, read in place: text without escapes is borrowed from the event's data, and of
-/// `choices` only the first is kept, so a token costs no allocation until its text is queued.
-#[derive(Deserialize)]
-struct Chunk<'a> {
-    #[serde(borrow)]
-    choices: Option<FirstChoice<'a>>,
-    usage: Option<WireUsage>,
-    /// Usually `{code, message, metadata}`, but some servers send a bare string.
-    error: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct Choice<'a> {
-    #[serde(default)]
-    index: u32,
-    #[serde(borrow)]
-    delta: Option<Delta<'a>>,
-    /// Non-streaming replies (`chat.completion`) carry `message` instead of `delta`.
-    #[serde(borrow)]
-    message: Option<Delta<'a>>,
-    #[serde(borrow)]
-    finish_reason: Option<Text<'a>>,
-}
-
-#[derive(Deserialize)]
-struct Delta<'a> {
-    #[serde(borrow)]
-    content: Option<Text<'a>>,
-    #[serde(borrow)]
-    reasoning: Option<Text<'a>>,
-    #[serde(borrow)]
-    reasoning_content: Option<Text<'a>>,
-}
-
-/// A JSON string, borrowed unless it has escapes. (serde's own `Option<Cow<str>>` always
-/// copies: `#[serde(borrow)]` only reaches a `Cow` that is not inside an `Option`.)
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
-            type Value = Text<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(text)))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(text.to_owned())))
-            }
-            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(text)))
-            }
-        }
-        deserializer.deserialize_str(Visit(std::marker::PhantomData))
-    }
-}
-
-/// The choice with index 0 of a `choices` array (requests never ask for n > 1), read
-/// without collecting the array.
-struct FirstChoice<'a>(Option<Choice<'a>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for FirstChoice<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Choices<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Choices<'a> {
-            type Value = FirstChoice<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an array of choices")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut first = None;
-                while let Some(choice) = seq.next_element::<Choice<'a>>()? {
-                    if first.is_none() && choice.index == 0 {
-                        first = Some(choice);
-                    }
-                }
-                Ok(FirstChoice(first))
-            }
-        }
-        deserializer.deserialize_seq(Choices(std::marker::PhantomData))
-    }
-}
-
-#[derive(Deserialize)]
-struct WireUsage {
-    #[serde(default)]
-    prompt_tokens: u64,
-    #[serde(default)]
-    completion_tokens: u64,
-    cost: Option<f64>,
-}
-
 impl CompletionParser {
     pub fn new() -> Self {
         Self::default()
@@ -140,17 +41,15 @@ impl CompletionParser {
             self.finish(out);
             return Progress::Terminal;
         }
-        let chunk = match serde_json::from_str::<Chunk>(data) {
-            Ok(chunk) => chunk,
-            Err(err) => {
-                tracing::debug!(%err, bytes = data.len(), "skipping unrecognised LLM stream chunk");
-                return Progress::Continue;
-            }
-        };
+        let mut chunk = Chunk::default();
+        if let Err(err) = chunk::read(data, &mut chunk) {
+            tracing::debug!(%err, bytes = data.len(), "skipping unrecognised LLM stream chunk");
+            return Progress::Continue;
+        }
         if let Some(error) = chunk.error {
             return self.fail(wire_error_from_value(error), out);
         }
-        if chunk.choices.is_none() && chunk.usage.is_none() {
+        if !chunk.has_choices && chunk.usage.is_none() {
             tracing::debug!(
                 bytes = data.len(),
                 "skipping LLM stream chunk without choices or usage"
@@ -164,7 +63,7 @@ impl CompletionParser {
                 cost: usage.cost,
             });
         }
-        if let Some(FirstChoice(Some(choice))) = chunk.choices {
+        if let Some(choice) = chunk.choice {
             if let Some(delta) = choice.delta.or(choice.message) {
                 // OpenRouter mirrors `reasoning` in `reasoning_details`; DeepSeek's own API
                 // says `reasoning_content`. Take one so nothing is doubled.
@@ -345,6 +244,31 @@ mod tests {
             events,
             vec![
                 Ok(StreamEvent::Delta("Size down, \"then\" wait.".into())),
+                Ok(StreamEvent::Finished {
+                    finish_reason: None
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn fields_of_any_shape_around_the_text_are_skipped() {
+        let events = parse(&[
+            r#"{"id":"gen-1","created":1,"meta":{"a":[1,{"b":null}]},"choices":[{"logprobs":null,"index":0,"delta":{"role":"assistant","content":"Breathe","tool_calls":[]},"native_finish_reason":null}],"usage":null}"#,
+            r#"{"choices":null,"usage":{"prompt_tokens":3,"completion_tokens":1,"cost":0.5}}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":7}}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}} trailing"#,
+            "[DONE]",
+        ]);
+        assert_eq!(
+            events,
+            vec![
+                Ok(StreamEvent::Delta("Breathe".into())),
+                Ok(StreamEvent::Usage(TokenUsage {
+                    prompt_tokens: 3,
+                    completion_tokens: 1,
+                    cost: Some(0.5),
+                })),
                 Ok(StreamEvent::Finished {
                     finish_reason: None
                 }),
