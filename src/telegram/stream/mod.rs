@@ -14,9 +14,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::api::{TextMode, TgError};
-use super::delivery::{DeliveryError, OutMessage, Outbox, wait_for};
+use super::delivery::{OutMessage, Outbox, wait_for};
 use super::format;
 use super::pacing::Action;
+
+mod finish;
 
 static NEXT_DRAFT_ID: AtomicI64 = AtomicI64::new(1);
 
@@ -328,12 +330,9 @@ impl Driver {
                 // A part that fails to land is logged and counted; the reply goes on.
                 let _ = match current.take() {
                     Some(id) => {
-                        self.edit_slot_in_hand = std::mem::take(&mut edit_slot);
                         let shown = std::mem::take(&mut self.edit_shown);
-                        let delivered = self.edit_final_part(id, part, &shown).await;
-                        // A slot the part did not need is not kept for a later edit.
-                        self.edit_slot_in_hand = false;
-                        delivered
+                        let in_slot = std::mem::take(&mut edit_slot);
+                        self.edit_final_part(id, part, &shown, in_slot).await
                     }
                     None => self.send_final_part(part).await,
                 };
@@ -397,13 +396,11 @@ impl Driver {
             .api()
             .edit_message_text(self.chat_id, message_id, &html, TextMode::Html, None)
             .await;
-        match result {
-            Ok(()) => {}
-            Err(error) if error.is_not_modified() => {}
-            Err(error) => {
-                self.note_preview_error(&error);
-                return;
-            }
+        if let Err(error) = result
+            && !error.is_not_modified()
+        {
+            self.note_preview_error(&error);
+            return;
         }
         self.edit_shown = html;
     }
@@ -419,74 +416,6 @@ impl Driver {
             tracing::debug!(%error, "a preview was not shown");
         }
     }
-
-    async fn deliver_final(&mut self, markdown: &str, sealed_sent: usize, current: Option<i32>) {
-        let parts = format::render_final(markdown);
-        let mut current = current;
-        let mut delivered = true;
-        for part in parts.iter().skip(sealed_sent) {
-            let ok = match current.take() {
-                Some(id) => {
-                    let shown = std::mem::take(&mut self.edit_shown);
-                    self.edit_final_part(id, part, &shown).await
-                }
-                None => self.send_final_part(part).await,
-            };
-            delivered &= ok;
-        }
-        self.outcome.delivered = delivered && self.outcome.message_ids.len() >= parts.len();
-    }
-
-    async fn send_final_part(&mut self, html: &str) -> bool {
-        let reply_to = if self.outcome.message_ids.is_empty() {
-            self.reply_to
-        } else {
-            None
-        };
-        let message = OutMessage::html(html).replying_to(reply_to);
-        let sent = if self.final_already_visible {
-            self.outbox.send_deferrable(self.chat_id, &message).await
-        } else {
-            self.outbox.send(self.chat_id, &message).await
-        };
-        match sent {
-            Ok(id) => {
-                self.outcome.message_ids.push(id);
-                true
-            }
-            Err(error) => {
-                log_final_failure(self.chat_id, &error);
-                false
-            }
-        }
-    }
-
-    async fn edit_final_part(&mut self, message_id: i32, html: &str, shown: &str) -> bool {
-        if html == shown {
-            self.outcome.message_ids.push(message_id);
-            return true;
-        }
-        let message = OutMessage::html(html);
-        let edited = if std::mem::take(&mut self.edit_slot_in_hand) {
-            self.outbox
-                .edit_in_booked_slot(self.chat_id, message_id, &message)
-                .await
-        } else {
-            self.outbox.edit(self.chat_id, message_id, &message).await
-        };
-        match edited {
-            Ok(()) => {
-                self.outcome.message_ids.push(message_id);
-                true
-            }
-            // The placeholder was deleted under us: send the part as a new message instead.
-            Err(DeliveryError::MessageGone) => self.send_final_part(html).await,
-            Err(error) => {
-                log_final_failure(self.chat_id, &error);
-                false
-            }
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -494,9 +423,4 @@ enum DraftResult {
     Shown,
     Skipped,
     Unsupported,
-}
-
-fn log_final_failure(chat_id: i64, error: &DeliveryError) {
-    metrics::counter!("tiltguard_replies_undelivered_total").increment(1);
-    tracing::error!(chat_id, %error, "a final reply could not be delivered");
 }
