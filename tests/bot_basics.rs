@@ -5,6 +5,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::{Harness, WAIT, trader};
+use tiltguard_sim::{SimChat, SimUser};
 
 #[tokio::test]
 async fn start_welcomes_and_offers_the_eight_coaches() {
@@ -186,4 +187,16 @@ async fn a_chat_flooding_commands_does_not_delay_another_chat() {
         "the outbox must pace, not collide"
     );
     h.crash();
+}
+
+#[tokio::test]
+async fn a_bare_mention_in_a_group_is_answered_without_asking_the_coach() {
+    let mut h = Harness::new().await;
+    h.start().await;
+    let ann = SimUser::new(1010, "Ann");
+    let group = SimChat::group(-1010, "Prop desk");
+    h.telegram.send_text(&group, &ann, "@tiltguard_bot");
+    let reply = &h.wait_for_bot_messages(group.id, 1).await[0];
+    assert_eq!(reply.text, "I'm listening. What's on your mind?");
+    h.stop().await;
 }

@@ -120,18 +120,10 @@ pub fn conversation_key(message: &Message, user_id: i64) -> ConversationKey {
     }
 }
 
-pub async fn on_text(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord, text: &str) {
-    let cleaned = strip_mention(text, &ctx.bot_username);
-    if cleaned.trim().is_empty() {
-        reply(
-            ctx,
-            message.chat.id.0,
-            "I'm listening. What's on your mind?",
-        )
-        .await;
-        return;
-    }
-    start_reply(ctx, message, user, CoachInput::Text(cleaned)).await;
+/// A text for the bot with nothing in it but the mention. (Text with something in it went
+/// to [`on_coach_text`].)
+pub async fn on_bare_mention(ctx: &BotContext, chat_id: i64) {
+    reply(ctx, chat_id, "I'm listening. What's on your mind?").await;
 }
 
 pub async fn on_chart(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord) {

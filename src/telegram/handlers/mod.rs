@@ -161,7 +161,8 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
         if message.chat.is_private() && scan::is_pasted_address(text) {
             scan::on_pasted(ctx, message, &record, text).await;
         } else {
-            chat::on_text(ctx, message, &record, text).await;
+            // Text with more than the mention in it went to the coach above.
+            chat::on_bare_mention(ctx, chat_id).await;
         }
     } else if message.chat.is_private() {
         reply(
