@@ -22,6 +22,39 @@ macro_rules! daily_limit {
     };
 }
 
+/// Takes one unit of `$column` for the day, if the day's limit (see [`daily_limit!`]) leaves
+/// one and `$allowed` holds: the day's first use creates the row, later ones count up to the
+/// limit, and at the limit the conflict update does nothing and returns no row.
+macro_rules! take_unit {
+    ($column:literal, $user:literal, $day:literal, $now:literal, $free:literal, $premium:literal,
+     $allowed:literal) => {
+        concat!(
+            "INSERT INTO daily_usage (user_id, day, ",
+            $column,
+            ") SELECT ",
+            $user,
+            ", ",
+            $day,
+            ", 1 WHERE ",
+            daily_limit!($user, $now, $free, $premium),
+            " > 0 AND ",
+            $allowed,
+            " ON CONFLICT (user_id, day) DO UPDATE SET ",
+            $column,
+            " = daily_usage.",
+            $column,
+            " + 1 WHERE daily_usage.",
+            $column,
+            " < ",
+            daily_limit!($user, $now, $free, $premium),
+            " AND ",
+            $allowed,
+            " RETURNING ",
+            $column
+        )
+    };
+}
+
 /// Days since the unix epoch, UTC: the quota day.
 pub fn utc_day(unix_seconds: i64) -> i64 {
     unix_seconds.div_euclid(86_400)
@@ -108,23 +141,19 @@ impl Store {
     ) -> Result<Quota, StoreError> {
         let now = now_unix();
         let day = utc_day(now);
-        let column = counter.column();
-        // One statement, since every coach reply starts here: the plan is looked up inside
-        // it, the day's first use creates the row, and later ones count up to the limit (at
-        // the limit the conflict update does nothing and returns no row).
-        let limit = daily_limit!("$1", "$3", "$4", "$5");
-        let taken = sqlx::query(&format!(
-            "INSERT INTO daily_usage (user_id, day, {column}) SELECT $1, $2, 1 WHERE {limit} > 0
-             ON CONFLICT (user_id, day) DO UPDATE SET {column} = daily_usage.{column} + 1
-             WHERE daily_usage.{column} < {limit} RETURNING {column}"
-        ))
-        .bind(user_id)
-        .bind(day)
-        .bind(now)
-        .bind(allowance.free)
-        .bind(allowance.premium)
-        .fetch_optional(&mut *self.conn().await?)
-        .await?;
+        // One statement, with the plan looked up inside it.
+        let take = match counter {
+            Counter::Messages => take_unit!("messages", "$1", "$2", "$3", "$4", "$5", "1 = 1"),
+            Counter::Scans => take_unit!("scans", "$1", "$2", "$3", "$4", "$5", "1 = 1"),
+        };
+        let taken = sqlx::query(take)
+            .bind(user_id)
+            .bind(day)
+            .bind(now)
+            .bind(allowance.free)
+            .bind(allowance.premium)
+            .fetch_optional(&mut *self.conn().await?)
+            .await?;
         if let Some(row) = taken {
             return Ok(Quota::Allowed { used: row.get(0) });
         }

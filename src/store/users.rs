@@ -43,18 +43,17 @@ const TOUCH_CHAT_AND_USER_POSTGRES: &str = concat!(
 
 // A coach message also takes a unit of the day's message quota, unless its sender is banned:
 // from the allowance `$10` (free) or `$11` (premium, while a subscription runs) for the day
-// `$9`. At the limit the conflict update does nothing and returns no row.
+// `$9`.
 macro_rules! consume_message_unit {
     () => {
-        concat!(
-            "INSERT INTO daily_usage (user_id, day, messages) SELECT $5, $9, 1 WHERE ",
-            daily_limit!("$5", "$4", "$10", "$11"),
-            " > 0 AND NOT EXISTS (SELECT 1 FROM users WHERE id = $5 AND is_banned <> 0)
-             ON CONFLICT (user_id, day) DO UPDATE SET messages = daily_usage.messages + 1
-             WHERE daily_usage.messages < ",
-            daily_limit!("$5", "$4", "$10", "$11"),
-            " AND NOT EXISTS (SELECT 1 FROM users WHERE id = $5 AND is_banned <> 0)
-             RETURNING messages"
+        take_unit!(
+            "messages",
+            "$5",
+            "$9",
+            "$4",
+            "$10",
+            "$11",
+            "NOT EXISTS (SELECT 1 FROM users WHERE id = $5 AND is_banned <> 0)"
         )
     };
 }
@@ -283,7 +282,6 @@ impl Store {
     }
 }
 
-/// A `UserRecord` from `id, first_name, username, persona, is_banned`.
 /// Binds `$1..$8` of the upserts above: the chat, the time, the sender.
 fn bind_seen(query: Script, chat: SeenChat<'_>, user: SeenUser<'_>, now: i64) -> Script {
     query
@@ -297,6 +295,7 @@ fn bind_seen(query: Script, chat: SeenChat<'_>, user: SeenUser<'_>, now: i64) ->
         .bind(user.language_code.map(str::to_owned))
 }
 
+/// A `UserRecord` from `id, first_name, username, persona, is_banned`.
 fn user_record(row: &sqlx::any::AnyRow) -> UserRecord {
     UserRecord {
         id: row.get(0),
