@@ -1,5 +1,6 @@
 //! The durable update inbox: record before confirming, mark done after handling.
 
+use std::fmt::Write;
 use std::sync::Mutex;
 
 use sqlx::Row;
@@ -94,13 +95,10 @@ impl Store {
     pub async fn mark_updates_done(&self, update_ids: &[i64]) -> Result<(), StoreError> {
         for ids in update_ids.chunks(100) {
             let mut sql = String::from(
-                "UPDATE updates SET status = 'done', done_at = $1 WHERE update_id IN (",
+                "UPDATE updates SET status = 'done', done_at = $1 WHERE update_id IN ($2",
             );
-            for index in 0..ids.len() {
-                if index > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", index + 2));
+            for placeholder in 3..ids.len() + 2 {
+                let _ = write!(sql, ", ${placeholder}");
             }
             sql.push(')');
             let mut query = sqlx::query(&sql).bind(now_unix());
