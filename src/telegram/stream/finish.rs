@@ -12,7 +12,10 @@ impl Driver {
         sealed_sent: usize,
         current: Option<i32>,
     ) {
-        let parts = format::render_final(markdown);
+        let parts = self
+            .final_parts
+            .take()
+            .unwrap_or_else(|| format::render_final(markdown));
         let mut current = current;
         let mut delivered = true;
         for part in parts.iter().skip(sealed_sent) {

@@ -93,6 +93,7 @@ impl StreamHandle {
             edit_slot_in_hand: false,
             edit_shown: String::new(),
             renderer: format::StreamRenderer::default(),
+            final_parts: None,
         };
         let driver = tokio::spawn(driver.run(mode));
         StreamHandle {
@@ -160,6 +161,8 @@ struct Driver {
     edit_slot_in_hand: bool,
     /// Keeps the rendering of the finished lines between previews.
     renderer: format::StreamRenderer,
+    /// The final text's parts, when the last draft already rendered them.
+    final_parts: Option<Vec<String>>,
 }
 
 impl Driver {
@@ -240,11 +243,12 @@ impl Driver {
     async fn show_final_draft(&mut self, markdown: &str, shown: &str) {
         let parts = format::render_final(markdown);
         let unsent = &parts[self.outcome.message_ids.len().min(parts.len())..];
-        let [last] = unsent else {
-            return;
-        };
-        self.final_already_visible =
-            last == shown || self.try_draft(last).await == DraftResult::Shown;
+        if let [last] = unsent {
+            self.final_already_visible =
+                last == shown || self.try_draft(last).await == DraftResult::Shown;
+        }
+        // The final message sends these same parts.
+        self.final_parts = Some(parts);
     }
 
     async fn try_draft(&mut self, html: &str) -> DraftResult {
