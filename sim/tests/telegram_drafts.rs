@@ -226,3 +226,58 @@ async fn an_old_server_does_not_know_drafts() {
     )
     .await;
 }
+
+/// HTTP/1.1 pipelining, as the real Bot API's front servers accept it: several drafts written
+/// at once on one connection are each applied, and answered in order.
+#[tokio::test]
+async fn drafts_pipelined_on_one_connection_are_answered_in_order() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let sim = start(FloodLimits::default()).await;
+    let chat = ann_chat(&sim);
+    let api_url = sim.api_url();
+    let authority = api_url.trim_start_matches("http://").trim_end_matches('/');
+    let mut batch = Vec::new();
+    // The second asks for a draft id of 0, which Telegram refuses; the others are fine.
+    for (draft_id, text) in [(5, "one"), (0, "two"), (5, "three")] {
+        let body = json!({"chat_id": chat.id, "draft_id": draft_id, "text": text}).to_string();
+        batch.extend_from_slice(
+            format!(
+                "POST /bot{}/sendMessageDraft HTTP/1.1\r\nHost: {authority}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                sim.token(),
+                body.len()
+            )
+            .as_bytes(),
+        );
+    }
+    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    stream.write_all(&batch).await.unwrap();
+
+    let mut received = Vec::new();
+    let answered = tokio::time::timeout(Duration::from_secs(5), async {
+        while count(&received, b"HTTP/1.1 ") < 3 || !received.ends_with(b"}") {
+            let mut chunk = [0u8; 4096];
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the simulator closed the connection");
+            received.extend_from_slice(&chunk[..n]);
+        }
+    })
+    .await;
+    assert!(answered.is_ok(), "not every pipelined request was answered");
+    let text = String::from_utf8_lossy(&received);
+    let statuses: Vec<&str> = text
+        .match_indices("HTTP/1.1 ")
+        .map(|(at, _)| &text[at + 9..at + 12])
+        .collect();
+    assert_eq!(statuses, ["200", "400", "200"]);
+    assert_eq!(sim.current_draft(chat.id), Some((5, "three".to_owned())));
+    assert_eq!(sim.stats().drafts, 2);
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}

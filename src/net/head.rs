@@ -75,6 +75,17 @@ impl Target {
 /// The bytes of a `POST` with a body, keeping the connection open for reuse.
 pub fn post_request(target: &Target, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + body.len());
+    write_post_request(&mut out, target, headers, body);
+    out
+}
+
+/// Appends the bytes of a `POST` to `out` (a pipeline queues many in one buffer).
+pub fn write_post_request(
+    out: &mut Vec<u8>,
+    target: &Target,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) {
     out.extend_from_slice(b"POST ");
     out.extend_from_slice(target.path.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
@@ -90,7 +101,6 @@ pub fn post_request(target: &Target, headers: &[(&str, &str)], body: &[u8]) -> V
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
-    out
 }
 
 /// What the caller needs from a response head.

@@ -13,6 +13,7 @@
 mod chunked;
 mod grid;
 mod head;
+mod pipeline;
 mod socket;
 
 #[cfg(test)]
@@ -28,6 +29,7 @@ pub use chunked::{BodyDecoder, BodyState, Framing};
 pub use grid::{GRID, on_grid};
 use head::{Origin, parse_response_head, post_request};
 pub use head::{ResponseHead, Target};
+pub use pipeline::{Answer, Pipeline};
 use socket::{Pulled, Socket};
 
 /// How tiltguard names itself to every server it calls.
@@ -138,6 +140,10 @@ impl HttpClient {
             },
             head,
         })
+    }
+
+    fn tls(&self) -> &Arc<rustls::ClientConfig> {
+        &self.shared.tls
     }
 
     fn checkout(&self, origin: &Origin) -> Option<Socket> {

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use teloxide::types::{InlineKeyboardMarkup, User};
 
 use crate::config::Secret;
-use crate::net::{HttpClient, HttpError, Target};
+use crate::net::{HttpClient, HttpError, Pipeline, Target};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TgError {
@@ -147,6 +147,7 @@ impl BotApi {
             let base = format!("{}/bot{}", api_url.trim_end_matches('/'), token.expose());
             api.direct = Target::parse(&base).ok().map(|base| {
                 Arc::new(Direct {
+                    drafts: Pipeline::new(crate::net::shared_client(), &base, SHORT),
                     client: crate::net::shared_client(),
                     base,
                     methods: Mutex::default(),
@@ -194,46 +195,29 @@ impl BotApi {
                 (status, bytes.to_vec())
             }
         };
-        // The result is read straight into `R`: going through a `Value` first cost more than
-        // the call (drafts and edits ask for `IgnoredAny`, sends for a `SentMessage`).
-        let envelope: Envelope<R> = match serde_json::from_slice(&bytes) {
-            Ok(envelope) => envelope,
-            // A proxy in front of the Bot API (or the API itself, under load) answers errors
-            // with an HTML page; keep the status so 5xx stays retryable.
-            Err(_) if status >= 400 => {
-                return Err(TgError::Api {
-                    method,
-                    code: status,
-                    description: format!("HTTP {status} without a Bot API body"),
-                    retry_after: None,
-                    migrate_to_chat_id: None,
-                });
-            }
-            Err(e) => {
-                return Err(TgError::Decode {
-                    method,
-                    detail: format!("HTTP {status}, body is not a Bot API envelope: {e}"),
-                });
-            }
+        read_envelope(method, status, &bytes)
+    }
+
+    /// Like [`BotApi::call`], but the request shares a connection and a write with the
+    /// others queued in the same turn (HTTP/1.1 pipelining). Only for calls that may be
+    /// lost or repeated without harm: previews.
+    async fn call_pipelined<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        body: &B,
+        timeout: Duration,
+    ) -> Result<R, TgError> {
+        let Some(direct) = &self.direct else {
+            return self.call(method, body, timeout).await;
         };
-        if envelope.ok {
-            match envelope.result {
-                Some(result) => Ok(result),
-                None => serde_json::from_value(Value::Null).map_err(|e| TgError::Decode {
-                    method,
-                    detail: e.to_string(),
-                }),
-            }
-        } else {
-            let parameters = envelope.parameters.unwrap_or_default();
-            Err(TgError::Api {
-                method,
-                code: envelope.error_code.unwrap_or(status),
-                description: envelope.description.unwrap_or_default(),
-                retry_after: parameters.retry_after,
-                migrate_to_chat_id: parameters.migrate_to_chat_id,
-            })
-        }
+        let target = direct.target(method);
+        let body = encode(method, body)?;
+        let (status, bytes) = direct
+            .drafts
+            .post(&target, JSON, &body, timeout)
+            .await
+            .map_err(|error| http_failure(method, error))?;
+        read_envelope(method, status, &bytes)
     }
 
     pub async fn get_me(&self) -> Result<User, TgError> {
@@ -318,7 +302,7 @@ impl BotApi {
             keep_on_stop: Some(false),
             ..TextCall::new(chat_id, text, mode, None)
         };
-        self.call::<_, IgnoredAny>("sendMessageDraft", &body, SHORT)
+        self.call_pipelined::<_, IgnoredAny>("sendMessageDraft", &body, SHORT)
             .await
             .map(drop)
     }
@@ -405,6 +389,8 @@ const SHORT: Duration = Duration::from_secs(30);
 /// The lean client and where its calls go.
 struct Direct {
     client: HttpClient,
+    /// Previews, queued and written together with the others due at the same moment.
+    drafts: Pipeline,
     /// `…/bot<token>`.
     base: Target,
     /// Each method's URL, built once: a call is too cheap to pay for building it.
@@ -421,6 +407,75 @@ impl Direct {
     }
 }
 
+/// Reads the Bot API envelope straight into `R`: going through a `Value` first cost more
+/// than the call (drafts and edits ask for `IgnoredAny`, sends for a `SentMessage`).
+fn read_envelope<R: DeserializeOwned>(
+    method: &'static str,
+    status: u16,
+    bytes: &[u8],
+) -> Result<R, TgError> {
+    let envelope: Envelope<R> = match serde_json::from_slice(bytes) {
+        Ok(envelope) => envelope,
+        // A proxy in front of the Bot API (or the API itself, under load) answers errors
+        // with an HTML page; keep the status so 5xx stays retryable.
+        Err(_) if status >= 400 => {
+            return Err(TgError::Api {
+                method,
+                code: status,
+                description: format!("HTTP {status} without a Bot API body"),
+                retry_after: None,
+                migrate_to_chat_id: None,
+            });
+        }
+        Err(e) => {
+            return Err(TgError::Decode {
+                method,
+                detail: format!("HTTP {status}, body is not a Bot API envelope: {e}"),
+            });
+        }
+    };
+    if envelope.ok {
+        match envelope.result {
+            Some(result) => Ok(result),
+            None => serde_json::from_value(Value::Null).map_err(|e| TgError::Decode {
+                method,
+                detail: e.to_string(),
+            }),
+        }
+    } else {
+        let parameters = envelope.parameters.unwrap_or_default();
+        Err(TgError::Api {
+            method,
+            code: envelope.error_code.unwrap_or(status),
+            description: envelope.description.unwrap_or_default(),
+            retry_after: parameters.retry_after,
+            migrate_to_chat_id: parameters.migrate_to_chat_id,
+        })
+    }
+}
+
+/// The content type of every Bot API call made here.
+const JSON: &[(&str, &str)] = &[("Content-Type", "application/json")];
+
+fn encode<B: Serialize + ?Sized>(method: &'static str, body: &B) -> Result<Vec<u8>, TgError> {
+    // Room for a preview's text at once; the buffer grows only for longer ones.
+    let mut encoded = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut encoded, body).map_err(|e| TgError::Decode {
+        method,
+        detail: format!("cannot encode the request: {e}"),
+    })?;
+    Ok(encoded)
+}
+
+fn http_failure(method: &'static str, error: HttpError) -> TgError {
+    let detail = match error {
+        HttpError::Timeout => "timed out: no answer".to_owned(),
+        HttpError::Connect(detail) => format!("connection failed: {detail}"),
+        HttpError::Protocol(detail) => format!("request failed: {detail}"),
+    };
+    TgError::Network { method, detail }
+}
+
 /// One method call over the lean client: status and body.
 async fn call_direct<B: Serialize + ?Sized>(
     client: &HttpClient,
@@ -429,39 +484,20 @@ async fn call_direct<B: Serialize + ?Sized>(
     body: &B,
     timeout: Duration,
 ) -> Result<(u16, Vec<u8>), TgError> {
-    let failed = |kind: &str, detail: &dyn std::fmt::Display| TgError::Network {
-        method,
-        detail: format!("{kind}: {detail}"),
-    };
-    // Room for a preview's text at once; the buffer grows only for longer ones.
-    let mut encoded = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut encoded, body).map_err(|e| TgError::Decode {
-        method,
-        detail: format!("cannot encode the request: {e}"),
-    })?;
-    let body = encoded;
+    let body = encode(method, body)?;
     // The head within `timeout`, then the rest of the body (usually already here) too.
     let response = client
-        .post(
-            target,
-            &[("Content-Type", "application/json")],
-            &body,
-            timeout,
-        )
+        .post(target, JSON, &body, timeout)
         .await
-        .map_err(|error| match error {
-            HttpError::Timeout => failed("timed out", &"no answer"),
-            HttpError::Connect(detail) => failed("connection failed", &detail),
-            HttpError::Protocol(detail) => failed("request failed", &detail),
-        })?;
+        .map_err(|error| http_failure(method, error))?;
     let status = response.head.status;
     let bytes = response
         .body
         .read_to_end(MAX_RESPONSE_BYTES, timeout)
         .await
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::TimedOut => failed("timed out", &"no answer"),
-            _ => failed("request failed", &e),
+            std::io::ErrorKind::TimedOut => http_failure(method, HttpError::Timeout),
+            _ => http_failure(method, HttpError::Protocol(e.to_string())),
         })?;
     Ok((status, bytes))
 }

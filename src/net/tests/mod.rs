@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 
 use super::*;
 
+mod pipeline;
+
 const TIMEOUT: Duration = Duration::from_secs(5);
 const TLS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tls");
 

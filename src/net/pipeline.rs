@@ -1,0 +1,335 @@
+//! Many small requests on one kept-alive connection, written together (HTTP/1.1 pipelining).
+//!
+//! Why: at 250 concurrent streams about 30 previews fall due in each 50 ms tick. Sent one
+//! per connection, each costs a `sendto` (which on loopback also runs the server's receive
+//! path and wakes it), a wake-up of this process for its answer, and a `recvfrom`. Queued
+//! here instead, the previews of one tick leave in one write and their answers come back in
+//! one read. HTTP/1.1 answers pipelined requests in order, so the n-th answer belongs to the
+//! n-th caller.
+//!
+//! Only idempotent requests belong here: when the connection breaks with requests
+//! unanswered, nobody knows which of them the server acted on, so they all fail and their
+//! callers decide (a preview simply waits for the next one).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{Notify, oneshot};
+
+use super::head::{Origin, parse_response_head, write_post_request};
+use super::socket::{Pulled, Socket};
+use super::{BodyDecoder, BodyState, Framing, HttpClient, HttpError, Target};
+
+/// Requests written together at most; the rest go in the next batch.
+const MAX_BATCH: usize = 64;
+/// A worker with nothing to send for this long ends and closes its connection.
+const IDLE_EXIT: Duration = Duration::from_secs(30);
+/// Largest answer body accepted (these are API answers of a few hundred bytes).
+const MAX_BODY: usize = 1 << 20;
+
+/// A status and body, or why there is none.
+pub type Answer = Result<(u16, Vec<u8>), HttpError>;
+
+/// A queue of requests to one origin, sent in batches by one worker task.
+#[derive(Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: HttpClient,
+    origin: Origin,
+    /// The longest a batch may wait for its answers.
+    timeout: Duration,
+    queue: Mutex<Queue>,
+    work: Notify,
+}
+
+#[derive(Default)]
+struct Queue {
+    /// Encoded requests not yet sent, in order.
+    requests: Vec<u8>,
+    /// Where each of them ends in `requests`.
+    ends: Vec<usize>,
+    /// Who waits for each of them, in the same order.
+    callers: Vec<oneshot::Sender<Answer>>,
+    worker_running: bool,
+}
+
+impl Pipeline {
+    /// `timeout` bounds connecting and each batch's answers.
+    pub fn new(client: HttpClient, origin: &Target, timeout: Duration) -> Pipeline {
+        Pipeline {
+            inner: Arc::new(Inner {
+                client,
+                origin: origin.origin.clone(),
+                timeout,
+                queue: Mutex::default(),
+                work: Notify::new(),
+            }),
+        }
+    }
+
+    /// Queues a `POST` to `target` (same origin as the pipeline) and waits at most `timeout`
+    /// for its answer. It leaves with whatever else was queued in this turn of the event loop.
+    pub async fn post(
+        &self,
+        target: &Target,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: Duration,
+    ) -> Answer {
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut queue = self.inner.lock();
+            write_post_request(&mut queue.requests, target, headers, body);
+            let end = queue.requests.len();
+            queue.ends.push(end);
+            queue.callers.push(tx);
+            if !queue.worker_running {
+                queue.worker_running = true;
+                tokio::spawn(Worker::new(self.inner.clone()).run());
+            }
+        }
+        self.inner.work.notify_one();
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Err(HttpError::Connect("the pipeline stopped".into())),
+            Err(_) => Err(HttpError::Timeout),
+        }
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Owns the connection. Its drop (the runtime shutting down with it, say) fails whatever it
+/// still holds and lets the next caller start a new worker.
+struct Worker {
+    inner: Arc<Inner>,
+    socket: Option<Socket>,
+    /// The batch being sent and the callers still waiting for its answers.
+    batch: Vec<u8>,
+    waiting: VecDeque<oneshot::Sender<Answer>>,
+    received: Vec<u8>,
+}
+
+impl Worker {
+    fn new(inner: Arc<Inner>) -> Worker {
+        Worker {
+            inner,
+            socket: None,
+            batch: Vec::new(),
+            waiting: VecDeque::new(),
+            received: Vec::new(),
+        }
+    }
+
+    async fn run(mut self) {
+        loop {
+            if self.inner.lock().callers.is_empty() {
+                let idle = tokio::time::timeout(IDLE_EXIT, self.inner.work.notified()).await;
+                if idle.is_err() {
+                    let mut queue = self.inner.lock();
+                    if queue.callers.is_empty() {
+                        queue.worker_running = false;
+                        return;
+                    }
+                }
+            }
+            // The other streams due in this tick queue theirs before the batch leaves.
+            tokio::task::yield_now().await;
+            if self.take_batch() {
+                self.send_batch().await;
+            }
+        }
+    }
+
+    /// Moves up to [`MAX_BATCH`] queued requests into the batch. False when none were queued.
+    fn take_batch(&mut self) -> bool {
+        let mut queue = self.inner.lock();
+        if queue.callers.is_empty() {
+            return false;
+        }
+        self.batch.clear();
+        let count = queue.callers.len().min(MAX_BATCH);
+        let cut = queue.ends[count - 1];
+        if count == queue.callers.len() {
+            std::mem::swap(&mut self.batch, &mut queue.requests);
+            queue.ends.clear();
+        } else {
+            self.batch.extend_from_slice(&queue.requests[..cut]);
+            queue.requests.drain(..cut);
+            queue.ends.drain(..count);
+            for end in &mut queue.ends {
+                *end -= cut;
+            }
+        }
+        self.waiting.extend(queue.callers.drain(..count));
+        true
+    }
+
+    async fn send_batch(&mut self) {
+        let reused = self.socket.as_mut().is_some_and(Socket::looks_idle);
+        if !reused {
+            self.socket = None;
+        }
+        let result = match self.exchange().await {
+            // A kept-alive connection the server had closed: nothing was answered or acted
+            // on, so the batch goes again on a fresh one, once.
+            Err(Broken::BeforeAnswers(_)) if reused => {
+                tracing::debug!("a pipelined connection was stale; reconnecting");
+                self.socket = None;
+                self.exchange().await
+            }
+            other => other,
+        };
+        if let Err(Broken::BeforeAnswers(error) | Broken::Midway(error)) = result {
+            self.socket = None;
+            self.fail_waiting(&error);
+        }
+    }
+
+    /// Writes the batch and hands each answer to its caller in order.
+    async fn exchange(&mut self) -> Result<(), Broken> {
+        let timeout = self.inner.timeout;
+        let socket = match self.socket.as_mut() {
+            Some(socket) => socket,
+            None => {
+                let socket = Socket::connect(&self.inner.origin, self.inner.client.tls(), timeout)
+                    .await
+                    .map_err(|e| Broken::BeforeAnswers(HttpError::Connect(e.to_string())))?;
+                self.socket.insert(socket)
+            }
+        };
+        socket
+            .watch()
+            .map_err(|e| Broken::BeforeAnswers(HttpError::Connect(e.to_string())))?;
+        socket
+            .write_all(&self.batch)
+            .await
+            .map_err(|e| Broken::BeforeAnswers(HttpError::Connect(format!("sending: {e}"))))?;
+        self.received.clear();
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut at = 0;
+        let mut answered = 0;
+        while !self.waiting.is_empty() {
+            let read = read_answer(socket, &mut self.received, &mut at, deadline).await;
+            let (answer, closes) = read.map_err(|error| {
+                if answered == 0 && at == 0 {
+                    Broken::BeforeAnswers(error)
+                } else {
+                    Broken::Midway(error)
+                }
+            })?;
+            answered += 1;
+            if let Some(caller) = self.waiting.pop_front() {
+                // A caller that gave up has dropped its receiver; nothing to tell it.
+                let _ = caller.send(Ok(answer));
+            }
+            if closes {
+                self.socket = None;
+                if self.waiting.is_empty() {
+                    return Ok(());
+                }
+                return Err(Broken::Midway(HttpError::Connect(
+                    "the server closed the connection before answering every request".into(),
+                )));
+            }
+        }
+        if at < self.received.len() {
+            // Bytes nobody asked for: the connection is in an unknown state.
+            self.socket = None;
+        }
+        Ok(())
+    }
+
+    fn fail_waiting(&mut self, error: &HttpError) {
+        for caller in self.waiting.drain(..) {
+            let _ = caller.send(Err(error.clone()));
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let stopped = HttpError::Connect("the pipeline stopped".into());
+        self.fail_waiting(&stopped);
+        let mut queue = self.inner.lock();
+        queue.worker_running = false;
+        for caller in queue.callers.drain(..) {
+            let _ = caller.send(Err(stopped.clone()));
+        }
+        queue.requests.clear();
+        queue.ends.clear();
+    }
+}
+
+enum Broken {
+    /// No answer byte arrived: the server may not have seen the requests at all.
+    BeforeAnswers(HttpError),
+    Midway(HttpError),
+}
+
+/// Reads one answer starting at `received[*at..]`, pulling more bytes as needed, and moves
+/// `at` past it. Also says whether the server closes the connection after it.
+async fn read_answer(
+    socket: &mut Socket,
+    received: &mut Vec<u8>,
+    at: &mut usize,
+    deadline: tokio::time::Instant,
+) -> Result<((u16, Vec<u8>), bool), HttpError> {
+    let head = loop {
+        match parse_response_head(&received[*at..]).map_err(HttpError::Protocol)? {
+            Some((head, len)) if (100..200).contains(&head.status) => *at += len,
+            Some((head, len)) => {
+                *at += len;
+                break head;
+            }
+            None => {
+                if pull(socket, received, deadline).await? == Pulled::Closed {
+                    return Err(closed_early());
+                }
+            }
+        }
+    };
+    let mut decoder = BodyDecoder::new(head.framing);
+    let mut body = Vec::new();
+    loop {
+        *at += decoder
+            .decode(&received[*at..], &mut body)
+            .map_err(|e| HttpError::Protocol(e.to_string()))?;
+        if body.len() > MAX_BODY {
+            return Err(HttpError::Protocol("answer too large".into()));
+        }
+        if decoder.state() == BodyState::Complete {
+            return Ok(((head.status, body), head.closes));
+        }
+        if pull(socket, received, deadline).await? == Pulled::Closed {
+            if head.framing == Framing::UntilClose {
+                return Ok(((head.status, body), true));
+            }
+            return Err(closed_early());
+        }
+    }
+}
+
+/// Waits until more bytes arrive or the server closes, at most until `deadline`.
+async fn pull(
+    socket: &mut Socket,
+    received: &mut Vec<u8>,
+    deadline: tokio::time::Instant,
+) -> Result<Pulled, HttpError> {
+    tokio::time::timeout_at(deadline, socket.pull_wait(received))
+        .await
+        .map_err(|_| HttpError::Timeout)?
+        .map_err(|e| HttpError::Connect(e.to_string()))
+}
+
+fn closed_early() -> HttpError {
+    HttpError::Connect("the server closed the connection without answering".into())
+}

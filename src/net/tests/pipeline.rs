@@ -1,0 +1,137 @@
+//! The pipeline against the scripted server: batches share a connection, answers reach the
+//! right callers, and a broken connection fails only what it must.
+
+use super::*;
+use crate::net::Pipeline;
+
+fn json_answer(body: &str, close_after: bool) -> Answer {
+    Answer {
+        pieces: vec![
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        ],
+        close_after,
+    }
+}
+
+fn pipeline_to(server: &Server, timeout: Duration) -> (Pipeline, Target) {
+    let target = Target::parse(&server.url).unwrap();
+    (Pipeline::new(test_client(), &target, timeout), target)
+}
+
+async fn post_numbered(pipeline: &Pipeline, target: &Target, n: usize) -> super::super::Answer {
+    let body = format!("{{\"n\":{n}}}");
+    pipeline
+        .post(
+            target,
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+            TIMEOUT,
+        )
+        .await
+}
+
+#[tokio::test]
+async fn requests_queued_together_share_one_connection_and_each_gets_its_own_answer() {
+    let answers = (0..20).map(|n| json_answer(&format!("{{\"answer\":{n}}}"), false));
+    let server = start_server(answers.collect(), false).await;
+    let (pipeline, target) = pipeline_to(&server, TIMEOUT);
+
+    let calls = (0..20).map(|n| post_numbered(&pipeline, &target, n));
+    let results = futures_util::future::join_all(calls).await;
+
+    for (n, result) in results.into_iter().enumerate() {
+        let (status, body) = result.expect("answered");
+        assert_eq!(status, 200);
+        assert_eq!(body, format!("{{\"answer\":{n}}}").into_bytes());
+    }
+    assert_eq!(server.accepted.load(Ordering::SeqCst), 1);
+    let requests = server.requests.lock().unwrap().clone();
+    for (n, request) in requests.iter().enumerate() {
+        assert!(request.ends_with(&format!("{{\"n\":{n}}}")), "{request}");
+    }
+}
+
+#[tokio::test]
+async fn https_batches_work_the_same() {
+    let server = start_server(vec![json_answer("{}", false)], true).await;
+    let (pipeline, target) = pipeline_to(&server, TIMEOUT);
+    let calls = (0..3).map(|n| post_numbered(&pipeline, &target, n));
+    for result in futures_util::future::join_all(calls).await {
+        assert_eq!(result.expect("answered"), (200, b"{}".to_vec()));
+    }
+    assert_eq!(server.accepted.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_server_closing_midway_fails_only_the_unanswered_and_the_next_batch_reconnects() {
+    let server = start_server(
+        vec![
+            json_answer("{\"first\":true}", true),
+            json_answer("{\"later\":true}", false),
+        ],
+        false,
+    )
+    .await;
+    let (pipeline, target) = pipeline_to(&server, TIMEOUT);
+
+    let calls = (0..3).map(|n| post_numbered(&pipeline, &target, n));
+    let results = futures_util::future::join_all(calls).await;
+    assert_eq!(
+        results[0].as_ref().expect("answered").1,
+        b"{\"first\":true}"
+    );
+    for unanswered in &results[1..] {
+        assert!(
+            matches!(unanswered, Err(HttpError::Connect(_))),
+            "{unanswered:?}"
+        );
+    }
+
+    let later = post_numbered(&pipeline, &target, 3)
+        .await
+        .expect("answered");
+    assert_eq!(later.1, b"{\"later\":true}");
+    assert_eq!(server.accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_the_server_dropped_is_replaced_without_losing_the_request() {
+    // Every answer claims keep-alive, then the server closes (an idle timeout, say).
+    let server = start_server(vec![json_answer("{}", true)], false).await;
+    let (pipeline, target) = pipeline_to(&server, TIMEOUT);
+    for n in 0..3 {
+        let answer = post_numbered(&pipeline, &target, n).await;
+        assert_eq!(answer.expect("answered"), (200, b"{}".to_vec()));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert_eq!(server.accepted.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_and_the_pipeline_recovers() {
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counted = accepted.clone();
+    let held = tokio::spawn(async move {
+        let mut connections = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            connections.push(stream);
+        }
+    });
+    let target = Target::parse(&format!("http://127.0.0.1:{port}/bot/sendMessageDraft")).unwrap();
+    let pipeline = Pipeline::new(test_client(), &target, Duration::from_millis(200));
+
+    let answer = pipeline.post(&target, &[], b"{}", TIMEOUT).await;
+    assert_eq!(answer, Err(HttpError::Timeout));
+    // The worker gave the connection up; the next request goes out on a new one.
+    let again = pipeline.post(&target, &[], b"{}", TIMEOUT).await;
+    assert_eq!(again, Err(HttpError::Timeout));
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    held.abort();
+}
