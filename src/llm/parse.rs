@@ -25,6 +25,51 @@ pub struct CompletionParser {
     usage: Option<TokenUsage>,
     finish_reason: Option<FinishReason>,
     terminal: bool,
+    /// The last token chunk's bytes around its text: the chunks of one stream usually differ
+    /// only in the text.
+    shape: TokenShape,
+}
+
+/// A token chunk's JSON without its text: `prefix` ends with the string's opening quote and
+/// `suffix` starts with its closing one. Empty until a chunk that only adds text is read.
+///
+/// A chunk that is `prefix`, then string characters with no quote, backslash or control
+/// character, then `suffix`, is the recorded chunk with one string token swapped for
+/// another: the same JSON structure, so reading it in full would find the same fields with
+/// only the text changed. Such a chunk is taken without reading its JSON (most of the
+/// parser's time went into skipping the fields around the text).
+#[derive(Debug, Default)]
+struct TokenShape {
+    prefix: String,
+    suffix: String,
+}
+
+impl TokenShape {
+    /// The text of a chunk of this shape, or `None` when it is not one.
+    fn text_of<'a>(&self, data: &'a str) -> Option<&'a str> {
+        if self.prefix.is_empty() {
+            return None;
+        }
+        let text = data
+            .strip_prefix(self.prefix.as_str())?
+            .strip_suffix(self.suffix.as_str())?;
+        let plain = text.bytes().all(|b| b != b'"' && b != b'\\' && b >= 0x20);
+        plain.then_some(text)
+    }
+
+    /// Remembers the bytes around `text`, which must lie inside `data`.
+    fn record(&mut self, data: &str, text: &str) {
+        let start = text.as_ptr() as usize - data.as_ptr() as usize;
+        let end = start + text.len();
+        let (prefix, suffix) = (&data[..start], &data[end..]);
+        if !(prefix.ends_with('"') && suffix.starts_with('"')) {
+            return;
+        }
+        self.prefix.clear();
+        self.prefix.push_str(prefix);
+        self.suffix.clear();
+        self.suffix.push_str(suffix);
+    }
 }
 
 impl CompletionParser {
@@ -41,6 +86,12 @@ impl CompletionParser {
             self.finish(out);
             return Progress::Terminal;
         }
+        if let Some(text) = self.shape.text_of(data) {
+            if !text.is_empty() {
+                push_answer_text(text, out);
+            }
+            return Progress::Continue;
+        }
         let mut chunk = Chunk::default();
         if let Err(err) = chunk::read(data, &mut chunk) {
             tracing::debug!(%err, bytes = data.len(), "skipping unrecognised LLM stream chunk");
@@ -55,6 +106,9 @@ impl CompletionParser {
                 "skipping LLM stream chunk without choices or usage"
             );
             return Progress::Continue;
+        }
+        if let Some(text) = only_text(&chunk) {
+            self.shape.record(data, text);
         }
         if let Some(usage) = chunk.usage {
             self.usage = Some(TokenUsage {
@@ -135,6 +189,23 @@ impl CompletionParser {
     }
 }
 
+/// The text of a chunk that does nothing but add borrowed answer text (no usage, no finish
+/// reason, no reasoning): the kind whose shape is worth remembering.
+fn only_text<'a>(chunk: &Chunk<'a>) -> Option<&'a str> {
+    let choice = chunk.choice.as_ref()?;
+    if chunk.usage.is_some() || chunk.error.is_some() || choice.finish_reason.is_some() {
+        return None;
+    }
+    let delta = choice.delta.as_ref().or(choice.message.as_ref())?;
+    let no_reasoning = [&delta.reasoning, &delta.reasoning_content]
+        .iter()
+        .all(|r| r.as_ref().is_none_or(|r| r.0.is_empty()));
+    match &delta.content.as_ref()?.0 {
+        std::borrow::Cow::Borrowed(text) if no_reasoning && !text.is_empty() => Some(text),
+        _ => None,
+    }
+}
+
 /// Queues answer text. Tokens that follow one another in the queue are joined: a read takes
 /// every token that arrived since the last one, and the reader wants the text, not the count.
 fn push_answer_text(text: &str, out: &mut EventQueue) {
@@ -179,6 +250,57 @@ mod tests {
             parser.push_data(data, &mut out);
         }
         out.into_iter().collect()
+    }
+
+    /// Events of `data` read after a token chunk (whose shape the parser then knows), and
+    /// read by a fresh parser that knows no shape, each followed by the end of the stream.
+    fn after_a_token_and_fresh(data: &str) -> (Vec<String>, Vec<String>) {
+        const FIRST: &str = r#"{"id":"gen-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}"#;
+        let events = |parser: &mut CompletionParser, out: &mut EventQueue| {
+            parser.push_data(data, out);
+            parser.end_of_stream(out);
+            out.drain(..).map(|e| format!("{e:?}")).collect()
+        };
+        let mut warm = CompletionParser::new();
+        let mut out = EventQueue::new();
+        warm.push_data(FIRST, &mut out);
+        assert!(
+            !warm.shape.prefix.is_empty(),
+            "the token's shape was recorded"
+        );
+        out.clear();
+        let after_token = events(&mut warm, &mut out);
+        let fresh = events(&mut CompletionParser::new(), &mut EventQueue::new());
+        (after_token, fresh)
+    }
+
+    #[test]
+    fn a_chunk_shaped_like_the_last_token_reads_as_if_read_in_full() {
+        let head = r#"{"id":"gen-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""#;
+        let tail = r#""},"finish_reason":null}]}"#;
+        let cases = [
+            format!("{head} there{tail}"),
+            format!("{head}{tail}"),
+            format!("{head}caf\u{e9} \u{1f642}{tail}"),
+            // Escapes are decoded by the full reader.
+            format!(r#"{head}line\nnext \"quoted\"{tail}"#),
+            // A quote in the swapped text would change the structure: here it smuggles in a
+            // reasoning field, which only the full reader sees.
+            format!(r#"{head}a","reasoning":"b{tail}"#),
+            // A raw control character is not JSON: the full reader skips the chunk.
+            format!("{head}bell\u{7}{tail}"),
+            // Same head, another tail: the finish reason must not be lost.
+            format!(r#"{head}end"}},"finish_reason":"stop"}}]}}"#),
+            r#"{"id":"gen-1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#.to_owned(),
+            r#"{"id":"gen-1"}"#.to_owned(),
+            "[DONE]".to_owned(),
+        ];
+        for data in &cases {
+            let (after_token, fresh) = after_a_token_and_fresh(data);
+            assert_eq!(after_token, fresh, "{data}");
+        }
+        let (smuggled, _) = after_a_token_and_fresh(&cases[4]);
+        assert!(smuggled[0].contains("Reasoning(\"b\")"), "{smuggled:?}");
     }
 
     #[test]
