@@ -174,7 +174,7 @@ impl LlmClient {
                 .unwrap_or_default();
             return Err(self.http_error(&request.model, status, retry_after.as_deref(), &body));
         }
-        if head.content_type.as_deref().is_some_and(is_json) {
+        if head.json {
             let body = self.read_whole(response.body, MAX_JSON_REPLY_BYTES).await?;
             return Ok(ChatStream::from_events(events_of_whole_reply(&body)));
         }
@@ -239,7 +239,7 @@ impl LlmClient {
         let content_type = response.headers().get(CONTENT_TYPE);
         if content_type
             .and_then(|v| v.to_str().ok())
-            .is_some_and(is_json)
+            .is_some_and(crate::net::is_json_type)
         {
             // Some servers ignore `stream: true`, and some report errors with a 200 JSON body.
             let body = self.read_limited(response, MAX_JSON_REPLY_BYTES).await?;
@@ -312,10 +312,6 @@ impl LlmClient {
         }
         LlmError::Connect(message).redact(self.api_key.as_deref())
     }
-}
-
-fn is_json(content_type: &str) -> bool {
-    content_type.trim_start().starts_with("application/json")
 }
 
 /// Events of a non-streamed `chat.completion` body (or of a 200 carrying an error object).

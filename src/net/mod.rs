@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 pub use chunked::{BodyDecoder, BodyState, Framing};
 pub use grid::{GRID, on_grid};
 use head::{Origin, parse_response_head, post_request};
-pub use head::{ResponseHead, Target};
+pub use head::{ResponseHead, Target, is_json_type};
 pub use pipeline::{Answer, Pipeline};
 use socket::{Pulled, Socket};
 
