@@ -23,6 +23,9 @@ use super::{BodyDecoder, BodyState, Framing, HttpClient, HttpError, Target};
 
 /// Requests written together at most; the rest go in the next batch.
 const MAX_BATCH: usize = 64;
+/// Batches in a row that got one answer before the server closed the connection, after
+/// which the server is taken not to pipeline and requests go one at a time.
+const LONE_ANSWERS_TO_STOP_PIPELINING: u8 = 2;
 /// A worker with nothing to send for this long ends and closes its connection.
 const IDLE_EXIT: Duration = Duration::from_secs(30);
 /// Largest answer body accepted (these are API answers of a few hundred bytes).
@@ -116,6 +119,11 @@ struct Worker {
     batch: Vec<u8>,
     waiting: VecDeque<oneshot::Sender<Answer>>,
     received: Vec<u8>,
+    /// Requests per batch at most: [`MAX_BATCH`], or 1 for a server that does not pipeline.
+    depth: usize,
+    /// Answers the current batch got.
+    answered: usize,
+    lone_answers: u8,
 }
 
 impl Worker {
@@ -126,6 +134,9 @@ impl Worker {
             batch: Vec::new(),
             waiting: VecDeque::new(),
             received: Vec::new(),
+            depth: MAX_BATCH,
+            answered: 0,
+            lone_answers: 0,
         }
     }
 
@@ -149,14 +160,14 @@ impl Worker {
         }
     }
 
-    /// Moves up to [`MAX_BATCH`] queued requests into the batch. False when none were queued.
+    /// Moves up to `depth` queued requests into the batch. False when none were queued.
     fn take_batch(&mut self) -> bool {
         let mut queue = self.inner.lock();
         if queue.callers.is_empty() {
             return false;
         }
         self.batch.clear();
-        let count = queue.callers.len().min(MAX_BATCH);
+        let count = queue.callers.len().min(self.depth);
         let cut = queue.ends[count - 1];
         if count == queue.callers.len() {
             std::mem::swap(&mut self.batch, &mut queue.requests);
@@ -174,6 +185,7 @@ impl Worker {
     }
 
     async fn send_batch(&mut self) {
+        let sent = self.waiting.len();
         let reused = self.socket.as_mut().is_some_and(Socket::looks_idle);
         if !reused {
             self.socket = None;
@@ -188,9 +200,31 @@ impl Worker {
             }
             other => other,
         };
-        if let Err(Broken::BeforeAnswers(error) | Broken::Midway(error)) = result {
+        if let Err(Broken::BeforeAnswers(error) | Broken::Midway(error)) = &result {
             self.socket = None;
-            self.fail_waiting(&error);
+            self.fail_waiting(error);
+        }
+        self.notice_lone_answers(sent, result.is_ok());
+    }
+
+    /// A server (or a proxy before it) that does not pipeline answers the first request of a
+    /// batch and closes the connection, dropping the rest. Twice in a row, and requests go
+    /// one at a time from then on: previews keep arriving, only less cheaply.
+    fn notice_lone_answers(&mut self, sent: usize, all_answered: bool) {
+        if sent < 2 {
+            return;
+        }
+        if all_answered || self.answered != 1 {
+            self.lone_answers = 0;
+            return;
+        }
+        self.lone_answers += 1;
+        if self.lone_answers >= LONE_ANSWERS_TO_STOP_PIPELINING && self.depth > 1 {
+            self.depth = 1;
+            tracing::warn!(
+                origin = %self.inner.origin.host,
+                "the server closes a connection after one pipelined answer; sending one request at a time"
+            );
         }
     }
 
@@ -216,17 +250,17 @@ impl Worker {
         self.received.clear();
         let deadline = tokio::time::Instant::now() + timeout;
         let mut at = 0;
-        let mut answered = 0;
+        self.answered = 0;
         while !self.waiting.is_empty() {
             let read = read_answer(socket, &mut self.received, &mut at, deadline).await;
             let (answer, closes) = read.map_err(|error| {
-                if answered == 0 && at == 0 {
+                if self.answered == 0 && at == 0 {
                     Broken::BeforeAnswers(error)
                 } else {
                     Broken::Midway(error)
                 }
             })?;
-            answered += 1;
+            self.answered += 1;
             if let Some(caller) = self.waiting.pop_front() {
                 // A caller that gave up has dropped its receiver; nothing to tell it.
                 let _ = caller.send(Ok(answer));

@@ -135,3 +135,20 @@ async fn a_server_that_never_answers_times_out_and_the_pipeline_recovers() {
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
     held.abort();
 }
+
+#[tokio::test]
+async fn a_server_that_does_not_pipeline_gets_one_request_at_a_time_after_two_tries() {
+    // Answers the first request on each connection, then closes it, dropping the rest.
+    let server = start_server(vec![json_answer("{}", true)], false).await;
+    let (pipeline, target) = pipeline_to(&server, TIMEOUT);
+    let round =
+        || futures_util::future::join_all((0..3).map(|n| post_numbered(&pipeline, &target, n)));
+
+    for _ in 0..2 {
+        let answered = round().await.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(answered, 1);
+    }
+    let results = round().await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(server.accepted.load(Ordering::SeqCst), 5);
+}
