@@ -1,11 +1,21 @@
-//! Many small requests on one kept-alive connection, written together (HTTP/1.1 pipelining).
+//! Small requests written several at a time on a few kept-alive connections (HTTP/1.1
+//! pipelining).
 //!
 //! Why: at 250 concurrent streams about 30 previews fall due in each 50 ms tick. Sent one
 //! per connection, each costs a `sendto` (which on loopback also runs the server's receive
 //! path and wakes it), a wake-up of this process for its answer, and a `recvfrom`. Queued
-//! here instead, the previews of one tick leave in one write and their answers come back in
-//! one read. HTTP/1.1 answers pipelined requests in order, so the n-th answer belongs to the
-//! n-th caller.
+//! here instead, the previews of one tick leave in a few writes and their answers come back
+//! in a few reads. HTTP/1.1 answers pipelined requests in order, so the n-th answer belongs
+//! to the n-th caller.
+//!
+//! A server works through the requests of one connection one after another, so a deep
+//! pipeline makes the last request wait for all before it: with 64 in one batch, the first
+//! previews of 250 streams starting together showed 130 ms later. So a batch holds at most
+//! [`MAX_DEPTH`] requests, and more of the queue is served by more connections ("lanes",
+//! up to [`MAX_LANES`]), which the server works through side by side. The depth follows
+//! the server: when a batch's answers come far apart (a server that takes milliseconds per
+//! request), it halves, down to one request at a time; when they come close together, it
+//! grows again.
 //!
 //! Only idempotent requests belong here: when the connection breaks with requests
 //! unanswered, nobody knows which of them the server acted on, so they all fail and their
@@ -13,7 +23,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, oneshot};
 
@@ -21,12 +31,19 @@ use super::head::{Origin, parse_response_head, write_post_request};
 use super::socket::{Pulled, Socket};
 use super::{BodyDecoder, BodyState, Framing, HttpClient, HttpError, Target};
 
-/// Requests written together at most; the rest go in the next batch.
-const MAX_BATCH: usize = 64;
+/// Requests written together on one connection at most.
+const MAX_DEPTH: usize = 8;
+/// Connections at most, each with a task of its own (enough for one request each when the
+/// server is slow).
+const MAX_LANES: usize = 64;
+/// When the answers of one batch arrive further apart than this, the server is working
+/// through them slowly and the depth halves; when closer than [`FAST_SPREAD`], it grows.
+const SLOW_SPREAD: Duration = Duration::from_millis(20);
+const FAST_SPREAD: Duration = Duration::from_millis(5);
 /// Batches in a row that got one answer before the server closed the connection, after
 /// which the server is taken not to pipeline and requests go one at a time.
 const LONE_ANSWERS_TO_STOP_PIPELINING: u8 = 2;
-/// A worker with nothing to send for this long ends and closes its connection.
+/// A lane with nothing to send for this long ends and closes its connection.
 const IDLE_EXIT: Duration = Duration::from_secs(30);
 /// Largest answer body accepted (these are API answers of a few hundred bytes).
 const MAX_BODY: usize = 1 << 20;
@@ -34,7 +51,7 @@ const MAX_BODY: usize = 1 << 20;
 /// A status and body, or why there is none.
 pub type Answer = Result<(u16, Vec<u8>), HttpError>;
 
-/// A queue of requests to one origin, sent in batches by one worker task.
+/// A queue of requests to one origin, sent in batches by a few lanes.
 #[derive(Clone)]
 pub struct Pipeline {
     inner: Arc<Inner>,
@@ -57,7 +74,12 @@ struct Queue {
     ends: Vec<usize>,
     /// Who waits for each of them, in the same order.
     callers: Vec<oneshot::Sender<Answer>>,
-    worker_running: bool,
+    /// Lanes running.
+    lanes: usize,
+    /// Requests per batch at most, 1 to [`MAX_DEPTH`].
+    depth: usize,
+    /// The server dropped pipelined requests: one at a time for good.
+    no_pipelining: bool,
 }
 
 impl Pipeline {
@@ -68,7 +90,10 @@ impl Pipeline {
                 client,
                 origin: origin.origin.clone(),
                 timeout,
-                queue: Mutex::default(),
+                queue: Mutex::new(Queue {
+                    depth: MAX_DEPTH,
+                    ..Queue::default()
+                }),
                 work: Notify::new(),
             }),
         }
@@ -90,8 +115,10 @@ impl Pipeline {
             let end = queue.requests.len();
             queue.ends.push(end);
             queue.callers.push(tx);
-            if !queue.worker_running {
-                queue.worker_running = true;
+            // Another lane when the queue alone would fill a batch on every lane.
+            let lanes = queue.lanes;
+            if lanes == 0 || (queue.callers.len() > queue.depth * lanes && lanes < MAX_LANES) {
+                queue.lanes += 1;
                 tokio::spawn(Worker::new(self.inner.clone()).run());
             }
         }
@@ -110,8 +137,8 @@ impl Inner {
     }
 }
 
-/// Owns the connection. Its drop (the runtime shutting down with it, say) fails whatever it
-/// still holds and lets the next caller start a new worker.
+/// One lane: owns a connection. Its drop (the runtime shutting down with it, say) fails
+/// what it still holds, and the last lane's also what is queued.
 struct Worker {
     inner: Arc<Inner>,
     socket: Option<Socket>,
@@ -119,10 +146,11 @@ struct Worker {
     batch: Vec<u8>,
     waiting: VecDeque<oneshot::Sender<Answer>>,
     received: Vec<u8>,
-    /// Requests per batch at most: [`MAX_BATCH`], or 1 for a server that does not pipeline.
-    depth: usize,
-    /// Answers the current batch got.
+    /// Answers the current batch got, and when its first and last came.
     answered: usize,
+    answer_times: Option<(Instant, Instant)>,
+    /// The lane already left the count (an idle exit).
+    counted_out: bool,
     lone_answers: u8,
 }
 
@@ -134,8 +162,9 @@ impl Worker {
             batch: Vec::new(),
             waiting: VecDeque::new(),
             received: Vec::new(),
-            depth: MAX_BATCH,
             answered: 0,
+            answer_times: None,
+            counted_out: false,
             lone_answers: 0,
         }
     }
@@ -145,9 +174,12 @@ impl Worker {
             if self.inner.lock().callers.is_empty() {
                 let idle = tokio::time::timeout(IDLE_EXIT, self.inner.work.notified()).await;
                 if idle.is_err() {
+                    // Counted out under the same lock that saw the queue empty, so a request
+                    // queued meanwhile finds no lane and starts one.
                     let mut queue = self.inner.lock();
                     if queue.callers.is_empty() {
-                        queue.worker_running = false;
+                        queue.lanes -= 1;
+                        self.counted_out = true;
                         return;
                     }
                 }
@@ -167,13 +199,15 @@ impl Worker {
             return false;
         }
         self.batch.clear();
-        let count = queue.callers.len().min(self.depth);
+        let count = queue.callers.len().min(queue.depth);
         let cut = queue.ends[count - 1];
+        // Copied, not swapped: the queue's buffer grows to a whole burst, and handed from
+        // lane to lane it would leave each of them holding one (150 KB each at 250 streams).
+        self.batch.extend_from_slice(&queue.requests[..cut]);
         if count == queue.callers.len() {
-            std::mem::swap(&mut self.batch, &mut queue.requests);
+            queue.requests.clear();
             queue.ends.clear();
         } else {
-            self.batch.extend_from_slice(&queue.requests[..cut]);
             queue.requests.drain(..cut);
             queue.ends.drain(..count);
             for end in &mut queue.ends {
@@ -181,6 +215,10 @@ impl Worker {
             }
         }
         self.waiting.extend(queue.callers.drain(..count));
+        if !queue.callers.is_empty() {
+            // The rest is for another lane.
+            self.inner.work.notify_one();
+        }
         true
     }
 
@@ -205,6 +243,33 @@ impl Worker {
             self.fail_waiting(error);
         }
         self.notice_lone_answers(sent, result.is_ok());
+        if result.is_ok() {
+            self.adapt_depth(sent);
+        }
+    }
+
+    /// Halves the depth when the server answered this batch slowly, one request after the
+    /// other; grows it by one when it answered quickly.
+    fn adapt_depth(&mut self, sent: usize) {
+        let Some((first, last)) = self.answer_times else {
+            return;
+        };
+        let mut queue = self.inner.lock();
+        let spread = last - first;
+        if sent >= 2 && spread > SLOW_SPREAD && queue.depth > 1 {
+            queue.depth /= 2;
+            tracing::debug!(
+                depth = queue.depth,
+                ?spread,
+                "the server answers slowly; pipelining less"
+            );
+        } else if spread < FAST_SPREAD
+            && sent >= queue.depth
+            && queue.depth < MAX_DEPTH
+            && !queue.no_pipelining
+        {
+            queue.depth += 1;
+        }
     }
 
     /// A server (or a proxy before it) that does not pipeline answers the first request of a
@@ -219,8 +284,10 @@ impl Worker {
             return;
         }
         self.lone_answers += 1;
-        if self.lone_answers >= LONE_ANSWERS_TO_STOP_PIPELINING && self.depth > 1 {
-            self.depth = 1;
+        let mut queue = self.inner.lock();
+        if self.lone_answers >= LONE_ANSWERS_TO_STOP_PIPELINING && !queue.no_pipelining {
+            queue.no_pipelining = true;
+            queue.depth = 1;
             tracing::warn!(
                 origin = %self.inner.origin.host,
                 "the server closes a connection after one pipelined answer; sending one request at a time"
@@ -251,6 +318,7 @@ impl Worker {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut at = 0;
         self.answered = 0;
+        self.answer_times = None;
         while !self.waiting.is_empty() {
             let read = read_answer(socket, &mut self.received, &mut at, deadline).await;
             let (answer, closes) = read.map_err(|error| {
@@ -261,6 +329,9 @@ impl Worker {
                 }
             })?;
             self.answered += 1;
+            let now = Instant::now();
+            let first = self.answer_times.map_or(now, |(first, _)| first);
+            self.answer_times = Some((first, now));
             if let Some(caller) = self.waiting.pop_front() {
                 // A caller that gave up has dropped its receiver; nothing to tell it.
                 let _ = caller.send(Ok(answer));
@@ -294,7 +365,12 @@ impl Drop for Worker {
         let stopped = HttpError::Connect("the pipeline stopped".into());
         self.fail_waiting(&stopped);
         let mut queue = self.inner.lock();
-        queue.worker_running = false;
+        if !self.counted_out {
+            queue.lanes -= 1;
+        }
+        if queue.lanes > 0 {
+            return;
+        }
         for caller in queue.callers.drain(..) {
             let _ = caller.send(Err(stopped.clone()));
         }

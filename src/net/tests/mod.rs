@@ -17,7 +17,8 @@ mod pipeline;
 const TIMEOUT: Duration = Duration::from_secs(5);
 const TLS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tls");
 
-/// One scripted answer: pieces written with a pause between them; then, optionally, close.
+/// One scripted answer: pieces written with a pause between them (none: the request's body
+/// echoed); then, optionally, close.
 #[derive(Clone)]
 struct Answer {
     pieces: Vec<Vec<u8>>,
@@ -80,7 +81,13 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
             .unwrap()
             .push(String::from_utf8_lossy(&request).to_string());
         let index = next.fetch_add(1, Ordering::SeqCst);
-        let answer = answers[index.min(answers.len() - 1)].clone();
+        let mut answer = answers[index.min(answers.len() - 1)].clone();
+        if answer.pieces.is_empty() {
+            // An answer without pieces echoes the request's body.
+            let body = &request[head_len..];
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            answer.pieces = vec![[head.as_bytes(), body].concat()];
+        }
         for piece in &answer.pieces {
             if stream.write_all(piece).await.is_err() {
                 return;

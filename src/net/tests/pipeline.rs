@@ -36,11 +36,11 @@ async fn post_numbered(pipeline: &Pipeline, target: &Target, n: usize) -> super:
 
 #[tokio::test]
 async fn requests_queued_together_share_one_connection_and_each_gets_its_own_answer() {
-    let answers = (0..20).map(|n| json_answer(&format!("{{\"answer\":{n}}}"), false));
+    let answers = (0..6).map(|n| json_answer(&format!("{{\"answer\":{n}}}"), false));
     let server = start_server(answers.collect(), false).await;
     let (pipeline, target) = pipeline_to(&server, TIMEOUT);
 
-    let calls = (0..20).map(|n| post_numbered(&pipeline, &target, n));
+    let calls = (0..6).map(|n| post_numbered(&pipeline, &target, n));
     let results = futures_util::future::join_all(calls).await;
 
     for (n, result) in results.into_iter().enumerate() {
@@ -53,6 +53,26 @@ async fn requests_queued_together_share_one_connection_and_each_gets_its_own_ans
     for (n, request) in requests.iter().enumerate() {
         assert!(request.ends_with(&format!("{{\"n\":{n}}}")), "{request}");
     }
+}
+
+#[tokio::test]
+async fn a_long_queue_is_spread_over_a_few_connections_and_every_answer_finds_its_caller() {
+    let echo = Answer {
+        pieces: Vec::new(),
+        close_after: false,
+    };
+    let server = start_server(vec![echo], false).await;
+    let (pipeline, target) = pipeline_to(&server, TIMEOUT);
+
+    let calls = (0..40).map(|n| post_numbered(&pipeline, &target, n));
+    let results = futures_util::future::join_all(calls).await;
+
+    for (n, result) in results.into_iter().enumerate() {
+        let (_, body) = result.expect("answered");
+        assert_eq!(body, format!("{{\"n\":{n}}}").into_bytes());
+    }
+    let connections = server.accepted.load(Ordering::SeqCst);
+    assert!((2..=5).contains(&connections), "{connections} connections");
 }
 
 #[tokio::test]
@@ -151,4 +171,27 @@ async fn a_server_that_does_not_pipeline_gets_one_request_at_a_time_after_two_tr
     let results = round().await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(server.accepted.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn a_server_that_answers_slowly_one_after_another_gets_shallower_batches_on_more_connections()
+{
+    // About 15 ms per request: three pieces, each followed by the server's 5 ms pause.
+    let head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n".to_vec();
+    let slow = Answer {
+        pieces: vec![head, b"{".to_vec(), b"}".to_vec()],
+        close_after: false,
+    };
+    let server = start_server(vec![slow], false).await;
+    let (pipeline, target) = pipeline_to(&server, TIMEOUT);
+
+    for _ in 0..4 {
+        let calls = (0..8).map(|n| post_numbered(&pipeline, &target, n));
+        for result in futures_util::future::join_all(calls).await {
+            assert_eq!(result.expect("answered"), (200, b"{}".to_vec()));
+        }
+    }
+    // Eight requests fit one batch: a fast server answers them on one connection.
+    let connections = server.accepted.load(Ordering::SeqCst);
+    assert!(connections >= 2, "{connections} connection(s)");
 }
