@@ -1,7 +1,8 @@
 //! Adversarial inputs stay linear: rendering an input eight times as long takes about as long
 //! as rendering the short one eight times, where quadratic work would take eight times
 //! longer. Both timings do the same amount of linear work, so a busy machine slows them
-//! alike; the bound sits well between 1 and 8, and each figure is the best of several runs.
+//! alike; the bound sits well between 1 and 8 (5: a ratio of 4 was seen once while a build
+//! ran beside the tests), and each figure is the best of several runs.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -22,15 +23,15 @@ fn best_of(runs: usize, mut work: impl FnMut()) -> Duration {
 fn assert_linear(name: &str, unit: &str, render: impl Fn(&str)) {
     let small = unit.repeat(1_000);
     let large = unit.repeat(8_000);
-    let eight_small = best_of(5, || {
+    let eight_small = best_of(7, || {
         for _ in 0..8 {
             render(black_box(&small));
         }
     });
-    let one_large = best_of(5, || render(black_box(&large)));
+    let one_large = best_of(7, || render(black_box(&large)));
     let ratio = one_large.as_secs_f64() / eight_small.as_secs_f64().max(1e-6);
     assert!(
-        ratio < 3.0,
+        ratio < 5.0,
         "{name}: 8x the input took {ratio:.1}x the time of 8 short runs \
          ({eight_small:?} vs {one_large:?}; quadratic work would be 8x)"
     );
