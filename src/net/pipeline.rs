@@ -71,9 +71,9 @@ struct Queue {
     /// Encoded requests not yet sent, in order.
     requests: Vec<u8>,
     /// Where each of them ends in `requests`.
-    ends: Vec<usize>,
+    ends: VecDeque<usize>,
     /// Who waits for each of them, in the same order.
-    callers: Vec<oneshot::Sender<Answer>>,
+    callers: VecDeque<oneshot::Sender<Answer>>,
     /// Lanes running.
     lanes: usize,
     /// Requests per batch at most, 1 to [`MAX_DEPTH`].
@@ -113,8 +113,8 @@ impl Pipeline {
             let mut queue = self.inner.lock();
             write_post_request(&mut queue.requests, target, headers, body);
             let end = queue.requests.len();
-            queue.ends.push(end);
-            queue.callers.push(tx);
+            queue.ends.push_back(end);
+            queue.callers.push_back(tx);
             // Another lane when the queue alone would fill a batch on every lane.
             let lanes = queue.lanes;
             if lanes == 0 || (queue.callers.len() > queue.depth * lanes && lanes < MAX_LANES) {
@@ -192,34 +192,38 @@ impl Worker {
         }
     }
 
-    /// Moves up to `depth` queued requests into the batch. False when none were queued.
+    /// Moves up to `depth` queued requests into the batch, leaving out those whose callers
+    /// gave up waiting (a stale preview must not land after a newer one). False when none
+    /// were left to send.
     fn take_batch(&mut self) -> bool {
         let mut queue = self.inner.lock();
-        if queue.callers.is_empty() {
-            return false;
-        }
         self.batch.clear();
-        let count = queue.callers.len().min(queue.depth);
-        let cut = queue.ends[count - 1];
-        // Copied, not swapped: the queue's buffer grows to a whole burst, and handed from
-        // lane to lane it would leave each of them holding one (150 KB each at 250 streams).
-        self.batch.extend_from_slice(&queue.requests[..cut]);
-        if count == queue.callers.len() {
-            queue.requests.clear();
-            queue.ends.clear();
-        } else {
-            queue.requests.drain(..cut);
-            queue.ends.drain(..count);
-            for end in &mut queue.ends {
-                *end -= cut;
+        let mut consumed = 0;
+        while self.waiting.len() < queue.depth {
+            let Some(caller) = queue.callers.pop_front() else {
+                break;
+            };
+            let end = queue.ends.pop_front().unwrap_or(queue.requests.len());
+            if !caller.is_closed() {
+                // Copied, not swapped: the queue's buffer grows to a whole burst, and handed
+                // from lane to lane it would leave each of them holding one (about 150 KB
+                // each at 250 streams).
+                self.batch.extend_from_slice(&queue.requests[consumed..end]);
+                self.waiting.push_back(caller);
             }
+            consumed = end;
         }
-        self.waiting.extend(queue.callers.drain(..count));
-        if !queue.callers.is_empty() {
+        if queue.callers.is_empty() {
+            queue.requests.clear();
+        } else {
+            queue.requests.drain(..consumed);
+            for end in &mut queue.ends {
+                *end -= consumed;
+            }
             // The rest is for another lane.
             self.inner.work.notify_one();
         }
-        true
+        !self.waiting.is_empty()
     }
 
     async fn send_batch(&mut self) {

@@ -195,3 +195,35 @@ async fn a_server_that_answers_slowly_one_after_another_gets_shallower_batches_o
     let connections = server.accepted.load(Ordering::SeqCst);
     assert!(connections >= 2, "{connections} connection(s)");
 }
+
+#[tokio::test]
+async fn a_request_whose_caller_gave_up_before_it_left_is_never_sent() {
+    // The first answer takes about 15 ms: three pieces, each followed by a 5 ms pause.
+    let head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n".to_vec();
+    let slow = Answer {
+        pieces: vec![head, b"{".to_vec(), b"}".to_vec()],
+        close_after: false,
+    };
+    let server = start_server(vec![slow, json_answer("{\"next\":1}", false)], false).await;
+    let (pipeline, target) = pipeline_to(&server, TIMEOUT);
+
+    let first = tokio::spawn({
+        let (pipeline, target) = (pipeline.clone(), target.clone());
+        async move { post_numbered(&pipeline, &target, 0).await }
+    });
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    // Queued behind the first batch, and given up on before that batch is answered.
+    let stale = pipeline
+        .post(&target, &[], b"{\"n\":1}", Duration::from_millis(1))
+        .await;
+    assert_eq!(stale, Err(HttpError::Timeout));
+
+    assert_eq!(first.await.unwrap().expect("answered").1, b"{}");
+    let next = post_numbered(&pipeline, &target, 2)
+        .await
+        .expect("answered");
+    assert_eq!(next.1, b"{\"next\":1}");
+    let requests = server.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2);
+    assert!(requests[1].ends_with("{\"n\":2}"), "{}", requests[1]);
+}
