@@ -119,7 +119,7 @@ impl Pipeline {
             let lanes = queue.lanes;
             if lanes == 0 || (queue.callers.len() > queue.depth * lanes && lanes < MAX_LANES) {
                 queue.lanes += 1;
-                tokio::spawn(Worker::new(self.inner.clone()).run());
+                tokio::spawn(Lane::new(self.inner.clone()).run());
             }
         }
         self.inner.work.notify_one();
@@ -139,7 +139,7 @@ impl Inner {
 
 /// One lane: owns a connection. Its drop (the runtime shutting down with it, say) fails
 /// what it still holds, and the last lane's also what is queued.
-struct Worker {
+struct Lane {
     inner: Arc<Inner>,
     socket: Option<Socket>,
     /// The batch being sent and the callers still waiting for its answers.
@@ -154,9 +154,9 @@ struct Worker {
     lone_answers: u8,
 }
 
-impl Worker {
-    fn new(inner: Arc<Inner>) -> Worker {
-        Worker {
+impl Lane {
+    fn new(inner: Arc<Inner>) -> Lane {
+        Lane {
             inner,
             socket: None,
             batch: Vec::new(),
@@ -364,7 +364,7 @@ impl Worker {
     }
 }
 
-impl Drop for Worker {
+impl Drop for Lane {
     fn drop(&mut self) {
         let stopped = HttpError::Connect("the pipeline stopped".into());
         self.fail_waiting(&stopped);

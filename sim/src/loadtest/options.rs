@@ -7,7 +7,7 @@ use super::LoadtestError;
 
 pub const USAGE: &str = "usage: loadtest [--chats 250] [--group-share 0.2] [--reply-chars 1200] \
 [--tokens-per-sec 40] [--first-token-ms 0] [--timeout-secs 180] [--bot PATH] [--repo DIR] \
-[--timelines 1] [--fail-primary]";
+[--timelines 1] [--fail-primary] [--api-latency-ms 0]";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -27,6 +27,9 @@ pub struct Options {
     pub repo: Option<PathBuf>,
     /// The primary model answers 503 to every request, so every reply comes from the fallback.
     pub fail_primary: bool,
+    /// How long the Telegram simulator takes over each request, one after another on a
+    /// connection, as a real server does (it answers at once otherwise).
+    pub api_latency: Duration,
     /// How many private and how many group chats get their timeline printed.
     pub timelines: usize,
 }
@@ -43,6 +46,7 @@ impl Default for Options {
             bot: None,
             repo: None,
             fail_primary: false,
+            api_latency: Duration::ZERO,
             timelines: 1,
         }
     }
@@ -84,6 +88,9 @@ impl Options {
                 }
                 "--timelines" => options.timelines = number(flag, args.next())?,
                 "--fail-primary" => options.fail_primary = true,
+                "--api-latency-ms" => {
+                    options.api_latency = Duration::from_millis(number(flag, args.next())?);
+                }
                 "-h" | "--help" => return Err(LoadtestError::Usage(USAGE.to_owned())),
                 other => return Err(bad(other, "is not an option")),
             }
@@ -132,9 +139,18 @@ mod tests {
 
     #[test]
     fn flags_are_read_and_bad_values_named() {
-        let options =
-            parse(&["--chats", "10", "--group-share", "0.5", "--fail-primary"]).expect("valid");
+        let options = parse(&[
+            "--chats",
+            "10",
+            "--group-share",
+            "0.5",
+            "--fail-primary",
+            "--api-latency-ms",
+            "25",
+        ])
+        .expect("valid");
         assert_eq!((options.chats, options.fail_primary), (10, true));
+        assert_eq!(options.api_latency, Duration::from_millis(25));
         assert_eq!((0..10).filter(|i| options.is_group(*i)).count(), 5);
         for (args, named) in [
             (&["--chats", "0"][..], "--chats"),

@@ -299,6 +299,7 @@ pub async fn run(options: &Options) -> Result<RunOutcome, LoadtestError> {
     let telegram = TelegramSim::start(telegram_config)
         .await
         .map_err(LoadtestError::io("starting the Telegram simulator"))?;
+    telegram.set_latency(options.api_latency);
     let llm = LlmSim::start(LlmSimConfig {
         timing: Timing::new(options.tokens_per_second, options.first_token_delay),
         ..LlmSimConfig::default()

@@ -149,7 +149,7 @@ async fn a_server_that_never_answers_times_out_and_the_pipeline_recovers() {
 
     let answer = pipeline.post(&target, &[], b"{}", TIMEOUT).await;
     assert_eq!(answer, Err(HttpError::Timeout));
-    // The worker gave the connection up; the next request goes out on a new one.
+    // The lane gave the connection up; the next request goes out on a new one.
     let again = pipeline.post(&target, &[], b"{}", TIMEOUT).await;
     assert_eq!(again, Err(HttpError::Timeout));
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
