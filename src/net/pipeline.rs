@@ -31,8 +31,10 @@ use super::head::{Origin, parse_response_head, write_post_request};
 use super::socket::{Pulled, Socket};
 use super::{BodyDecoder, BodyState, Framing, HttpClient, HttpError, Target};
 
-/// Requests written together on one connection at most.
+/// Requests written together on one connection at most, and at first: a server must show
+/// it answers quickly before batches grow.
 const MAX_DEPTH: usize = 8;
+const INITIAL_DEPTH: usize = 2;
 /// Connections at most, each with a task of its own (enough for one request each when the
 /// server is slow).
 const MAX_LANES: usize = 64;
@@ -80,6 +82,8 @@ struct Queue {
     depth: usize,
     /// The server dropped pipelined requests: one at a time for good.
     no_pipelining: bool,
+    /// Batches in a row that got one answer before the server closed the connection.
+    lone_answers: u8,
 }
 
 impl Pipeline {
@@ -91,7 +95,7 @@ impl Pipeline {
                 origin: origin.origin.clone(),
                 timeout,
                 queue: Mutex::new(Queue {
-                    depth: MAX_DEPTH,
+                    depth: INITIAL_DEPTH,
                     ..Queue::default()
                 }),
                 work: Notify::new(),
@@ -131,6 +135,14 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// Requests per batch at most, as the server's answers have set it (for tests and
+    /// metrics).
+    pub fn depth(&self) -> usize {
+        self.inner.lock().depth
+    }
+}
+
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
@@ -151,7 +163,6 @@ struct Lane {
     answer_times: Option<(Instant, Instant)>,
     /// The lane already left the count (an idle exit).
     counted_out: bool,
-    lone_answers: u8,
 }
 
 impl Lane {
@@ -165,7 +176,6 @@ impl Lane {
             answered: 0,
             answer_times: None,
             counted_out: false,
-            lone_answers: 0,
         }
     }
 
@@ -283,13 +293,13 @@ impl Lane {
         if sent < 2 {
             return;
         }
+        let mut queue = self.inner.lock();
         if all_answered || self.answered != 1 {
-            self.lone_answers = 0;
+            queue.lone_answers = 0;
             return;
         }
-        self.lone_answers += 1;
-        let mut queue = self.inner.lock();
-        if self.lone_answers >= LONE_ANSWERS_TO_STOP_PIPELINING && !queue.no_pipelining {
+        queue.lone_answers += 1;
+        if queue.lone_answers >= LONE_ANSWERS_TO_STOP_PIPELINING && !queue.no_pipelining {
             queue.no_pipelining = true;
             queue.depth = 1;
             tracing::warn!(

@@ -18,7 +18,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 const TLS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tls");
 
 /// One scripted answer: pieces written with a pause between them (none: the request's body
-/// echoed); then, optionally, close.
+/// echoed at once); then, optionally, close.
 #[derive(Clone)]
 struct Answer {
     pieces: Vec<Vec<u8>>,
@@ -81,12 +81,19 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
             .unwrap()
             .push(String::from_utf8_lossy(&request).to_string());
         let index = next.fetch_add(1, Ordering::SeqCst);
-        let mut answer = answers[index.min(answers.len() - 1)].clone();
+        let answer = answers[index.min(answers.len() - 1)].clone();
         if answer.pieces.is_empty() {
-            // An answer without pieces echoes the request's body.
+            // An answer without pieces echoes the request's body, at once.
             let body = &request[head_len..];
             let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
-            answer.pieces = vec![[head.as_bytes(), body].concat()];
+            if stream
+                .write_all(&[head.as_bytes(), body].concat())
+                .await
+                .is_err()
+            {
+                return;
+            }
+            continue;
         }
         for piece in &answer.pieces {
             if stream.write_all(piece).await.is_err() {
@@ -125,6 +132,9 @@ async fn start_server(answers: Vec<Answer>, tls: bool) -> Server {
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             accepted_in.fetch_add(1, Ordering::SeqCst);
+            // As API servers do: otherwise a second small answer waits for the client's
+            // delayed acknowledgement of the first (about 40 ms).
+            let _ = stream.set_nodelay(true);
             let (answers, next, requests) = (answers.clone(), next.clone(), requests_in.clone());
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
