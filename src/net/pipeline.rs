@@ -31,9 +31,10 @@ use super::head::{Origin, parse_response_head, write_post_request};
 use super::socket::{Pulled, Socket};
 use super::{BodyDecoder, BodyState, Framing, HttpClient, HttpError, Target};
 
-/// Requests written together on one connection at most, and at first: a server must show
-/// it answers quickly before batches grow.
+/// Requests written together on one connection at most.
 const MAX_DEPTH: usize = 8;
+/// Requests per batch at first: a server must show it answers quickly before batches grow
+/// (8 at once made the first previews of a cold start wait behind each other).
 const INITIAL_DEPTH: usize = 2;
 /// Connections at most, each with a task of its own (enough for one request each when the
 /// server is slow).
@@ -133,11 +134,8 @@ impl Pipeline {
             Err(_) => Err(HttpError::Timeout),
         }
     }
-}
 
-impl Pipeline {
-    /// Requests per batch at most, as the server's answers have set it (for tests and
-    /// metrics).
+    /// Requests per batch at most, as the server's answers have set it (tests read it).
     pub fn depth(&self) -> usize {
         self.inner.lock().depth
     }
