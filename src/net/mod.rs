@@ -177,6 +177,17 @@ pub fn proxy_configured() -> bool {
         })
 }
 
+/// How a reqwest call failed, in the words every client here uses in its errors.
+pub fn failure_kind(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    }
+}
+
 /// The process-wide client: one connection pool per origin for everybody.
 pub fn shared_client() -> HttpClient {
     static CLIENT: OnceLock<HttpClient> = OnceLock::new();

@@ -60,13 +60,7 @@ async fn read_capped(
 }
 
 fn transport_error(chain: Chain, error: reqwest::Error) -> VerifyError {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
+    let kind = crate::net::failure_kind(&error);
     VerifyError::Unavailable {
         chain,
         detail: format!("{kind}: {}", error.without_url()),

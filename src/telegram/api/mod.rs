@@ -421,13 +421,7 @@ async fn call_direct<B: Serialize + ?Sized>(
 /// reqwest puts the URL (and so the token) into its errors; strip it before anything else
 /// sees the error.
 fn network(method: &'static str, error: reqwest::Error) -> TgError {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
+    let kind = crate::net::failure_kind(&error);
     let error = error.without_url();
     let mut detail = format!("{kind}: {error}");
     let mut source = std::error::Error::source(&error);
