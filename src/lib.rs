@@ -12,3 +12,4 @@ pub mod risk;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;
+pub mod whales;

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -65,14 +65,7 @@ impl SolanaVerifier {
             return Ok(Lookup::NotFound);
         };
         let transaction = self
-            .call(
-                "getTransaction",
-                json!([signature, {
-                    "encoding": "jsonParsed",
-                    "maxSupportedTransactionVersion": 0,
-                    "commitment": "confirmed"
-                }]),
-            )
+            .call("getTransaction", get_transaction_params(signature))
             .await?;
         if transaction.is_null() {
             // Only "processed" so far: not visible at the confirmed level yet.
@@ -97,6 +90,15 @@ fn malformed(detail: impl Into<String>) -> VerifyError {
         chain: Chain::Solana,
         detail: detail.into(),
     }
+}
+
+/// `getTransaction` parameters: parsed, any transaction version, at `confirmed`.
+pub fn get_transaction_params(signature: &str) -> Value {
+    json!([signature, {
+        "encoding": "jsonParsed",
+        "maxSupportedTransactionVersion": 0,
+        "commitment": "confirmed"
+    }])
 }
 
 /// The `result` of a JSON-RPC response, or its error classified.
@@ -252,6 +254,64 @@ pub fn parse_transaction(
         finality,
         transfers: tally.into_transfers(),
         near_misses,
+    })
+}
+
+/// How one wallet's official stablecoin balance moved in a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletMove {
+    pub token: Token,
+    /// True when the wallet's balance went up.
+    pub received: bool,
+    pub amount: Amount,
+    /// The holder whose balance of the same token moved the other way the most.
+    pub counterparty: Option<String>,
+}
+
+/// A transaction seen from one wallet: whether it succeeded, when, and its token moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletActivity {
+    pub success: bool,
+    pub block_time: Option<DateTime<Utc>>,
+    pub moves: Vec<WalletMove>,
+}
+
+/// Pure decoding of a `getTransaction` (`jsonParsed`) result from `wallet`'s side.
+pub fn wallet_activity(result: &Value, wallet: &str) -> Result<WalletActivity, VerifyError> {
+    let tx: TransactionResult = serde_json::from_value(result.clone())
+        .map_err(|e| malformed(format!("getTransaction: {e}")))?;
+    let meta = tx
+        .meta
+        .ok_or_else(|| malformed("transaction without meta: cannot see its effects"))?;
+    let keys = account_keys(&tx.transaction);
+    let mut moves = Vec::new();
+    for (mint, holders) in balance_changes(&meta, &keys, wallet)? {
+        let Some(token) = Token::by_contract(Chain::Solana, &mint) else {
+            continue;
+        };
+        let Some(&(pre, post)) = holders.get(wallet) else {
+            continue;
+        };
+        if pre == post {
+            continue;
+        }
+        let received = post > pre;
+        let counterparty = holders
+            .iter()
+            .filter(|(owner, (p, q))| owner.as_str() != wallet && (q > p) != received && p != q)
+            .max_by_key(|(_, (p, q))| p.abs_diff(*q))
+            .map(|(owner, _)| owner.clone());
+        moves.push(WalletMove {
+            token,
+            received,
+            amount: Amount::from_base_units(pre.abs_diff(post)),
+            counterparty,
+        });
+    }
+    Ok(WalletActivity {
+        success: meta.err.is_null(),
+        block_time: tx.block_time.and_then(|s| DateTime::from_timestamp(s, 0)),
+        moves,
     })
 }
 

@@ -7,7 +7,7 @@
 //! exactly where it stopped. It knows nothing of Telegram: what the trader should hear is
 //! handed to a [`Notifier`].
 
-mod incoming;
+pub mod listings;
 pub mod token_account;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -26,7 +26,7 @@ use super::observation::Lookup;
 use super::tokens::Token;
 use super::verdict::{RejectReason, Verdict};
 
-pub use incoming::{IncomingSources, SignatureEntry};
+pub use listings::{SignatureEntry, TransferListings};
 
 /// The renewal reminder goes out this long before premium ends.
 pub const RENEWAL_REMINDER_BEFORE: Duration = Duration::from_secs(3 * 24 * 3600);
@@ -77,7 +77,7 @@ pub trait Notifier: Send + Sync {
 
 pub struct Watcher {
     ledger: Ledger,
-    sources: IncomingSources,
+    sources: TransferListings,
     /// Matched transactions already settled (credited, kept pending or refused).
     examined: Mutex<HashSet<(Chain, String)>>,
     /// What each Solana signature paid us, so each is fetched once.
@@ -90,7 +90,7 @@ fn grace() -> chrono::Duration {
 
 impl Watcher {
     pub fn new(ledger: Ledger, http: reqwest::Client) -> Watcher {
-        let sources = IncomingSources::new(http, ledger.verifier().config(), ledger.billing());
+        let sources = TransferListings::new(http, ledger.verifier().config(), ledger.billing());
         Watcher {
             ledger,
             sources,

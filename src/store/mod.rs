@@ -18,6 +18,7 @@ mod updates;
 #[macro_use]
 mod usage;
 mod users;
+mod watches;
 
 pub use admin::{AdminAction, BotStats, Broadcast};
 pub use conversations::{ConversationKey, ConversationState, Turn};
@@ -28,6 +29,7 @@ pub use payments::{
 pub use updates::{DoneMarks, PendingUpdate};
 pub use usage::{Allowance, Counter, LedgerEntry, Quota, UsageTotals, utc_day};
 pub use users::{ChatRecord, SeenChat, SeenUser, UserRecord};
+pub use watches::{AddWatch, Watch, WatchedWallet};
 
 use std::path::Path;
 use std::str::FromStr;

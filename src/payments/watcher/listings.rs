@@ -1,10 +1,11 @@
-//! Lists of recent incoming transfers to our receiving addresses, for matching payments
-//! made without `/verify`.
+//! Lists of an address's recent stablecoin transfers: incoming ones to our receiving
+//! addresses match payments made without `/verify`; both directions of a watched wallet
+//! feed whale alerts.
 //!
-//! - Ethereum: Etherscan v2 `account/tokentx` for our address and the token contract.
-//! - TRON: TronGrid `v1/accounts/{address}/transactions/trc20` (`only_to`, the contract).
-//! - Solana: `getSignaturesForAddress` of our associated token account; the amounts come
-//!   from the verifier's own `getTransaction` lookup, since the list carries none.
+//! - Ethereum: Etherscan v2 `account/tokentx` for the address and the token contract.
+//! - TRON: TronGrid `v1/accounts/{address}/transactions/trc20` (optionally `only_to`).
+//! - Solana: `getSignaturesForAddress` of the associated token account; the amounts come
+//!   from a `getTransaction` lookup, since the list carries none.
 //!
 //! A listing only nominates candidates. Nothing is credited from it: every candidate goes
 //! through the full verification before the ledger sees it.
@@ -20,14 +21,14 @@ use crate::payments::ethereum::ETHEREUM_MAINNET_CHAIN_ID;
 use crate::payments::http::{fetch_json, mentions_throttling};
 use crate::payments::invoice_amount::IncomingTransfer;
 use crate::payments::plans::BillingConfig;
-use crate::payments::solana::rpc_result;
+use crate::payments::solana::{get_transaction_params, rpc_result};
 use crate::payments::tokens::Token;
 use crate::payments::tron::TRON_API_KEY_HEADER;
 
 /// Newest entries fetched per poll; older ones were seen by earlier polls.
 const PAGE: u32 = 100;
 
-pub struct IncomingSources {
+pub struct TransferListings {
     http: reqwest::Client,
     etherscan_url: String,
     etherscan_key: String,
@@ -36,9 +37,9 @@ pub struct IncomingSources {
     solana_rpc_url: String,
 }
 
-impl std::fmt::Debug for IncomingSources {
+impl std::fmt::Debug for TransferListings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IncomingSources")
+        f.debug_struct("TransferListings")
             .field("etherscan_url", &self.etherscan_url)
             .field("trongrid_url", &self.trongrid_url)
             .finish_non_exhaustive()
@@ -53,9 +54,9 @@ pub struct SignatureEntry {
     pub failed: bool,
 }
 
-impl IncomingSources {
+impl TransferListings {
     pub fn new(http: reqwest::Client, payments: &PaymentsConfig, billing: &BillingConfig) -> Self {
-        IncomingSources {
+        TransferListings {
             http,
             etherscan_url: payments.etherscan_url.clone(),
             etherscan_key: payments.etherscan_key.clone(),
@@ -71,6 +72,16 @@ impl IncomingSources {
         token: Token,
         recipient: &str,
     ) -> Result<Vec<IncomingTransfer>, VerifyError> {
+        let rows = self.ethereum_listing(token, recipient).await?;
+        Ok(incoming_to(rows, recipient))
+    }
+
+    /// Recent `token` transfers from or to `address` on Ethereum, newest first.
+    pub async fn ethereum_listing(
+        &self,
+        token: Token,
+        address: &str,
+    ) -> Result<Vec<ListedTransfer>, VerifyError> {
         let chain_id = ETHEREUM_MAINNET_CHAIN_ID.to_string();
         let page = PAGE.to_string();
         let query: [(&str, &str); 11] = [
@@ -78,7 +89,7 @@ impl IncomingSources {
             ("module", "account"),
             ("action", "tokentx"),
             ("contractaddress", token.contract()),
-            ("address", recipient),
+            ("address", address),
             ("page", "1"),
             ("offset", &page),
             ("startblock", "0"),
@@ -87,8 +98,7 @@ impl IncomingSources {
             ("apikey", &self.etherscan_key),
         ];
         let request = self.http.get(&self.etherscan_url).query(&query);
-        let body = fetch_json(Chain::Ethereum, request).await?;
-        parse_tokentx(&body, token, recipient)
+        parse_tokentx_rows(&fetch_json(Chain::Ethereum, request).await?, token)
     }
 
     /// Recent `token` transfers to `recipient` on TRON since `since`, newest first.
@@ -98,14 +108,27 @@ impl IncomingSources {
         recipient: &str,
         since: DateTime<Utc>,
     ) -> Result<Vec<IncomingTransfer>, VerifyError> {
+        let rows = self.tron_listing(token, recipient, since, true).await?;
+        Ok(incoming_to(rows, recipient))
+    }
+
+    /// Recent `token` transfers of `address` on TRON since `since`, newest first: only
+    /// those to it when `only_to`, else both directions.
+    pub async fn tron_listing(
+        &self,
+        token: Token,
+        address: &str,
+        since: DateTime<Utc>,
+        only_to: bool,
+    ) -> Result<Vec<ListedTransfer>, VerifyError> {
         let url = format!(
-            "{}/v1/accounts/{recipient}/transactions/trc20",
+            "{}/v1/accounts/{address}/transactions/trc20",
             self.trongrid_url
         );
         let min_timestamp = since.timestamp_millis().to_string();
         let limit = PAGE.to_string();
         let mut request = self.http.get(url).query(&[
-            ("only_to", "true"),
+            ("only_to", if only_to { "true" } else { "false" }),
             ("limit", limit.as_str()),
             ("contract_address", token.contract()),
             ("min_timestamp", min_timestamp.as_str()),
@@ -114,8 +137,19 @@ impl IncomingSources {
         if !self.trongrid_key.is_empty() {
             request = request.header(TRON_API_KEY_HEADER, &self.trongrid_key);
         }
-        let body = fetch_json(Chain::Tron, request).await?;
-        parse_trc20_history(&body, token, recipient)
+        parse_trc20_rows(&fetch_json(Chain::Tron, request).await?, token)
+    }
+
+    /// A transaction's `getTransaction` (`jsonParsed`) result; `Null` while it is only
+    /// processed.
+    pub async fn solana_transaction(&self, signature: &str) -> Result<Value, VerifyError> {
+        let request = self.http.post(&self.solana_rpc_url).json(&json!({
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "getTransaction",
+            "params": get_transaction_params(signature),
+        }));
+        rpc_result(fetch_json(Chain::Solana, request).await?)
     }
 
     /// Recent signatures touching `account` (our token account), newest first.
@@ -141,12 +175,42 @@ fn malformed(chain: Chain, detail: impl Into<String>) -> VerifyError {
     }
 }
 
+/// One row of a transfer listing, in either direction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedTransfer {
+    pub token: Token,
+    pub from: String,
+    pub to: String,
+    pub amount: Amount,
+    pub tx_hash: String,
+    pub block_time: DateTime<Utc>,
+}
+
+/// The rows paying `recipient`, as payment candidates.
+fn incoming_to(rows: Vec<ListedTransfer>, recipient: &str) -> Vec<IncomingTransfer> {
+    rows.into_iter()
+        .filter(|row| row.to == recipient)
+        .map(|row| IncomingTransfer {
+            token: row.token,
+            to: row.to,
+            amount: row.amount,
+            tx_hash: row.tx_hash,
+            block_time: row.block_time,
+        })
+        .collect()
+}
+
 /// Decodes an `account/tokentx` body: rows paying `recipient` (normalized) in `token`.
 pub fn parse_tokentx(
     body: &Value,
     token: Token,
     recipient: &str,
 ) -> Result<Vec<IncomingTransfer>, VerifyError> {
+    Ok(incoming_to(parse_tokentx_rows(body, token)?, recipient))
+}
+
+/// Decodes an `account/tokentx` body: every `token` row, addresses normalized.
+pub fn parse_tokentx_rows(body: &Value, token: Token) -> Result<Vec<ListedTransfer>, VerifyError> {
     let chain = Chain::Ethereum;
     let status = body.get("status").and_then(Value::as_str);
     let message = body.get("message").and_then(Value::as_str).unwrap_or("");
@@ -174,12 +238,10 @@ pub fn parse_tokentx(
         if Token::by_contract(chain, contract) != Some(token) {
             continue;
         }
-        let Ok(to) = normalize_address(chain, text("to").unwrap_or("")) else {
+        let address = |key: &str| normalize_address(chain, text(key).unwrap_or(""));
+        let (Ok(from), Ok(to)) = (address("from"), address("to")) else {
             continue;
         };
-        if to != recipient {
-            continue;
-        }
         let amount = text("value")
             .and_then(|v| v.parse::<u128>().ok())
             .map(Amount::from_base_units)
@@ -189,8 +251,9 @@ pub fn parse_tokentx(
             .and_then(|t| DateTime::from_timestamp(t, 0))
             .ok_or_else(|| malformed(chain, "tokentx timeStamp is not a time"))?;
         let hash = text("hash").ok_or_else(|| malformed(chain, "tokentx row without hash"))?;
-        transfers.push(IncomingTransfer {
+        transfers.push(ListedTransfer {
             token,
+            from,
             to,
             amount,
             tx_hash: hash.to_ascii_lowercase(),
@@ -206,6 +269,11 @@ pub fn parse_trc20_history(
     token: Token,
     recipient: &str,
 ) -> Result<Vec<IncomingTransfer>, VerifyError> {
+    Ok(incoming_to(parse_trc20_rows(body, token)?, recipient))
+}
+
+/// Decodes a TronGrid `transactions/trc20` body: every `Transfer` of `token`.
+pub fn parse_trc20_rows(body: &Value, token: Token) -> Result<Vec<ListedTransfer>, VerifyError> {
     let chain = Chain::Tron;
     if body.get("success").and_then(Value::as_bool) != Some(true) {
         let detail = body
@@ -226,10 +294,12 @@ pub fn parse_trc20_history(
         // Only `Transfer` events move value; `Approval` rows are listed too.
         if text("/type") != Some("Transfer")
             || Token::by_contract(chain, text("/token_info/address").unwrap_or("")) != Some(token)
-            || text("/to") != Some(recipient)
         {
             continue;
         }
+        let (Some(from), Some(to)) = (text("/from"), text("/to")) else {
+            continue;
+        };
         let amount = text("/value")
             .and_then(|v| v.parse::<u128>().ok())
             .map(Amount::from_base_units)
@@ -241,9 +311,10 @@ pub fn parse_trc20_history(
             .ok_or_else(|| malformed(chain, "trc20 block_timestamp is not a time"))?;
         let hash = text("/transaction_id")
             .ok_or_else(|| malformed(chain, "trc20 row without transaction_id"))?;
-        transfers.push(IncomingTransfer {
+        transfers.push(ListedTransfer {
             token,
-            to: recipient.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
             amount,
             tx_hash: hash.to_ascii_lowercase(),
             block_time,
@@ -277,5 +348,5 @@ pub fn parse_signatures(result: &Value) -> Result<Vec<SignatureEntry>, VerifyErr
 }
 
 #[cfg(test)]
-#[path = "incoming_tests.rs"]
+#[path = "listings_tests.rs"]
 mod tests;

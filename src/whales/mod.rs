@@ -1,0 +1,96 @@
+//! Whale watching: traders follow wallets, and every large USDT/USDC move in or out of a
+//! followed wallet becomes an alert in the chat where the wallet was followed.
+//!
+//! The poller reads the same explorer listings the payment watcher uses (Etherscan
+//! `tokentx`, TronGrid TRC-20 history, Solana signatures of the wallet's token accounts),
+//! keeps the moves at or above `WHALE_MIN_USD`, and claims each (watch, transaction) in the
+//! store before alerting, so an alert goes out at most once, across restarts. Transfers
+//! from before a watch began are history, not news. Like the payment watcher, it knows
+//! nothing of Telegram: alerts are handed to an [`AlertSink`].
+
+mod poller;
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::payments::amount::Amount;
+use crate::payments::chain::Chain;
+use crate::payments::tokens::{STABLECOIN_DECIMALS, Token};
+
+pub use poller::{WhalePoller, merge_rows};
+
+pub const DEFAULT_MIN_USD: &str = "100000";
+pub const DEFAULT_POLL_SECONDS: u64 = 60;
+pub const DEFAULT_MAX_WATCHES: i64 = 10;
+
+/// Whale settings (`WHALE_MIN_USD`, `WHALE_POLL_SECONDS`, `WHALE_MAX_WATCHES`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhaleSettings {
+    /// The smallest move that is news, in stablecoin base units (6 decimals).
+    pub min_amount: Amount,
+    pub poll_interval: Duration,
+    /// Wallets one trader may follow.
+    pub max_watches: i64,
+}
+
+impl Default for WhaleSettings {
+    fn default() -> Self {
+        WhaleSettings {
+            min_amount: Amount::parse_decimal(DEFAULT_MIN_USD, STABLECOIN_DECIMALS)
+                .unwrap_or(Amount::ZERO),
+            poll_interval: Duration::from_secs(DEFAULT_POLL_SECONDS),
+            max_watches: DEFAULT_MAX_WATCHES,
+        }
+    }
+}
+
+/// A stablecoin move of a watched wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletMove {
+    pub chain: Chain,
+    pub token: Token,
+    /// The watched wallet.
+    pub wallet: String,
+    /// True when the wallet received the tokens, false when it sent them.
+    pub received: bool,
+    /// The other side, when the explorer names one.
+    pub counterparty: Option<String>,
+    pub amount: Amount,
+    pub tx_hash: String,
+    pub block_time: DateTime<Utc>,
+}
+
+impl WalletMove {
+    /// What an alert is claimed under: one per transaction, token and direction.
+    pub fn claim_key(&self) -> String {
+        let direction = if self.received { "in" } else { "out" };
+        format!("{}:{}:{direction}", self.tx_hash, self.token.symbol())
+    }
+}
+
+/// One alert for one chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub chat_id: i64,
+    /// The trader's name for the wallet; empty when they gave none.
+    pub label: String,
+    pub movement: WalletMove,
+}
+
+/// Delivers alerts (the bot sends them as Telegram messages).
+pub trait AlertSink: Send + Sync {
+    fn alert(&self, alert: Alert) -> impl Future<Output = ()> + Send;
+}
+
+/// The explorer page of a transaction, for the alert's link.
+pub fn explorer_tx_url(chain: Chain, tx_hash: &str) -> String {
+    match chain {
+        Chain::Ethereum => format!("https://etherscan.io/tx/{tx_hash}"),
+        Chain::Tron => format!("https://tronscan.org/#/transaction/{tx_hash}"),
+        Chain::Solana => format!("https://solscan.io/tx/{tx_hash}"),
+    }
+}

@@ -1,0 +1,241 @@
+//! The whale poller: one round per `WHALE_POLL_SECONDS` over every watched wallet.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use super::{Alert, AlertSink, WalletMove, WhaleSettings};
+use crate::payments::chain::Chain;
+use crate::payments::error::VerifyError;
+use crate::payments::solana::wallet_activity;
+use crate::payments::tokens::Token;
+use crate::payments::watcher::TransferListings;
+use crate::payments::watcher::listings::ListedTransfer;
+use crate::payments::watcher::token_account::associated_token_address;
+use crate::store::{Store, WatchedWallet};
+
+/// Forget examined Solana signatures beyond this many (looking one up again is harmless:
+/// its alert is already claimed).
+const EXAMINED_CAP: usize = 20_000;
+
+pub struct WhalePoller {
+    store: Store,
+    listings: TransferListings,
+    settings: WhaleSettings,
+    /// Solana signatures already looked up, so each costs one `getTransaction`.
+    examined: Mutex<HashSet<String>>,
+}
+
+impl WhalePoller {
+    pub fn new(store: Store, listings: TransferListings, settings: WhaleSettings) -> Self {
+        WhalePoller {
+            store,
+            listings,
+            settings,
+            examined: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Polls every `WHALE_POLL_SECONDS` until `cancel`, handing alerts to `sink`.
+    pub async fn run(self, sink: impl AlertSink, cancel: CancellationToken) {
+        let interval = self.settings.poll_interval;
+        tracing::info!(?interval, "whale poller started");
+        while !cancel.is_cancelled() {
+            for alert in self.tick().await {
+                sink.alert(alert).await;
+            }
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+        tracing::info!("whale poller stopped");
+    }
+
+    /// One round: the new large moves of every watched wallet, claimed, as alerts. A
+    /// wallet whose explorer fails is logged and tried again next round.
+    pub async fn tick(&self) -> Vec<Alert> {
+        let wallets = match self.store.watched_wallets().await {
+            Ok(wallets) => wallets,
+            Err(error) => {
+                tracing::warn!(%error, "whale poller cannot read the watch list");
+                return Vec::new();
+            }
+        };
+        let mut alerts = Vec::new();
+        for wallet in wallets {
+            let Ok(chain) = wallet.chain.parse::<Chain>() else {
+                continue;
+            };
+            let Some(since) = DateTime::from_timestamp(wallet.since, 0) else {
+                continue;
+            };
+            let moves = match self.moves(chain, &wallet.address, since).await {
+                Ok(moves) => moves,
+                Err(error) => {
+                    tracing::warn!(%chain, %error, "whale poller: listing failed");
+                    continue;
+                }
+            };
+            let large: Vec<WalletMove> = moves
+                .into_iter()
+                .filter(|m| m.amount >= self.settings.min_amount && m.block_time >= since)
+                .collect();
+            if !large.is_empty() {
+                alerts.extend(self.claim(&wallet, large).await);
+            }
+        }
+        alerts
+    }
+
+    /// Alerts for the watches of `wallet` that began before each move and have not had it.
+    async fn claim(&self, wallet: &WatchedWallet, large: Vec<WalletMove>) -> Vec<Alert> {
+        let watchers = match self.store.watchers(&wallet.chain, &wallet.address).await {
+            Ok(watchers) => watchers,
+            Err(error) => {
+                tracing::warn!(%error, "whale poller cannot read a wallet's watchers");
+                return Vec::new();
+            }
+        };
+        let mut alerts = Vec::new();
+        // Oldest first, so a burst reads in the order it happened.
+        for movement in large.into_iter().rev() {
+            let key = movement.claim_key();
+            for watch in &watchers {
+                if movement.block_time.timestamp() < watch.created_at {
+                    continue;
+                }
+                match self.store.claim_whale_alert(watch.id, &key).await {
+                    Ok(true) => alerts.push(Alert {
+                        chat_id: watch.chat_id,
+                        label: watch.label.clone(),
+                        movement: movement.clone(),
+                    }),
+                    Ok(false) => {}
+                    Err(error) => tracing::warn!(%error, "whale poller cannot claim an alert"),
+                }
+            }
+        }
+        alerts
+    }
+
+    /// The wallet's recent stablecoin moves since `since`, newest first.
+    async fn moves(
+        &self,
+        chain: Chain,
+        wallet: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<WalletMove>, VerifyError> {
+        let mut moves = Vec::new();
+        for token in Token::on_chain(chain) {
+            let rows = match chain {
+                Chain::Ethereum => self.listings.ethereum_listing(token, wallet).await?,
+                Chain::Tron => {
+                    self.listings
+                        .tron_listing(token, wallet, since, false)
+                        .await?
+                }
+                Chain::Solana => {
+                    moves.extend(self.solana_moves(token, wallet, since).await?);
+                    continue;
+                }
+            };
+            moves.extend(merge_rows(chain, wallet, rows));
+        }
+        moves.sort_by_key(|m| std::cmp::Reverse(m.block_time));
+        Ok(moves)
+    }
+
+    /// Solana lists signatures only: each new one is looked up once and read from the
+    /// wallet's side. The wallet's token account for `token` is what transfers touch.
+    async fn solana_moves(
+        &self,
+        token: Token,
+        wallet: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<WalletMove>, VerifyError> {
+        let Ok(account) = associated_token_address(wallet, token.contract()) else {
+            return Ok(Vec::new());
+        };
+        let mut moves = Vec::new();
+        for entry in self.listings.solana_signatures(&account).await? {
+            let recent = entry.block_time.is_some_and(|t| t >= since);
+            if entry.failed || !recent || self.was_examined(&entry.signature) {
+                continue;
+            }
+            let result = self.listings.solana_transaction(&entry.signature).await?;
+            if result.is_null() {
+                // Not visible at `confirmed` yet: next round.
+                continue;
+            }
+            let activity = wallet_activity(&result, wallet)?;
+            self.mark_examined(&entry.signature);
+            let Some(block_time) = activity.block_time.or(entry.block_time) else {
+                continue;
+            };
+            if !activity.success {
+                continue;
+            }
+            moves.extend(activity.moves.into_iter().map(|m| WalletMove {
+                chain: Chain::Solana,
+                token: m.token,
+                wallet: wallet.to_string(),
+                received: m.received,
+                counterparty: m.counterparty,
+                amount: m.amount,
+                tx_hash: entry.signature.clone(),
+                block_time,
+            }));
+        }
+        Ok(moves)
+    }
+
+    fn was_examined(&self, signature: &str) -> bool {
+        let examined = self.examined.lock().unwrap_or_else(|p| p.into_inner());
+        examined.contains(signature)
+    }
+
+    fn mark_examined(&self, signature: &str) {
+        let mut examined = self.examined.lock().unwrap_or_else(|p| p.into_inner());
+        if examined.len() >= EXAMINED_CAP {
+            examined.clear();
+        }
+        examined.insert(signature.to_string());
+    }
+}
+
+/// Listing rows of one token as the wallet's moves: rows of one transaction in the same
+/// direction are summed (a batch payout is one move), a transfer to itself is no move.
+pub fn merge_rows(chain: Chain, wallet: &str, rows: Vec<ListedTransfer>) -> Vec<WalletMove> {
+    let mut merged: BTreeMap<(String, bool), WalletMove> = BTreeMap::new();
+    for row in rows {
+        let received = match (row.from == wallet, row.to == wallet) {
+            (false, true) => true,
+            (true, false) => false,
+            _ => continue,
+        };
+        let counterparty = if received { row.from } else { row.to };
+        merged
+            .entry((row.tx_hash.clone(), received))
+            .and_modify(|m| {
+                m.amount = m.amount.checked_add(row.amount).unwrap_or(m.amount);
+                if m.counterparty.as_deref() != Some(counterparty.as_str()) {
+                    // Several counterparties: the alert names none rather than one of them.
+                    m.counterparty = None;
+                }
+            })
+            .or_insert_with(|| WalletMove {
+                chain,
+                token: row.token,
+                wallet: wallet.to_string(),
+                received,
+                counterparty: Some(counterparty),
+                amount: row.amount,
+                tx_hash: row.tx_hash,
+                block_time: row.block_time,
+            });
+    }
+    merged.into_values().collect()
+}
