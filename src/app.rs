@@ -212,6 +212,7 @@ impl RunningBot {
         });
         // Re-checks pending payments, matches payments by amount, expires invoices, reminds.
         crate::telegram::handlers::pay::start_watcher(&ctx, shutdown.clone());
+        crate::telegram::handlers::whale::start_poller(&ctx, shutdown.clone());
         resume_broadcasts(&ctx).await;
         let dispatcher = Dispatcher::new(ctx);
         let polling = tokio::spawn(polling::run(

@@ -102,6 +102,7 @@ pub struct Config {
     pub payments: PaymentsConfig,
     /// Plans, invoice lifetime and the payment watcher.
     pub billing: BillingConfig,
+    pub whales: crate::whales::WhaleSettings,
     pub database_url: String,
     pub database_kind: DatabaseKind,
     pub admin_user_ids: Vec<i64>,
@@ -447,6 +448,8 @@ impl Config {
             risk: load_risk(source)?,
             payments: load_payments(source)?,
             billing: load_billing(source)?,
+            whales: crate::whales::WhaleSettings::from_lookup(|name| source.get(name))
+                .map_err(|(var, problem)| ConfigError::new(var, problem))?,
             database_url,
             database_kind,
             admin_user_ids: parse_admins(source)?,

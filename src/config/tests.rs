@@ -60,6 +60,10 @@ fn each_bad_setting_is_reported_by_name() {
         ("TRONGRID_API_URL", "trongrid", "TRONGRID_API_URL"),
         ("PREMIUM_DAILY_MESSAGES", "0", "PREMIUM_DAILY_MESSAGES"),
         ("PREMIUM_DAILY_SCANS", "lots", "PREMIUM_DAILY_SCANS"),
+        ("WHALE_MIN_USD", "lots", "WHALE_MIN_USD"),
+        ("WHALE_MIN_USD", "0.5", "WHALE_MIN_USD"),
+        ("WHALE_POLL_SECONDS", "0", "WHALE_POLL_SECONDS"),
+        ("WHALE_MAX_WATCHES", "-1", "WHALE_MAX_WATCHES"),
     ];
     for (var, value, named) in cases {
         let source = env(&[("TELEGRAM_BOT_TOKEN", "123:abc"), (var, value)]);
@@ -142,4 +146,23 @@ fn premium_quotas_and_plans_have_defaults_and_can_be_set() {
     assert_eq!(custom.billing.plans[0].days, 7);
     assert_eq!(custom.billing.invoice_ttl, Duration::from_secs(1_800));
     assert_eq!(custom.limits.premium_daily_messages, 500);
+}
+
+#[test]
+fn whale_settings_have_defaults_and_can_be_set() {
+    let defaults = Config::load(&env(&[])).unwrap().whales;
+    assert_eq!(defaults.min_amount.base_units(), 100_000_000_000);
+    assert_eq!(defaults.poll_interval, Duration::from_secs(60));
+    assert_eq!(defaults.max_watches, 10);
+    assert!(defaults.enabled());
+    let custom = Config::load(&env(&[
+        ("WHALE_MIN_USD", "$250000.50"),
+        ("WHALE_POLL_SECONDS", "15"),
+        ("WHALE_MAX_WATCHES", "0"),
+    ]))
+    .unwrap()
+    .whales;
+    assert_eq!(custom.min_amount.base_units(), 250_000_500_000);
+    assert_eq!(custom.poll_interval, Duration::from_secs(15));
+    assert!(!custom.enabled(), "0 watches turns whale alerts off");
 }

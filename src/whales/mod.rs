@@ -48,6 +48,57 @@ impl Default for WhaleSettings {
     }
 }
 
+impl WhaleSettings {
+    /// Reads the settings by name; unset or blank variables take the defaults. An error
+    /// names the variable and what is wrong with it.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, (&'static str, String)> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut settings = WhaleSettings::default();
+        if let Some(raw) = get("WHALE_MIN_USD") {
+            settings.min_amount =
+                Amount::parse_decimal(raw.trim_start_matches('$'), STABLECOIN_DECIMALS)
+                    .ok()
+                    .filter(|amount| amount.base_units() >= 10u128.pow(STABLECOIN_DECIMALS))
+                    .ok_or((
+                        "WHALE_MIN_USD",
+                        format!("must be a dollar amount of at least 1, got {raw:?}"),
+                    ))?;
+        }
+        let whole = |name: &'static str, raw: String, range: std::ops::RangeInclusive<u64>| {
+            raw.parse::<u64>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or((
+                    name,
+                    format!(
+                        "must be a whole number from {} to {}, got {raw:?}",
+                        range.start(),
+                        range.end()
+                    ),
+                ))
+        };
+        if let Some(raw) = get("WHALE_POLL_SECONDS") {
+            settings.poll_interval =
+                Duration::from_secs(whole("WHALE_POLL_SECONDS", raw, 1..=3_600)?);
+        }
+        if let Some(raw) = get("WHALE_MAX_WATCHES") {
+            settings.max_watches = whole("WHALE_MAX_WATCHES", raw, 0..=1_000)? as i64;
+        }
+        Ok(settings)
+    }
+
+    /// `WHALE_MAX_WATCHES=0` turns whale watching off.
+    pub fn enabled(&self) -> bool {
+        self.max_watches > 0
+    }
+}
+
 /// A stablecoin move of a watched wallet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalletMove {

@@ -9,6 +9,7 @@ mod persona;
 pub mod scan;
 mod start;
 mod usage;
+pub mod whale;
 
 use std::sync::Arc;
 
@@ -96,6 +97,12 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("subscribe", "Get premium, paid in USDT or USDC"),
     ("verify", "Confirm your payment: /verify <tx hash>"),
     ("status", "Your plan, its expiry and today's quotas"),
+    (
+        "watch",
+        "Whale alerts for a wallet: /watch <address> [name]",
+    ),
+    ("watches", "The wallets you watch"),
+    ("unwatch", "Stop watching a wallet"),
 ];
 
 pub async fn handle(ctx: Arc<BotContext>, incoming: Incoming) {
@@ -148,6 +155,9 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
             "subscribe" | "premium" => pay::subscribe(ctx, message, &record).await,
             "verify" => pay::verify(ctx, message, &record, command.args).await,
             "status" => pay::status(ctx, message, &record).await,
+            "watch" => whale::watch(ctx, chat_id, &record, command.args).await,
+            "unwatch" => whale::unwatch(ctx, chat_id, &record, command.args).await,
+            "watches" | "watchlist" => whale::list(ctx, chat_id, &record).await,
             _ => start::unknown_command(ctx, chat_id, &command.name).await,
         }
         return;
