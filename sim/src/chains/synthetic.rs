@@ -22,8 +22,9 @@ const SOLANA_USDC_CAPTURE: &str = include_str!(concat!(
     "/../fixtures/solana/solana_getTransaction_jsonParsed_usdc_transferChecked_2S2rTZja.json"
 ));
 
-/// Payee and amount in the Tronscan capture.
+/// Payee, payer and token in the Tronscan capture.
 const TRON_CAPTURE_PAYEE: &str = "TV52XQKBLG74BmRkaZZGNoTQGJA2VVBt2H";
+const TRON_CAPTURE_PAYER: &str = "TQQrSXL8WCxeEfkZPHDrG6qX9MistA1XgV";
 const TRON_CAPTURE_TOKEN: &str = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
 /// Payee wallet, its new token account, the mint and the payer's remaining balance in the
 /// Solana capture.
@@ -48,6 +49,18 @@ impl ChainSim {
     /// `token` (contract) to `to` at `block_time`; returns the transaction hash. The
     /// transfer has one confirmation; [`ChainSim::mine_eth_blocks`] adds more.
     pub fn pay_eth(&self, token: &str, to: &str, amount: u128, block_time: u64) -> String {
+        self.transfer_eth(token, None, to, amount, block_time)
+    }
+
+    /// [`ChainSim::pay_eth`] from a chosen sender (`None` keeps the recorded one).
+    pub fn transfer_eth(
+        &self,
+        token: &str,
+        from: Option<&str>,
+        to: &str,
+        amount: u128,
+        block_time: u64,
+    ) -> String {
         let mut receipt = parse(recorded::ETH_RECEIPT_DOCS)["result"].clone();
         let mut state = self.state();
         let block = state.eth.head + 1;
@@ -64,6 +77,9 @@ impl ChainSim {
         receipt["to"] = json!(token);
         let log = &mut receipt["logs"][0];
         log["address"] = json!(token);
+        if let Some(from) = from {
+            log["topics"][1] = json!(address_topic(from));
+        }
         log["topics"][2] = json!(address_topic(to));
         log["data"] = json!(format!("0x{amount:064x}"));
         state.eth.head = block;
@@ -87,6 +103,19 @@ impl ChainSim {
         block_time: u64,
         confirmed: bool,
     ) -> String {
+        self.transfer_tron(token, TRON_CAPTURE_PAYER, to, amount, block_time, confirmed)
+    }
+
+    /// [`ChainSim::pay_tron`] from a chosen sender.
+    pub fn transfer_tron(
+        &self,
+        token: &str,
+        from: &str,
+        to: &str,
+        amount: u128,
+        block_time: u64,
+        confirmed: bool,
+    ) -> String {
         let mut info = parse(TRON_USDT_CAPTURE);
         let mut state = self.state();
         let hash = format!("7a11ce{:058x}", state.next_id());
@@ -95,9 +124,12 @@ impl ChainSim {
         info["confirmed"] = json!(confirmed);
         info["confirmations"] = json!(if confirmed { 20 } else { 0 });
         replace_strings(&mut info, TRON_CAPTURE_PAYEE, to);
+        replace_strings(&mut info, TRON_CAPTURE_PAYER, from);
         replace_strings(&mut info, TRON_CAPTURE_TOKEN, token);
         if let Some(map) = info["contract_map"].as_object_mut() {
             map.remove(TRON_CAPTURE_PAYEE);
+            map.remove(TRON_CAPTURE_PAYER);
+            map.insert(from.to_string(), json!(false));
             map.insert(to.to_string(), json!(false));
         }
         let value = json!(amount.to_string());

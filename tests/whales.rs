@@ -1,0 +1,284 @@
+//! Whale alerts against the chain simulators: the store's watch lists, the poller on each
+//! chain (once per watch, never for history or small moves, across restarts and outages),
+//! and the whole flow through the real bot.
+
+mod payments_support;
+mod support;
+
+use chrono::Utc;
+use payments_support::{OUR_SOL, OUR_TRON, billing, chain_env, payments_config};
+use support::{Harness, trader};
+use tiltguard::payments::tokens::{ETHEREUM_USDC, ETHEREUM_USDT, SOLANA_USDC, TRON_USDT};
+use tiltguard::payments::watcher::TransferListings;
+use tiltguard::payments::watcher::token_account::associated_token_address;
+use tiltguard::store::testing::each_store;
+use tiltguard::store::{AddWatch, Store};
+use tiltguard::whales::{Alert, WhalePoller, WhaleSettings};
+use tiltguard_sim::chains::{Api, ChainSim, Commitment, Mode};
+
+const WHALE_ETH: &str = "0x28C6c06298d514Db089934071355E5743bf21d60";
+const EXCHANGE_ETH: &str = "0x21a31Ee1afC51d94C2eFcCAa2092aD1028285549";
+/// The payer of the recorded Tronscan transfer, here a whale.
+const WHALE_TRON: &str = "TQQrSXL8WCxeEfkZPHDrG6qX9MistA1XgV";
+
+fn dollars(n: u128) -> u128 {
+    n * 1_000_000
+}
+
+fn now() -> u64 {
+    Utc::now().timestamp() as u64
+}
+
+fn poller(store: &Store, sim: &ChainSim) -> WhalePoller {
+    let listings =
+        TransferListings::new(reqwest::Client::new(), &payments_config(sim), &billing(sim));
+    WhalePoller::new(store.clone(), listings, WhaleSettings::default())
+}
+
+/// (chat, received, whole dollars) of each alert, in order.
+fn summary(alerts: &[Alert]) -> Vec<(i64, bool, u128)> {
+    alerts
+        .iter()
+        .map(|a| {
+            (
+                a.chat_id,
+                a.movement.received,
+                a.movement.amount.base_units() / 1_000_000,
+            )
+        })
+        .collect()
+}
+
+async fn watch(store: &Store, user: i64, chain: &str, address: &str, label: &str) {
+    let added = store
+        .add_watch(user, user, chain, address, label, 10)
+        .await
+        .unwrap();
+    assert!(matches!(added, AddWatch::Added(_)), "{added:?}");
+}
+
+#[tokio::test]
+async fn a_trader_s_watch_list_has_a_limit_and_one_entry_per_wallet() {
+    for (db, store) in each_store().await {
+        let first = store
+            .add_watch(7, 70, "ethereum", WHALE_ETH, "Binance", 2)
+            .await
+            .unwrap();
+        assert!(matches!(first, AddWatch::Added(_)), "{db}: {first:?}");
+        let again = store
+            .add_watch(7, 71, "ethereum", WHALE_ETH, "Binance 14", 2)
+            .await
+            .unwrap();
+        let AddWatch::AlreadyWatched(watch) = again else {
+            panic!("{db}: {again:?}");
+        };
+        assert_eq!((watch.chat_id, watch.label.as_str()), (71, "Binance 14"));
+        store
+            .add_watch(7, 70, "tron", WHALE_TRON, "", 2)
+            .await
+            .unwrap();
+        let third = store
+            .add_watch(7, 70, "solana", OUR_SOL, "", 2)
+            .await
+            .unwrap();
+        assert_eq!(third, AddWatch::LimitReached { limit: 2 }, "{db}");
+        let listed: Vec<String> = store
+            .watches_of(7)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|w| w.chain)
+            .collect();
+        assert_eq!(listed, ["ethereum", "tron"], "{db}");
+        assert!(store.remove_watch(7, "tron", WHALE_TRON).await.unwrap());
+        assert!(!store.remove_watch(7, "tron", WHALE_TRON).await.unwrap());
+        assert_eq!(store.watches_of(7).await.unwrap().len(), 1, "{db}");
+    }
+}
+
+#[tokio::test]
+async fn large_ethereum_moves_are_alerted_once_to_every_watcher() {
+    for (db, store) in each_store().await {
+        let sim = ChainSim::start().await.expect("chain sim");
+        watch(&store, 1, "ethereum", WHALE_ETH, "Binance 14").await;
+        watch(&store, 2, "ethereum", WHALE_ETH, "").await;
+        let t = now() + 5;
+        // History from before the watches, and a move too small to be news.
+        sim.transfer_eth(
+            ETHEREUM_USDT.contract(),
+            Some(WHALE_ETH),
+            EXCHANGE_ETH,
+            dollars(9_000_000),
+            t - 7_200,
+        );
+        sim.transfer_eth(
+            ETHEREUM_USDT.contract(),
+            Some(WHALE_ETH),
+            EXCHANGE_ETH,
+            dollars(99_999),
+            t,
+        );
+        sim.transfer_eth(
+            ETHEREUM_USDT.contract(),
+            Some(WHALE_ETH),
+            EXCHANGE_ETH,
+            dollars(250_000),
+            t,
+        );
+        sim.transfer_eth(
+            ETHEREUM_USDC.contract(),
+            Some(EXCHANGE_ETH),
+            WHALE_ETH,
+            dollars(1_000_000),
+            t + 1,
+        );
+        let poller = poller(&store, &sim);
+        let mut alerts = poller.tick().await;
+        alerts.sort_by_key(|a| (a.chat_id, a.movement.amount));
+        assert_eq!(
+            summary(&alerts),
+            [
+                (1, false, 250_000),
+                (1, true, 1_000_000),
+                (2, false, 250_000),
+                (2, true, 1_000_000)
+            ],
+            "{db}"
+        );
+        assert_eq!(alerts[0].label, "Binance 14");
+        assert_eq!(
+            alerts[0].movement.counterparty.as_deref(),
+            Some(EXCHANGE_ETH)
+        );
+        assert!(poller.tick().await.is_empty(), "{db}: alerted twice");
+        // A restarted bot remembers what it already said.
+        let restarted = self::poller(&store, &sim);
+        assert!(restarted.tick().await.is_empty(), "{db}");
+    }
+}
+
+#[tokio::test]
+async fn a_tron_whale_is_alerted_after_an_explorer_outage() {
+    for (db, store) in each_store().await {
+        let sim = ChainSim::start().await.expect("chain sim");
+        watch(&store, 3, "tron", WHALE_TRON, "Tron whale").await;
+        sim.transfer_tron(
+            TRON_USDT.contract(),
+            WHALE_TRON,
+            OUR_TRON,
+            dollars(5_000_000),
+            now() + 5,
+            true,
+        );
+        sim.set_mode(Api::TronGrid, Mode::Down);
+        let poller = poller(&store, &sim);
+        assert!(poller.tick().await.is_empty(), "{db}");
+        sim.set_mode(Api::TronGrid, Mode::Up);
+        let alerts = poller.tick().await;
+        assert_eq!(summary(&alerts), [(3, false, 5_000_000)], "{db}");
+        assert_eq!(alerts[0].movement.counterparty.as_deref(), Some(OUR_TRON));
+    }
+}
+
+#[tokio::test]
+async fn a_solana_wallet_receiving_into_its_token_account_is_alerted() {
+    for (db, store) in each_store().await {
+        let sim = ChainSim::start().await.expect("chain sim");
+        watch(&store, 4, "solana", OUR_SOL, "").await;
+        let account = associated_token_address(OUR_SOL, SOLANA_USDC.contract()).unwrap();
+        sim.pay_solana(
+            SOLANA_USDC.contract(),
+            OUR_SOL,
+            &account,
+            dollars(750_000),
+            now() + 5,
+            Commitment::Finalized,
+        );
+        let poller = poller(&store, &sim);
+        let alerts = poller.tick().await;
+        assert_eq!(summary(&alerts), [(4, true, 750_000)], "{db}");
+        assert!(alerts[0].movement.counterparty.is_some(), "{db}");
+        assert!(poller.tick().await.is_empty(), "{db}");
+    }
+}
+
+#[tokio::test]
+async fn a_trader_watches_a_wallet_gets_the_alert_and_stops_watching() {
+    let sim = ChainSim::start().await.expect("chain sim");
+    let mut h = Harness::new().await;
+    for (key, value) in chain_env(&sim, 60) {
+        h.set(key, value);
+    }
+    h.set("WHALE_POLL_SECONDS", "1");
+    h.start().await;
+    let (ann, chat) = trader(5001, "Ann");
+
+    h.telegram.send_text(&chat, &ann, "/watch 0x12345");
+    let refused = h.wait_for_bot_messages(chat.id, 1).await.remove(0);
+    assert!(
+        refused.text.contains("isn't a wallet address I can watch"),
+        "{}",
+        refused.text
+    );
+
+    h.telegram.send_text(
+        &chat,
+        &ann,
+        &format!("/watch {} Binance 14", WHALE_ETH.to_lowercase()),
+    );
+    let watching = h.wait_for_bot_messages(chat.id, 2).await.remove(1);
+    assert!(
+        watching
+            .text
+            .contains("Watching Binance 14 (0x28C6…1d60) on Ethereum"),
+        "{}",
+        watching.text
+    );
+    assert!(watching.text.contains("$100,000"), "{}", watching.text);
+
+    sim.transfer_eth(
+        ETHEREUM_USDT.contract(),
+        Some(WHALE_ETH),
+        EXCHANGE_ETH,
+        dollars(2_500_000),
+        now() + 5,
+    );
+    let alert = h.wait_for_bot_messages(chat.id, 3).await.remove(2);
+    assert!(
+        alert.text.contains("Whale move · Ethereum"),
+        "{}",
+        alert.text
+    );
+    assert!(
+        alert.text.contains("2,500,000 USDT sent by Binance 14"),
+        "{}",
+        alert.text
+    );
+
+    h.telegram.send_text(&chat, &ann, "/watches");
+    let listed = h.wait_for_bot_messages(chat.id, 4).await.remove(3);
+    assert!(
+        listed.text.contains("Your wallets (1 of 10)"),
+        "{}",
+        listed.text
+    );
+
+    h.telegram.send_text(&chat, &ann, "/unwatch binance 14");
+    let stopped = h.wait_for_bot_messages(chat.id, 5).await.remove(4);
+    assert!(
+        stopped.text.contains("Stopped watching"),
+        "{}",
+        stopped.text
+    );
+    sim.transfer_eth(
+        ETHEREUM_USDT.contract(),
+        Some(WHALE_ETH),
+        EXCHANGE_ETH,
+        dollars(3_000_000),
+        now() + 6,
+    );
+    // Two more poll rounds: nothing for a wallet nobody watches.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(h.telegram.bot_messages(chat.id).len(), 5);
+    h.stop().await;
+}
