@@ -76,6 +76,8 @@ impl WhalePoller {
                 Ok(moves) => moves,
                 Err(error) => {
                     tracing::warn!(%chain, %error, "whale poller: listing failed");
+                    metrics::counter!("tiltguard_whale_listing_failures_total", "chain" => chain.id())
+                        .increment(1);
                     continue;
                 }
             };
@@ -108,11 +110,15 @@ impl WhalePoller {
                     continue;
                 }
                 match self.store.claim_whale_alert(watch.id, &key).await {
-                    Ok(true) => alerts.push(Alert {
-                        chat_id: watch.chat_id,
-                        label: watch.label.clone(),
-                        movement: movement.clone(),
-                    }),
+                    Ok(true) => {
+                        metrics::counter!("tiltguard_whale_alerts_total", "chain" => movement.chain.id())
+                            .increment(1);
+                        alerts.push(Alert {
+                            chat_id: watch.chat_id,
+                            label: watch.label.clone(),
+                            movement: movement.clone(),
+                        });
+                    }
                     Ok(false) => {}
                     Err(error) => tracing::warn!(%error, "whale poller cannot claim an alert"),
                 }
