@@ -4,35 +4,7 @@ use sqlx::Connection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{LedgerEntry, Store, StoreError, now_unix, utc_day};
-
-/// One exchange as a SQLite script: `$1`..`$13` mean the same values in every statement.
-const RECORD_EXCHANGE_SQLITE: &str = "
-    BEGIN;
-    INSERT INTO conversations (chat_id, user_id, session_started_at, last_activity_at)
-        VALUES ($1, $2, $5, $5)
-        ON CONFLICT (chat_id, user_id) DO UPDATE SET last_activity_at = $5;
-    INSERT INTO turns (chat_id, user_id, role, content, created_at)
-        VALUES ($1, $2, 'user', $3, $5), ($1, $2, 'assistant', $4, $5);
-    INSERT INTO llm_ledger (user_id, chat_id, day, model, kind, prompt_tokens,
-                            completion_tokens, cost_micros, created_at)
-        VALUES ($6, $7, $8, $9, $10, $11, $12, $13, $5);
-    COMMIT;";
-
-/// The same exchange as one Postgres statement (atomic by itself): Postgres prepares one
-/// statement per query, and writes in `WITH` all take effect together.
-const RECORD_EXCHANGE_POSTGRES: &str = "
-    WITH conversation AS (
-        INSERT INTO conversations (chat_id, user_id, session_started_at, last_activity_at)
-            VALUES ($1, $2, $5, $5)
-            ON CONFLICT (chat_id, user_id) DO UPDATE SET last_activity_at = $5
-    ), exchange AS (
-        INSERT INTO turns (chat_id, user_id, role, content, created_at)
-            VALUES ($1, $2, 'user', $3, $5), ($1, $2, 'assistant', $4, $5)
-    )
-    INSERT INTO llm_ledger (user_id, chat_id, day, model, kind, prompt_tokens,
-                            completion_tokens, cost_micros, created_at)
-        VALUES ($6, $7, $8, $9, $10, $11, $12, $13, $5)";
+use super::{Store, StoreError, now_unix};
 
 /// Who a conversation belongs to: a user in a private chat, or a whole group (`user_id` 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,39 +99,6 @@ impl Store {
         let id = insert_turn(&mut tx, key, role, content).await?;
         tx.commit().await?;
         Ok(id)
-    }
-
-    /// Stores one exchange (the trader's turn, the coach's answer and what it cost)
-    /// atomically, in one round trip to the database: memory and ledger never disagree.
-    /// Every reply ends here, and each round trip to SQLite is a hand-off to its worker
-    /// thread and back, so the five of a transaction (begin, three writes, commit) showed in
-    /// the bot's CPU per reply.
-    pub async fn record_exchange(
-        &self,
-        key: ConversationKey,
-        user_turn: &str,
-        answer: &str,
-        cost: &LedgerEntry,
-    ) -> Result<(), StoreError> {
-        let now = now_unix();
-        self.run_script(RECORD_EXCHANGE_SQLITE, RECORD_EXCHANGE_POSTGRES, |query| {
-            query
-                .bind(key.chat_id)
-                .bind(key.user_id)
-                .bind(user_turn.to_owned())
-                .bind(answer.to_owned())
-                .bind(now)
-                .bind(cost.user_id)
-                .bind(cost.chat_id)
-                .bind(utc_day(now))
-                .bind(cost.model.clone())
-                .bind(cost.kind)
-                .bind(cost.prompt_tokens)
-                .bind(cost.completion_tokens)
-                .bind(cost.cost_micros)
-        })
-        .await
-        .map(drop)
     }
 
     /// Turns not yet folded into the summary and older than `before_turn`, oldest first.

@@ -1,6 +1,7 @@
 //! The conversation store against both dialects.
 
 use super::*;
+use crate::store::LedgerEntry;
 use crate::store::testing::each_store;
 
 const ANN: ConversationKey = ConversationKey {
@@ -179,5 +180,93 @@ async fn the_window_keeps_the_newest_turns_in_order() {
         let window = session_window(&store, 2).await;
         let texts: Vec<_> = window.iter().map(|t| t.content.as_str()).collect();
         assert_eq!(texts, vec!["m3", "m4"], "{dialect}");
+    }
+}
+
+fn cost_of(user_id: i64) -> LedgerEntry {
+    LedgerEntry {
+        user_id,
+        chat_id: user_id,
+        model: "m".into(),
+        kind: "text",
+        prompt_tokens: 3,
+        completion_tokens: 2,
+        cost_micros: 1,
+    }
+}
+
+#[tokio::test]
+async fn replies_that_end_together_each_keep_their_own_exchange() {
+    for (dialect, store) in each_store().await {
+        let writes = (1..=40).map(|id| {
+            let store = store.clone();
+            async move {
+                let key = ConversationKey {
+                    chat_id: id,
+                    user_id: id,
+                };
+                let answer = format!("answer {id}");
+                store
+                    .record_exchange(key, &format!("question {id}"), &answer, &cost_of(id))
+                    .await
+            }
+        });
+        for result in futures_util::future::join_all(writes).await {
+            result.unwrap_or_else(|e| panic!("{dialect}: {e}"));
+        }
+        for id in [1, 17, 40] {
+            let key = ConversationKey {
+                chat_id: id,
+                user_id: id,
+            };
+            let (_, turns) = store
+                .conversation_with_window(key, 10)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("{dialect}: no conversation {id}"));
+            let texts: Vec<_> = turns.iter().map(|t| t.content.as_str()).collect();
+            assert_eq!(
+                texts,
+                [format!("question {id}"), format!("answer {id}")],
+                "{dialect}"
+            );
+            let day = crate::store::utc_day(now_unix());
+            let totals = store.usage_totals(id, day, day).await.unwrap();
+            assert_eq!(totals.replies, 1, "{dialect}: ledger of {id}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_group_of_exchanges_fails_each_and_stores_nothing() {
+    for (dialect, store) in each_store().await {
+        sqlx::query("ALTER TABLE llm_ledger RENAME TO ledger_elsewhere")
+            .execute(&mut *store.conn().await.unwrap())
+            .await
+            .unwrap();
+        let writes = (1..=3).map(|id| {
+            let store = store.clone();
+            async move {
+                let key = ConversationKey {
+                    chat_id: id,
+                    user_id: id,
+                };
+                store.record_exchange(key, "q", "a", &cost_of(id)).await
+            }
+        });
+        let results = futures_util::future::join_all(writes).await;
+        assert!(results.iter().all(Result::is_err), "{dialect}: {results:?}");
+        let key = ConversationKey {
+            chat_id: 2,
+            user_id: 2,
+        };
+        assert!(
+            store.conversation(key).await.unwrap().is_none(),
+            "{dialect}"
+        );
+        store
+            .append_turn(key, "user", "still writable")
+            .await
+            .unwrap_or_else(|e| panic!("{dialect}: {e}"));
     }
 }

@@ -6,13 +6,15 @@
 //! differs, but the queries run unchanged on both, with two exceptions on the path of every
 //! message: recording a message's chat and sender (`touch_chat_and_user`) and the write that
 //! ends every reply (`record_exchange`) are a script on SQLite and one statement on Postgres,
-//! so each costs one round trip on both.
+//! so each costs one round trip on both; on SQLite the replies that end together share one
+//! (see `exchanges`).
 //!
 //! Postgres is reached through a pool; SQLite through one connection handed out in turn
 //! (see `Backend`). Either way a caller holds a [`Conn`] for one unit of work only.
 
 mod admin;
 mod conversations;
+mod exchanges;
 mod payments;
 mod updates;
 #[macro_use]
@@ -65,6 +67,8 @@ pub enum Dialect {
 pub struct Store {
     backend: Backend,
     dialect: Dialect,
+    /// Exchanges waiting for their group commit (SQLite only; see `exchanges`).
+    exchanges: Option<Arc<exchanges::ExchangeQueue>>,
 }
 
 /// Where connections come from.
@@ -135,6 +139,7 @@ impl Store {
             return Ok(Store {
                 backend: Backend::Sqlite(Arc::new(Mutex::new(Some(conn)))),
                 dialect: Dialect::Sqlite,
+                exchanges: Some(Arc::default()),
             });
         }
         let pool = AnyPoolOptions::new()
@@ -146,6 +151,7 @@ impl Store {
         Ok(Store {
             backend: Backend::Postgres(pool),
             dialect: Dialect::Postgres,
+            exchanges: None,
         })
     }
 
