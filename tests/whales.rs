@@ -158,6 +158,33 @@ async fn large_ethereum_moves_are_alerted_once_to_every_watcher() {
 }
 
 #[tokio::test]
+async fn a_large_move_behind_a_page_of_small_ones_is_still_found() {
+    let store = tiltguard::store::testing::fresh_sqlite().await;
+    let sim = ChainSim::start().await.expect("chain sim");
+    watch(&store, 6, "ethereum", WHALE_ETH, "Busy exchange").await;
+    let t = now() + 5;
+    sim.transfer_eth(
+        ETHEREUM_USDT.contract(),
+        Some(WHALE_ETH),
+        EXCHANGE_ETH,
+        dollars(400_000),
+        t,
+    );
+    // A busy hot wallet: more small withdrawals since than one listing page holds.
+    for i in 0..150 {
+        sim.transfer_eth(
+            ETHEREUM_USDT.contract(),
+            Some(WHALE_ETH),
+            EXCHANGE_ETH,
+            dollars(500 + i),
+            t + 1,
+        );
+    }
+    let alerts = poller(&store, &sim).tick().await;
+    assert_eq!(summary(&alerts), [(6, false, 400_000)]);
+}
+
+#[tokio::test]
 async fn a_tron_whale_is_alerted_after_an_explorer_outage() {
     for (db, store) in each_store().await {
         let sim = ChainSim::start().await.expect("chain sim");

@@ -1,6 +1,6 @@
 //! The whale poller: one round per `WHALE_POLL_SECONDS` over every watched wallet.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -11,10 +11,14 @@ use crate::payments::chain::Chain;
 use crate::payments::error::VerifyError;
 use crate::payments::solana::wallet_activity;
 use crate::payments::tokens::Token;
-use crate::payments::watcher::TransferListings;
-use crate::payments::watcher::listings::ListedTransfer;
+use crate::payments::watcher::listings::{ListedTransfer, PAGE};
 use crate::payments::watcher::token_account::associated_token_address;
+use crate::payments::watcher::{LATE_LISTING_GRACE, TransferListings};
 use crate::store::{Store, WatchedWallet};
+
+/// Etherscan pages read per wallet and token in one round, at most: a busy exchange wallet
+/// moves hundreds of transfers a minute, and a large one among them must not scroll past.
+const MAX_PAGES: u32 = 5;
 
 /// Forget examined Solana signatures beyond this many (looking one up again is harmless:
 /// its alert is already claimed).
@@ -26,6 +30,9 @@ pub struct WhalePoller {
     settings: WhaleSettings,
     /// Solana signatures already looked up, so each costs one `getTransaction`.
     examined: Mutex<HashSet<String>>,
+    /// The newest transfer seen per wallet and token: later rounds read back to it (less a
+    /// grace for late listings) instead of to the watch's start.
+    seen_through: Mutex<HashMap<(String, &'static str), DateTime<Utc>>>,
 }
 
 impl WhalePoller {
@@ -35,6 +42,7 @@ impl WhalePoller {
             listings,
             settings,
             examined: Mutex::new(HashSet::new()),
+            seen_through: Mutex::new(HashMap::new()),
         }
     }
 
@@ -136,22 +144,58 @@ impl WhalePoller {
     ) -> Result<Vec<WalletMove>, VerifyError> {
         let mut moves = Vec::new();
         for token in Token::on_chain(chain) {
+            if chain == Chain::Solana {
+                moves.extend(self.solana_moves(token, wallet, since).await?);
+                continue;
+            }
+            let key = (wallet.to_string(), token.symbol());
+            let floor = self.floor(&key, since);
             let rows = match chain {
-                Chain::Ethereum => self.listings.ethereum_listing(token, wallet).await?,
                 Chain::Tron => {
                     self.listings
-                        .tron_listing(token, wallet, since, false)
+                        .tron_listing(token, wallet, floor, false)
                         .await?
                 }
-                Chain::Solana => {
-                    moves.extend(self.solana_moves(token, wallet, since).await?);
-                    continue;
-                }
+                _ => self.ethereum_rows(token, wallet, floor).await?,
             };
+            if let Some(newest) = rows.iter().map(|row| row.block_time).max() {
+                let mut seen = self.seen_through.lock().unwrap_or_else(|p| p.into_inner());
+                let through = seen.entry(key).or_insert(newest);
+                *through = (*through).max(newest);
+            }
             moves.extend(merge_rows(chain, wallet, rows));
         }
         moves.sort_by_key(|m| std::cmp::Reverse(m.block_time));
         Ok(moves)
+    }
+
+    /// How far back this round reads: the newest transfer seen last round, less the grace
+    /// for late listings, but never before the oldest watch began.
+    fn floor(&self, key: &(String, &'static str), since: DateTime<Utc>) -> DateTime<Utc> {
+        let seen = self.seen_through.lock().unwrap_or_else(|p| p.into_inner());
+        let grace = chrono::Duration::from_std(LATE_LISTING_GRACE).unwrap_or_default();
+        seen.get(key)
+            .map_or(since, |through| since.max(*through - grace))
+    }
+
+    /// Etherscan pages, newest first, until one reaches back to `floor` or is not full.
+    async fn ethereum_rows(
+        &self,
+        token: Token,
+        wallet: &str,
+        floor: DateTime<Utc>,
+    ) -> Result<Vec<ListedTransfer>, VerifyError> {
+        let mut rows = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let batch = self.listings.ethereum_listing(token, wallet, page).await?;
+            let more = batch.len() >= PAGE as usize
+                && batch.last().is_some_and(|row| row.block_time > floor);
+            rows.extend(batch);
+            if !more {
+                break;
+            }
+        }
+        Ok(rows)
     }
 
     /// Solana lists signatures only: each new one is looked up once and read from the

@@ -25,8 +25,8 @@ use crate::payments::solana::{get_transaction_params, rpc_result};
 use crate::payments::tokens::Token;
 use crate::payments::tron::TRON_API_KEY_HEADER;
 
-/// Newest entries fetched per poll; older ones were seen by earlier polls.
-const PAGE: u32 = 100;
+/// Newest entries fetched per request; older ones were seen by earlier polls.
+pub const PAGE: u32 = 100;
 
 pub struct TransferListings {
     http: reqwest::Client,
@@ -72,17 +72,20 @@ impl TransferListings {
         token: Token,
         recipient: &str,
     ) -> Result<Vec<IncomingTransfer>, VerifyError> {
-        let rows = self.ethereum_listing(token, recipient).await?;
+        let rows = self.ethereum_listing(token, recipient, 1).await?;
         Ok(incoming_to(rows, recipient))
     }
 
-    /// Recent `token` transfers from or to `address` on Ethereum, newest first.
+    /// Recent `token` transfers from or to `address` on Ethereum, newest first: `page` 1
+    /// is the newest [`PAGE`], 2 the ones before them, and so on.
     pub async fn ethereum_listing(
         &self,
         token: Token,
         address: &str,
+        page: u32,
     ) -> Result<Vec<ListedTransfer>, VerifyError> {
         let chain_id = ETHEREUM_MAINNET_CHAIN_ID.to_string();
+        let page_number = page.max(1).to_string();
         let page = PAGE.to_string();
         let query: [(&str, &str); 11] = [
             ("chainid", &chain_id),
@@ -90,7 +93,7 @@ impl TransferListings {
             ("action", "tokentx"),
             ("contractaddress", token.contract()),
             ("address", address),
-            ("page", "1"),
+            ("page", &page_number),
             ("offset", &page),
             ("startblock", "0"),
             ("endblock", "999999999"),
@@ -113,7 +116,8 @@ impl TransferListings {
     }
 
     /// Recent `token` transfers of `address` on TRON since `since`, newest first: only
-    /// those to it when `only_to`, else both directions.
+    /// those to it when `only_to`, else both directions (then up to TronGrid's maximum of
+    /// 200, since a busy wallet sends as much as it receives).
     pub async fn tron_listing(
         &self,
         token: Token,
@@ -126,7 +130,7 @@ impl TransferListings {
             self.trongrid_url
         );
         let min_timestamp = since.timestamp_millis().to_string();
-        let limit = PAGE.to_string();
+        let limit = if only_to { PAGE } else { 2 * PAGE }.to_string();
         let mut request = self.http.get(url).query(&[
             ("only_to", if only_to { "true" } else { "false" }),
             ("limit", limit.as_str()),
