@@ -13,7 +13,7 @@ use tiltguard::payments::watcher::TransferListings;
 use tiltguard::payments::watcher::token_account::associated_token_address;
 use tiltguard::store::testing::each_store;
 use tiltguard::store::{AddWatch, Store};
-use tiltguard::whales::{Alert, WhalePoller, WhaleSettings};
+use tiltguard::whales::{Alert, AlertSink, WhalePoller, WhaleSettings};
 use tiltguard_sim::chains::{Api, ChainSim, Commitment, Mode};
 
 const WHALE_ETH: &str = "0x28C6c06298d514Db089934071355E5743bf21d60";
@@ -33,6 +33,25 @@ fn poller(store: &Store, sim: &ChainSim) -> WhalePoller {
     let listings =
         TransferListings::new(reqwest::Client::new(), &payments_config(sim), &billing(sim));
     WhalePoller::new(store.clone(), listings, WhaleSettings::default())
+}
+
+/// Keeps the alerts of a round, for assertions.
+#[derive(Default)]
+struct Collected(std::sync::Mutex<Vec<Alert>>);
+
+impl AlertSink for Collected {
+    async fn alert(&self, alert: Alert) {
+        self.0.lock().unwrap().push(alert);
+    }
+}
+
+/// One poll round's alerts.
+async fn round(poller: &WhalePoller) -> Vec<Alert> {
+    let collected = Collected::default();
+    let sent = poller.tick(&collected).await;
+    let alerts = collected.0.into_inner().unwrap();
+    assert_eq!(sent, alerts.len());
+    alerts
 }
 
 /// (chat, received, whole dollars) of each alert, in order.
@@ -133,7 +152,7 @@ async fn large_ethereum_moves_are_alerted_once_to_every_watcher() {
             t + 1,
         );
         let poller = poller(&store, &sim);
-        let mut alerts = poller.tick().await;
+        let mut alerts = round(&poller).await;
         alerts.sort_by_key(|a| (a.chat_id, a.movement.amount));
         assert_eq!(
             summary(&alerts),
@@ -150,10 +169,10 @@ async fn large_ethereum_moves_are_alerted_once_to_every_watcher() {
             alerts[0].movement.counterparty.as_deref(),
             Some(EXCHANGE_ETH)
         );
-        assert!(poller.tick().await.is_empty(), "{db}: alerted twice");
+        assert!(round(&poller).await.is_empty(), "{db}: alerted twice");
         // A restarted bot remembers what it already said.
         let restarted = self::poller(&store, &sim);
-        assert!(restarted.tick().await.is_empty(), "{db}");
+        assert!(round(&restarted).await.is_empty(), "{db}");
     }
 }
 
@@ -180,7 +199,7 @@ async fn a_large_move_behind_a_page_of_small_ones_is_still_found() {
             t + 1,
         );
     }
-    let alerts = poller(&store, &sim).tick().await;
+    let alerts = round(&poller(&store, &sim)).await;
     assert_eq!(summary(&alerts), [(6, false, 400_000)]);
 }
 
@@ -199,9 +218,9 @@ async fn a_tron_whale_is_alerted_after_an_explorer_outage() {
         );
         sim.set_mode(Api::TronGrid, Mode::Down);
         let poller = poller(&store, &sim);
-        assert!(poller.tick().await.is_empty(), "{db}");
+        assert!(round(&poller).await.is_empty(), "{db}");
         sim.set_mode(Api::TronGrid, Mode::Up);
-        let alerts = poller.tick().await;
+        let alerts = round(&poller).await;
         assert_eq!(summary(&alerts), [(3, false, 5_000_000)], "{db}");
         assert_eq!(alerts[0].movement.counterparty.as_deref(), Some(OUR_TRON));
     }
@@ -222,10 +241,10 @@ async fn a_solana_wallet_receiving_into_its_token_account_is_alerted() {
             Commitment::Finalized,
         );
         let poller = poller(&store, &sim);
-        let alerts = poller.tick().await;
+        let alerts = round(&poller).await;
         assert_eq!(summary(&alerts), [(4, true, 750_000)], "{db}");
         assert!(alerts[0].movement.counterparty.is_some(), "{db}");
-        assert!(poller.tick().await.is_empty(), "{db}");
+        assert!(round(&poller).await.is_empty(), "{db}");
     }
 }
 

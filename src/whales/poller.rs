@@ -51,9 +51,7 @@ impl WhalePoller {
         let interval = self.settings.poll_interval;
         tracing::info!(?interval, "whale poller started");
         while !cancel.is_cancelled() {
-            for alert in self.tick().await {
-                sink.alert(alert).await;
-            }
+            self.tick(&sink).await;
             tokio::select! {
                 () = cancel.cancelled() => {}
                 () = tokio::time::sleep(interval) => {}
@@ -62,17 +60,18 @@ impl WhalePoller {
         tracing::info!("whale poller stopped");
     }
 
-    /// One round: the new large moves of every watched wallet, claimed, as alerts. A
-    /// wallet whose explorer fails is logged and tried again next round.
-    pub async fn tick(&self) -> Vec<Alert> {
+    /// One round: the new large moves of every watched wallet, claimed and handed to
+    /// `sink` wallet by wallet (a long round does not hold back the first alerts). A wallet
+    /// whose explorer fails is logged and tried again next round. Returns the alerts sent.
+    pub async fn tick(&self, sink: &impl AlertSink) -> usize {
         let wallets = match self.store.watched_wallets().await {
             Ok(wallets) => wallets,
             Err(error) => {
                 tracing::warn!(%error, "whale poller cannot read the watch list");
-                return Vec::new();
+                return 0;
             }
         };
-        let mut alerts = Vec::new();
+        let mut sent = 0;
         for wallet in wallets {
             let Ok(chain) = wallet.chain.parse::<Chain>() else {
                 continue;
@@ -93,11 +92,15 @@ impl WhalePoller {
                 .into_iter()
                 .filter(|m| m.amount >= self.settings.min_amount && m.block_time >= since)
                 .collect();
-            if !large.is_empty() {
-                alerts.extend(self.claim(&wallet, large).await);
+            if large.is_empty() {
+                continue;
+            }
+            for alert in self.claim(&wallet, large).await {
+                sink.alert(alert).await;
+                sent += 1;
             }
         }
-        alerts
+        sent
     }
 
     /// Alerts for the watches of `wallet` that began before each move and have not had it.
