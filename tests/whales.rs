@@ -249,6 +249,31 @@ async fn a_solana_wallet_receiving_into_its_token_account_is_alerted() {
 }
 
 #[tokio::test]
+async fn a_large_solana_move_behind_a_page_of_small_ones_is_still_found() {
+    let store = tiltguard::store::testing::fresh_sqlite().await;
+    let sim = ChainSim::start().await.expect("chain sim");
+    watch(&store, 8, "solana", OUR_SOL, "").await;
+    let account = associated_token_address(OUR_SOL, SOLANA_USDC.contract()).unwrap();
+    let t = now() + 5;
+    let pay = |units: u128, at: u64| {
+        sim.pay_solana(
+            SOLANA_USDC.contract(),
+            OUR_SOL,
+            &account,
+            units,
+            at,
+            Commitment::Finalized,
+        )
+    };
+    pay(dollars(600_000), t);
+    for i in 0..120 {
+        pay(dollars(10 + i), t + 1);
+    }
+    let alerts = round(&poller(&store, &sim)).await;
+    assert_eq!(summary(&alerts), [(8, true, 600_000)]);
+}
+
+#[tokio::test]
 async fn a_trader_watches_a_wallet_gets_the_alert_and_stops_watching() {
     let sim = ChainSim::start().await.expect("chain sim");
     let mut h = Harness::new().await;

@@ -317,7 +317,7 @@ impl Watcher {
                 detail: e.to_string(),
             })?;
         let mut transfers = Vec::new();
-        for entry in self.sources.solana_signatures(&account).await? {
+        for entry in self.sources.solana_signatures(&account, None).await? {
             let recent = entry.block_time.is_none_or(|t| t >= since);
             if entry.failed || !recent || self.was_examined(Chain::Solana, &entry.signature) {
                 continue;

@@ -13,10 +13,10 @@ use crate::payments::solana::wallet_activity;
 use crate::payments::tokens::Token;
 use crate::payments::watcher::listings::{ListedTransfer, PAGE};
 use crate::payments::watcher::token_account::associated_token_address;
-use crate::payments::watcher::{LATE_LISTING_GRACE, TransferListings};
+use crate::payments::watcher::{LATE_LISTING_GRACE, SignatureEntry, TransferListings};
 use crate::store::{Store, WatchedWallet};
 
-/// Etherscan pages read per wallet and token in one round, at most: a busy exchange wallet
+/// Listing pages read per wallet and token in one round, at most: a busy exchange wallet
 /// moves hundreds of transfers a minute, and a large one among them must not scroll past.
 const MAX_PAGES: u32 = 5;
 
@@ -161,11 +161,7 @@ impl WhalePoller {
                 }
                 _ => self.ethereum_rows(token, wallet, floor).await?,
             };
-            if let Some(newest) = rows.iter().map(|row| row.block_time).max() {
-                let mut seen = self.seen_through.lock().unwrap_or_else(|p| p.into_inner());
-                let through = seen.entry(key).or_insert(newest);
-                *through = (*through).max(newest);
-            }
+            self.saw(key, rows.iter().map(|row| row.block_time).max());
             moves.extend(merge_rows(chain, wallet, rows));
         }
         moves.sort_by_key(|m| std::cmp::Reverse(m.block_time));
@@ -179,6 +175,16 @@ impl WhalePoller {
         let grace = chrono::Duration::from_std(LATE_LISTING_GRACE).unwrap_or_default();
         seen.get(key)
             .map_or(since, |through| since.max(*through - grace))
+    }
+
+    /// Moves the cursor of `key` forward to `newest`.
+    fn saw(&self, key: (String, &'static str), newest: Option<DateTime<Utc>>) {
+        let Some(newest) = newest else {
+            return;
+        };
+        let mut seen = self.seen_through.lock().unwrap_or_else(|p| p.into_inner());
+        let through = seen.entry(key).or_insert(newest);
+        *through = (*through).max(newest);
     }
 
     /// Etherscan pages, newest first, until one reaches back to `floor` or is not full.
@@ -202,7 +208,8 @@ impl WhalePoller {
     }
 
     /// Solana lists signatures only: each new one is looked up once and read from the
-    /// wallet's side. The wallet's token account for `token` is what transfers touch.
+    /// wallet's side. The wallet's token account for `token` is what transfers touch; its
+    /// list is paged like Etherscan's, back to the last round's newest transfer.
     async fn solana_moves(
         &self,
         token: Token,
@@ -212,8 +219,27 @@ impl WhalePoller {
         let Ok(account) = associated_token_address(wallet, token.contract()) else {
             return Ok(Vec::new());
         };
+        let key = (wallet.to_string(), token.symbol());
+        let floor = self.floor(&key, since);
+        let mut entries = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let before = entries.last().map(|e: &SignatureEntry| e.signature.clone());
+            let page = self
+                .listings
+                .solana_signatures(&account, before.as_deref())
+                .await?;
+            let more = page.len() >= PAGE as usize
+                && page
+                    .last()
+                    .is_some_and(|e| e.block_time.is_some_and(|t| t > floor));
+            entries.extend(page);
+            if !more {
+                break;
+            }
+        }
+        self.saw(key, entries.iter().filter_map(|e| e.block_time).max());
         let mut moves = Vec::new();
-        for entry in self.listings.solana_signatures(&account).await? {
+        for entry in entries {
             let recent = entry.block_time.is_some_and(|t| t >= since);
             if entry.failed || !recent || self.was_examined(&entry.signature) {
                 continue;

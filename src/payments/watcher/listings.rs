@@ -156,16 +156,22 @@ impl TransferListings {
         rpc_result(fetch_json(Chain::Solana, request).await?)
     }
 
-    /// Recent signatures touching `account` (our token account), newest first.
+    /// Recent signatures touching `account` (a token account), newest first; with
+    /// `before`, the page of older ones that follows that signature.
     pub async fn solana_signatures(
         &self,
         account: &str,
+        before: Option<&str>,
     ) -> Result<Vec<SignatureEntry>, VerifyError> {
+        let mut options = json!({"limit": PAGE, "commitment": "confirmed"});
+        if let Some(signature) = before {
+            options["before"] = json!(signature);
+        }
         let request = self.http.post(&self.solana_rpc_url).json(&json!({
             "jsonrpc": "2.0",
             "id": 1,
             "method": "getSignaturesForAddress",
-            "params": [account, {"limit": PAGE, "commitment": "confirmed"}],
+            "params": [account, options],
         }));
         let result = rpc_result(fetch_json(Chain::Solana, request).await?)?;
         parse_signatures(&result)
