@@ -353,3 +353,19 @@ async fn a_trader_watches_a_wallet_gets_the_alert_and_stops_watching() {
     assert_eq!(h.telegram.bot_messages(chat.id).len(), 5);
     h.stop().await;
 }
+
+#[tokio::test]
+async fn with_whale_alerts_turned_off_the_commands_say_so() {
+    let mut h = Harness::new().await;
+    h.set("WHALE_MAX_WATCHES", "0");
+    h.start().await;
+    let (bo, chat) = trader(5002, "Bo");
+    h.telegram
+        .send_text(&chat, &bo, &format!("/watch {WHALE_ETH}"));
+    let off = h.wait_for_bot_messages(chat.id, 1).await.remove(0);
+    assert_eq!(off.text, "Whale alerts are turned off on this bot.");
+    h.telegram.send_text(&chat, &bo, "/watches");
+    let listed = h.wait_for_bot_messages(chat.id, 2).await.remove(1);
+    assert_eq!(listed.text, off.text);
+    h.stop().await;
+}

@@ -147,6 +147,10 @@ pub async fn unwatch(ctx: &BotContext, chat_id: i64, user: &UserRecord, args: &s
 
 /// `/watches`: the trader's wallets.
 pub async fn list(ctx: &BotContext, chat_id: i64, user: &UserRecord) {
+    if !ctx.config.whales.enabled() {
+        reply(ctx, chat_id, OFF).await;
+        return;
+    }
     let html = match ctx.store.watches_of(user.id).await {
         Ok(watches) if watches.is_empty() => usage_html(ctx),
         Ok(watches) => {
