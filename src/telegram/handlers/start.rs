@@ -13,7 +13,8 @@ pub async fn welcome(ctx: &BotContext, chat_id: i64, user: &UserRecord) {
          unsure about, after a loss that stings, or when FOMO is loud. I help you keep your \
          rules, size your risk and trade your plan, not your feelings.\n\n\
          Pick the coach you want to talk to. You're with <b>{coach}</b> until you choose \
-         another; /help lists everything I can do.\n\n\
+         another. I can also check a token for traps (/scan) and tell you when a whale \
+         wallet moves (/watch); /help lists everything I can do.\n\n\
          <i>Coaching, not financial advice.</i>",
         name = escape(&user.first_name),
         coach = escape(&current.label()),
