@@ -166,3 +166,70 @@ fn whale_settings_have_defaults_and_can_be_set() {
     assert_eq!(custom.poll_interval, Duration::from_secs(15));
     assert!(!custom.enabled(), "0 watches turns whale alerts off");
 }
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Names passed as literals to the functions that read settings.
+fn setting_names(source: &str) -> Vec<String> {
+    const READERS: [&str; 9] = [
+        "get(\"",
+        "read(source,\"",
+        "parse_number(source,\"",
+        "parse_url(source,\"",
+        "parse_premium(source,\"",
+        "bounded(\"",
+        "lookup(\"",
+        "var(\"",
+        "var_os(\"",
+    ];
+    let compact: String = source.split_whitespace().collect();
+    let mut names = Vec::new();
+    for reader in READERS {
+        for (at, _) in compact.match_indices(reader) {
+            let rest = &compact[at + reader.len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if name.len() >= 3 && rest[name.len()..].starts_with('"') {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn env_example_lists_every_setting_the_code_reads() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = std::fs::read_to_string(root.join(".env.example")).unwrap();
+    let listed = |name: &str| {
+        example.lines().any(|line| {
+            let line = line.trim_start_matches('#').trim_start();
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('='))
+        })
+    };
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let mut read = std::collections::BTreeSet::new();
+    for file in files {
+        read.extend(setting_names(&std::fs::read_to_string(file).unwrap()));
+    }
+    assert!(read.len() > 40, "the scan found only {read:?}");
+    let missing: Vec<_> = read
+        .iter()
+        .filter(|name| !name.starts_with("TEST_") && !listed(name))
+        .collect();
+    assert!(missing.is_empty(), ".env.example lacks {missing:?}");
+}
