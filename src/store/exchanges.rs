@@ -142,8 +142,28 @@ impl Store {
     }
 }
 
+/// Should the writer ever panic, the queue must not wait for it forever: its callers are
+/// failed and the next exchange schedules a new writer.
+struct PanicGuard(Arc<ExchangeQueue>);
+
+impl Drop for PanicGuard {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let mut state = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.writer_scheduled = false;
+        for waiting in state.waiting.drain(..) {
+            let _ = waiting
+                .stored
+                .send(Err(StoreError::Query(sqlx::Error::WorkerCrashed)));
+        }
+    }
+}
+
 /// Writes what is waiting at each grid point until nothing is.
 async fn write_groups(store: Store, queue: Arc<ExchangeQueue>) {
+    let _guard = PanicGuard(queue.clone());
     loop {
         tokio::time::sleep_until(crate::net::on_grid(tokio::time::Instant::now())).await;
         let group: Vec<Waiting> = {
