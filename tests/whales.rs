@@ -92,6 +92,14 @@ async fn a_trader_s_watch_list_has_a_limit_and_one_entry_per_wallet() {
             panic!("{db}: {again:?}");
         };
         assert_eq!((watch.chat_id, watch.label.as_str()), (71, "Binance 14"));
+        let unnamed = store
+            .add_watch(7, 71, "ethereum", WHALE_ETH, "", 2)
+            .await
+            .unwrap();
+        assert!(
+            matches!(&unnamed, AddWatch::AlreadyWatched(w) if w.label == "Binance 14"),
+            "{db}: watching again without a name keeps the name: {unnamed:?}"
+        );
         store
             .add_watch(7, 70, "tron", WHALE_TRON, "", 2)
             .await

@@ -35,7 +35,7 @@ pub struct WatchedWallet {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddWatch {
     Added(Watch),
-    /// Already watched: the label and the alert chat were refreshed.
+    /// Already watched: the alert chat was refreshed, and the label when a new one was given.
     AlreadyWatched(Watch),
     /// The trader already follows `limit` wallets.
     LimitReached {
@@ -59,7 +59,8 @@ fn watch_from(row: &AnyRow) -> Watch {
 
 impl Store {
     /// Starts watching `address` on `chain` for `user_id`, unless they already follow
-    /// `limit` other wallets. Watching a wallet again only updates its label and chat.
+    /// `limit` other wallets. Watching a wallet again only moves its alerts to `chat_id` and,
+    /// when `label` is not empty, renames it.
     pub async fn add_watch(
         &self,
         user_id: i64,
@@ -71,7 +72,7 @@ impl Store {
     ) -> Result<AddWatch, StoreError> {
         let mut conn = self.conn().await?;
         let existing = sqlx::query(
-            "UPDATE watches SET label = $1, chat_id = $2
+            "UPDATE watches SET label = CASE WHEN $1 = '' THEN label ELSE $1 END, chat_id = $2
              WHERE user_id = $3 AND chain = $4 AND address = $5
              RETURNING id, user_id, chat_id, chain, address, label, created_at",
         )
