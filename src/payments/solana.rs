@@ -259,7 +259,7 @@ pub fn parse_transaction(
 
 /// How one wallet's official stablecoin balance moved in a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WalletMove {
+pub struct BalanceMove {
     pub token: Token,
     /// True when the wallet's balance went up.
     pub received: bool,
@@ -273,7 +273,7 @@ pub struct WalletMove {
 pub struct WalletActivity {
     pub success: bool,
     pub block_time: Option<DateTime<Utc>>,
-    pub moves: Vec<WalletMove>,
+    pub moves: Vec<BalanceMove>,
 }
 
 /// Pure decoding of a `getTransaction` (`jsonParsed`) result from `wallet`'s side.
@@ -301,7 +301,7 @@ pub fn wallet_activity(result: &Value, wallet: &str) -> Result<WalletActivity, V
             .filter(|(owner, (p, q))| owner.as_str() != wallet && (q > p) != received && p != q)
             .max_by_key(|(_, (p, q))| p.abs_diff(*q))
             .map(|(owner, _)| owner.clone());
-        moves.push(WalletMove {
+        moves.push(BalanceMove {
             token,
             received,
             amount: Amount::from_base_units(pre.abs_diff(post)),
