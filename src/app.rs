@@ -165,7 +165,7 @@ impl RunningBot {
             config.payments.clone(),
             http.clone(),
         ));
-        let api = BotApi::new(http, &telegram.api_url, &telegram.token);
+        let api = BotApi::new(http.clone(), &telegram.api_url, &telegram.token);
         let me = api.get_me().await.map_err(|error| match error {
             TgError::Api { code: 401, .. } | TgError::Api { code: 404, .. } => AppError::BadToken,
             other => AppError::Telegram(other),
@@ -211,8 +211,10 @@ impl RunningBot {
             shutdown: shutdown.clone(),
         });
         // Re-checks pending payments, matches payments by amount, expires invoices, reminds.
-        crate::telegram::handlers::pay::start_watcher(&ctx, shutdown.clone());
-        crate::telegram::handlers::whale::start_poller(&ctx, shutdown.clone());
+        // Both share the bot's HTTP client (and so its connection pool and TLS set-up)
+        // rather than building one each.
+        crate::telegram::handlers::pay::start_watcher(&ctx, http.clone(), shutdown.clone());
+        crate::telegram::handlers::whale::start_poller(&ctx, http, shutdown.clone());
         resume_broadcasts(&ctx).await;
         let dispatcher = Dispatcher::new(ctx);
         let polling = tokio::spawn(polling::run(

@@ -33,8 +33,8 @@ fn ledger(ctx: &BotContext) -> Ledger {
 }
 
 /// Starts the payment watcher on the bot's task tracker; it stops with `shutdown`.
-pub fn start_watcher(ctx: &Arc<BotContext>, shutdown: CancellationToken) {
-    let watcher = Watcher::new(ledger(ctx), crate::app::http_client());
+pub fn start_watcher(ctx: &Arc<BotContext>, http: reqwest::Client, shutdown: CancellationToken) {
+    let watcher = Watcher::new(ledger(ctx), http);
     let notifier = TelegramNotifier { ctx: ctx.clone() };
     ctx.tasks.spawn(watcher.run(notifier, shutdown));
 }

@@ -18,16 +18,12 @@ const MAX_LABEL_CHARS: usize = 32;
 const OFF: &str = "Whale alerts are turned off on this bot.";
 
 /// Starts the whale poller on the bot's task tracker, unless whale alerts are off.
-pub fn start_poller(ctx: &Arc<BotContext>, shutdown: CancellationToken) {
+pub fn start_poller(ctx: &Arc<BotContext>, http: reqwest::Client, shutdown: CancellationToken) {
     let settings = ctx.config.whales.clone();
     if !settings.enabled() {
         return;
     }
-    let listings = TransferListings::new(
-        crate::app::http_client(),
-        &ctx.config.payments,
-        &ctx.config.billing,
-    );
+    let listings = TransferListings::new(http, &ctx.config.payments, &ctx.config.billing);
     let poller = WhalePoller::new(ctx.store.clone(), listings, settings);
     let sink = TelegramAlerts { ctx: ctx.clone() };
     ctx.tasks.spawn(poller.run(sink, shutdown));
