@@ -181,7 +181,7 @@ fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 
 /// Names passed as literals to the functions that read settings.
 fn setting_names(source: &str) -> Vec<String> {
-    const READERS: [&str; 9] = [
+    const READERS: [&str; 10] = [
         "get(\"",
         "read(source,\"",
         "parse_number(source,\"",
@@ -191,6 +191,7 @@ fn setting_names(source: &str) -> Vec<String> {
         "lookup(\"",
         "var(\"",
         "var_os(\"",
+        "whole(\"",
     ];
     let compact: String = source.split_whitespace().collect();
     let mut names = Vec::new();

@@ -163,7 +163,9 @@ impl BillingConfig {
     }
 }
 
-fn bounded(
+/// A whole-number setting within `range`, or `default` when unset; shared by the settings
+/// sections that read such numbers.
+pub(crate) fn bounded(
     variable: &'static str,
     raw: Option<String>,
     default: u64,

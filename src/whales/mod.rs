@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 
 use crate::payments::amount::Amount;
 use crate::payments::chain::Chain;
+use crate::payments::plans::bounded;
 use crate::payments::tokens::{STABLECOIN_DECIMALS, Token};
 
 pub use poller::{WhalePoller, merge_rows};
@@ -70,26 +71,16 @@ impl WhaleSettings {
                         format!("must be a dollar amount of at least 1, got {raw:?}"),
                     ))?;
         }
-        let whole = |name: &'static str, raw: String, range: std::ops::RangeInclusive<u64>| {
-            raw.parse::<u64>()
-                .ok()
-                .filter(|n| range.contains(n))
-                .ok_or((
-                    name,
-                    format!(
-                        "must be a whole number from {} to {}, got {raw:?}",
-                        range.start(),
-                        range.end()
-                    ),
-                ))
+        let whole = |name: &'static str, default: u64, range| {
+            bounded(name, get(name), default, range).map_err(|e| (e.variable, e.problem))
         };
-        if let Some(raw) = get("WHALE_POLL_SECONDS") {
-            settings.poll_interval =
-                Duration::from_secs(whole("WHALE_POLL_SECONDS", raw, 1..=3_600)?);
-        }
-        if let Some(raw) = get("WHALE_MAX_WATCHES") {
-            settings.max_watches = whole("WHALE_MAX_WATCHES", raw, 0..=1_000)? as i64;
-        }
+        settings.poll_interval = Duration::from_secs(whole(
+            "WHALE_POLL_SECONDS",
+            DEFAULT_POLL_SECONDS,
+            1..=3_600,
+        )?);
+        settings.max_watches =
+            whole("WHALE_MAX_WATCHES", DEFAULT_MAX_WATCHES as u64, 0..=1_000)? as i64;
         Ok(settings)
     }
 
