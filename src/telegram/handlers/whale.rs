@@ -238,13 +238,9 @@ fn shorten(address: &str) -> String {
 /// "1234567.891" → "1,234,567.89": whole dollars grouped, cents kept.
 fn dollars(decimal: &str) -> String {
     let (whole, fraction) = decimal.split_once('.').unwrap_or((decimal, ""));
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
+    let grouped = whole
+        .parse::<u64>()
+        .map_or_else(|_| whole.to_string(), crate::risk::fmt::count);
     let cents: String = fraction.chars().chain("00".chars()).take(2).collect();
     if cents == "00" {
         grouped
