@@ -15,6 +15,7 @@ use tiltguard::store::testing::each_store;
 use tiltguard::store::{AddWatch, Store};
 use tiltguard::whales::{Alert, AlertSink, WhalePoller, WhaleSettings};
 use tiltguard_sim::chains::{Api, ChainSim, Commitment, Mode};
+use tiltguard_sim::{SimChat, SimMessage};
 
 const WHALE_ETH: &str = "0x28C6c06298d514Db089934071355E5743bf21d60";
 const EXCHANGE_ETH: &str = "0x21a31Ee1afC51d94C2eFcCAa2092aD1028285549";
@@ -33,6 +34,22 @@ fn poller(store: &Store, sim: &ChainSim) -> WhalePoller {
     let listings =
         TransferListings::new(reqwest::Client::new(), &payments_config(sim), &billing(sim));
     WhalePoller::new(store.clone(), listings, WhaleSettings::default())
+}
+
+/// The Ethereum whale sends `units` of USDT to the exchange at `at`.
+fn whale_sends_usdt(sim: &ChainSim, units: u128, at: u64) -> String {
+    sim.transfer_eth(
+        ETHEREUM_USDT.contract(),
+        Some(WHALE_ETH),
+        EXCHANGE_ETH,
+        units,
+        at,
+    )
+}
+
+/// The bot's `n`-th message in the chat (1-based), once it exists.
+async fn nth_reply(h: &Harness, chat: &SimChat, n: usize) -> SimMessage {
+    h.wait_for_bot_messages(chat.id, n).await.remove(n - 1)
 }
 
 /// Keeps the alerts of a round, for assertions.
@@ -131,27 +148,9 @@ async fn large_ethereum_moves_are_alerted_once_to_every_watcher() {
         watch(&store, 2, "ethereum", WHALE_ETH, "").await;
         let t = now() + 5;
         // History from before the watches, and a move too small to be news.
-        sim.transfer_eth(
-            ETHEREUM_USDT.contract(),
-            Some(WHALE_ETH),
-            EXCHANGE_ETH,
-            dollars(9_000_000),
-            t - 7_200,
-        );
-        sim.transfer_eth(
-            ETHEREUM_USDT.contract(),
-            Some(WHALE_ETH),
-            EXCHANGE_ETH,
-            dollars(99_999),
-            t,
-        );
-        sim.transfer_eth(
-            ETHEREUM_USDT.contract(),
-            Some(WHALE_ETH),
-            EXCHANGE_ETH,
-            dollars(250_000),
-            t,
-        );
+        whale_sends_usdt(&sim, dollars(9_000_000), t - 7_200);
+        whale_sends_usdt(&sim, dollars(99_999), t);
+        whale_sends_usdt(&sim, dollars(250_000), t);
         sim.transfer_eth(
             ETHEREUM_USDC.contract(),
             Some(EXCHANGE_ETH),
@@ -190,22 +189,10 @@ async fn a_large_move_behind_a_page_of_small_ones_is_still_found() {
     let sim = ChainSim::start().await.expect("chain sim");
     watch(&store, 6, "ethereum", WHALE_ETH, "Busy exchange").await;
     let t = now() + 5;
-    sim.transfer_eth(
-        ETHEREUM_USDT.contract(),
-        Some(WHALE_ETH),
-        EXCHANGE_ETH,
-        dollars(400_000),
-        t,
-    );
+    whale_sends_usdt(&sim, dollars(400_000), t);
     // A busy hot wallet: more small withdrawals since than one listing page holds.
     for i in 0..150 {
-        sim.transfer_eth(
-            ETHEREUM_USDT.contract(),
-            Some(WHALE_ETH),
-            EXCHANGE_ETH,
-            dollars(500 + i),
-            t + 1,
-        );
+        whale_sends_usdt(&sim, dollars(500 + i), t + 1);
     }
     let alerts = round(&poller(&store, &sim)).await;
     assert_eq!(summary(&alerts), [(6, false, 400_000)]);
@@ -293,7 +280,7 @@ async fn a_trader_watches_a_wallet_gets_the_alert_and_stops_watching() {
     let (ann, chat) = trader(5001, "Ann");
 
     h.telegram.send_text(&chat, &ann, "/watch 0x12345");
-    let refused = h.wait_for_bot_messages(chat.id, 1).await.remove(0);
+    let refused = nth_reply(&h, &chat, 1).await;
     assert!(
         refused.text.contains("isn't a wallet address I can watch"),
         "{}",
@@ -305,7 +292,7 @@ async fn a_trader_watches_a_wallet_gets_the_alert_and_stops_watching() {
         &ann,
         &format!("/watch {} Binance 14", WHALE_ETH.to_lowercase()),
     );
-    let watching = h.wait_for_bot_messages(chat.id, 2).await.remove(1);
+    let watching = nth_reply(&h, &chat, 2).await;
     assert!(
         watching
             .text
@@ -315,14 +302,8 @@ async fn a_trader_watches_a_wallet_gets_the_alert_and_stops_watching() {
     );
     assert!(watching.text.contains("$100,000"), "{}", watching.text);
 
-    sim.transfer_eth(
-        ETHEREUM_USDT.contract(),
-        Some(WHALE_ETH),
-        EXCHANGE_ETH,
-        dollars(2_500_000),
-        now() + 5,
-    );
-    let alert = h.wait_for_bot_messages(chat.id, 3).await.remove(2);
+    whale_sends_usdt(&sim, dollars(2_500_000), now() + 5);
+    let alert = nth_reply(&h, &chat, 3).await;
     assert!(
         alert.text.contains("Whale move · Ethereum"),
         "{}",
@@ -335,7 +316,7 @@ async fn a_trader_watches_a_wallet_gets_the_alert_and_stops_watching() {
     );
 
     h.telegram.send_text(&chat, &ann, "/watches");
-    let listed = h.wait_for_bot_messages(chat.id, 4).await.remove(3);
+    let listed = nth_reply(&h, &chat, 4).await;
     assert!(
         listed.text.contains("Your wallets (1 of 10)"),
         "{}",
@@ -343,19 +324,13 @@ async fn a_trader_watches_a_wallet_gets_the_alert_and_stops_watching() {
     );
 
     h.telegram.send_text(&chat, &ann, "/unwatch binance 14");
-    let stopped = h.wait_for_bot_messages(chat.id, 5).await.remove(4);
+    let stopped = nth_reply(&h, &chat, 5).await;
     assert!(
         stopped.text.contains("Stopped watching"),
         "{}",
         stopped.text
     );
-    sim.transfer_eth(
-        ETHEREUM_USDT.contract(),
-        Some(WHALE_ETH),
-        EXCHANGE_ETH,
-        dollars(3_000_000),
-        now() + 6,
-    );
+    whale_sends_usdt(&sim, dollars(3_000_000), now() + 6);
     // Two more poll rounds: nothing for a wallet nobody watches.
     tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
     assert_eq!(h.telegram.bot_messages(chat.id).len(), 5);
@@ -370,10 +345,10 @@ async fn with_whale_alerts_turned_off_the_commands_say_so() {
     let (bo, chat) = trader(5002, "Bo");
     h.telegram
         .send_text(&chat, &bo, &format!("/watch {WHALE_ETH}"));
-    let off = h.wait_for_bot_messages(chat.id, 1).await.remove(0);
+    let off = nth_reply(&h, &chat, 1).await;
     assert_eq!(off.text, "Whale alerts are turned off on this bot.");
     h.telegram.send_text(&chat, &bo, "/watches");
-    let listed = h.wait_for_bot_messages(chat.id, 2).await.remove(1);
+    let listed = nth_reply(&h, &chat, 2).await;
     assert_eq!(listed.text, off.text);
     h.stop().await;
 }
