@@ -206,6 +206,45 @@ async fn a_429_storm_delays_but_never_loses_the_final_text() {
 }
 
 #[tokio::test]
+async fn a_flood_wait_on_a_preview_holds_the_next_one_until_it_has_passed() {
+    let mut h = Harness::new().await;
+    let llm = h.with_llm(slow(10.0)).await;
+    llm.set_reply("primary", REPLY);
+    h.start().await;
+    let (ann, chat) = trader(4010, "Ann");
+    h.telegram.send_text(&chat, &ann, "one more trade?");
+    let thinking = h
+        .telegram
+        .wait_until(WAIT, |sim| {
+            sim.events_for(chat.id)
+                .iter()
+                .any(|e| e.kind == SimEventKind::Draft)
+        })
+        .await;
+    assert!(thinking, "no 'Thinking…' draft");
+    // The next preview is refused with a 2-second flood wait.
+    h.telegram.inject_flood(Some(chat.id), 2, 1);
+    let final_message = h.wait_for_bot_messages(chat.id, 1).await.remove(0);
+    assert_eq!(final_message.text, REPLY);
+
+    let events = h.telegram.events_for(chat.id);
+    let refused = events
+        .iter()
+        .position(|e| matches!(e.kind, SimEventKind::Rejected { code: 429, .. }))
+        .expect("a preview met the flood wait");
+    let next = events[refused + 1..]
+        .first()
+        .expect("the reply went on after the flood wait");
+    let held = next.at - events[refused].at;
+    assert!(
+        held >= Duration::from_millis(1950),
+        "the chat was written to {held:?} after a 2 s flood wait"
+    );
+    assert_eq!(h.telegram.stats().status_429, 1, "no second 429");
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn overlapping_messages_queue_and_never_interleave() {
     let mut h = Harness::new().await;
     let llm = h.with_llm(slow(40.0)).await;

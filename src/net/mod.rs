@@ -29,7 +29,7 @@ pub use chunked::{BodyDecoder, BodyState, Framing};
 pub use grid::{GRID, on_grid};
 use head::{Origin, parse_response_head, post_request};
 pub use head::{ResponseHead, Target, is_json_type};
-pub use pipeline::{Answer, Pipeline};
+pub use pipeline::{Answer, PendingAnswer, Pipeline};
 use socket::{Pulled, Socket};
 
 /// How tiltguard names itself to every server it calls.

@@ -17,6 +17,12 @@
 //! request), it halves, down to one request at a time; when they come close together, it
 //! grows again.
 //!
+//! A lane reads its answers at the next grid point (see [`super::on_grid`]) rather than as
+//! they arrive, and its connection is watched for room to write only: answers that nobody
+//! needs within 50 ms then wake nobody, and one read takes a whole batch's. A caller may
+//! also [`Pipeline::queue`] a request and pick its answer up later, so a preview costs its
+//! stream no wake-up at all.
+//!
 //! Only idempotent requests belong here: when the connection breaks with requests
 //! unanswered, nobody knows which of them the server acted on, so they all fail and their
 //! callers decide (a preview simply waits for the next one).
@@ -48,6 +54,9 @@ const FAST_SPREAD: Duration = Duration::from_millis(5);
 const LONE_ANSWERS_TO_STOP_PIPELINING: u8 = 2;
 /// A lane with nothing to send for this long ends and closes its connection.
 const IDLE_EXIT: Duration = Duration::from_secs(30);
+/// A connection answered this recently is reused without asking the kernel whether the
+/// server closed it or sent something unasked: no server gives up on a connection that soon.
+const JUST_ANSWERED: Duration = Duration::from_secs(1);
 /// Largest answer body accepted (these are API answers of a few hundred bytes).
 const MAX_BODY: usize = 1 << 20;
 
@@ -113,6 +122,13 @@ impl Pipeline {
         body: &[u8],
         timeout: Duration,
     ) -> Answer {
+        self.queue(target, headers, body).wait(timeout).await
+    }
+
+    /// Queues a `POST` like [`Pipeline::post`] and returns at once: the caller picks the
+    /// answer up later, usually after it came, so waiting for it wakes nobody. Dropping the
+    /// [`PendingAnswer`] gives the request up (it is not sent if it is still queued).
+    pub fn queue(&self, target: &Target, headers: &[(&str, &str)], body: &[u8]) -> PendingAnswer {
         let (tx, rx) = oneshot::channel();
         {
             let mut queue = self.inner.lock();
@@ -128,17 +144,42 @@ impl Pipeline {
             }
         }
         self.inner.work.notify_one();
-        match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => Err(HttpError::Connect("the pipeline stopped".into())),
-            Err(_) => Err(HttpError::Timeout),
-        }
+        PendingAnswer { answer: rx }
     }
 
     /// Requests per batch at most, as the server's answers have set it (tests read it).
     pub fn depth(&self) -> usize {
         self.inner.lock().depth
     }
+}
+
+/// The answer to a queued request, to be picked up when the caller is ready for it.
+pub struct PendingAnswer {
+    answer: oneshot::Receiver<Answer>,
+}
+
+impl PendingAnswer {
+    /// The answer if it has come, without waiting.
+    pub fn try_take(&mut self) -> Option<Answer> {
+        match self.answer.try_recv() {
+            Ok(answer) => Some(answer),
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => Some(Err(stopped())),
+        }
+    }
+
+    /// Waits at most `timeout` for the answer (to be taken once).
+    pub async fn wait(&mut self, timeout: Duration) -> Answer {
+        match tokio::time::timeout(timeout, &mut self.answer).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Err(stopped()),
+            Err(_) => Err(HttpError::Timeout),
+        }
+    }
+}
+
+fn stopped() -> HttpError {
+    HttpError::Connect("the pipeline stopped".into())
 }
 
 impl Inner {
@@ -159,6 +200,8 @@ struct Lane {
     /// Answers the current batch got, and when its first and last came.
     answered: usize,
     answer_times: Option<(Instant, Instant)>,
+    /// When the connection last finished a batch cleanly.
+    last_done: Option<Instant>,
     /// The lane already left the count (an idle exit).
     counted_out: bool,
 }
@@ -173,6 +216,7 @@ impl Lane {
             received: Vec::new(),
             answered: 0,
             answer_times: None,
+            last_done: None,
             counted_out: false,
         }
     }
@@ -236,7 +280,13 @@ impl Lane {
 
     async fn send_batch(&mut self) {
         let sent = self.waiting.len();
-        let reused = self.socket.as_mut().is_some_and(Socket::looks_idle);
+        let just_answered = self
+            .last_done
+            .is_some_and(|done| done.elapsed() < JUST_ANSWERED);
+        let reused = self
+            .socket
+            .as_mut()
+            .is_some_and(|socket| just_answered || socket.looks_idle());
         if !reused {
             self.socket = None;
         }
@@ -258,6 +308,7 @@ impl Lane {
         if result.is_ok() {
             self.adapt_depth(sent);
         }
+        self.last_done = (result.is_ok() && self.socket.is_some()).then(Instant::now);
     }
 
     /// Halves the depth when the server answered this batch slowly, one request after the
@@ -320,7 +371,7 @@ impl Lane {
             }
         };
         socket
-            .watch()
+            .watch_writes_only()
             .map_err(|e| Broken::BeforeAnswers(HttpError::Connect(e.to_string())))?;
         socket
             .write_all(&self.batch)
@@ -374,7 +425,7 @@ impl Lane {
 
 impl Drop for Lane {
     fn drop(&mut self) {
-        let stopped = HttpError::Connect("the pipeline stopped".into());
+        let stopped = stopped();
         self.fail_waiting(&stopped);
         let mut queue = self.inner.lock();
         if !self.counted_out {
@@ -440,16 +491,27 @@ async fn read_answer(
     }
 }
 
-/// Waits until more bytes arrive or the server closes, at most until `deadline`.
+/// Waits until more bytes arrive or the server closes, at most until `deadline`. Answers are
+/// collected at the grid points (see [`super::on_grid`]), not as they arrive: a preview's
+/// answer matters to nobody within the next 50 ms, and one read then takes the whole batch's
+/// answers in the wake-up the process has anyway, instead of a wake-up and a read each.
 async fn pull(
     socket: &mut Socket,
     received: &mut Vec<u8>,
     deadline: tokio::time::Instant,
 ) -> Result<Pulled, HttpError> {
-    tokio::time::timeout_at(deadline, socket.pull_wait(received))
-        .await
-        .map_err(|_| HttpError::Timeout)?
-        .map_err(|e| HttpError::Connect(e.to_string()))
+    loop {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Err(HttpError::Timeout);
+        }
+        tokio::time::sleep_until(super::on_grid(now).min(deadline)).await;
+        match socket.pull(received) {
+            Ok(Pulled::Nothing) => {}
+            Ok(pulled) => return Ok(pulled),
+            Err(error) => return Err(HttpError::Connect(error.to_string())),
+        }
+    }
 }
 
 fn closed_early() -> HttpError {

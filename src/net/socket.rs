@@ -41,6 +41,8 @@ pub struct Socket {
     /// The runtime whose reactor holds `watch`: a pooled socket may be picked up by another
     /// runtime (tests run many), and a registration only works in its own.
     watched_by: Option<tokio::runtime::Id>,
+    /// The registration wakes us for arriving bytes too, not only for room to write.
+    watched_for_reads: bool,
     tcp: TcpStream,
     tls: Option<Box<ClientConnection>>,
 }
@@ -73,6 +75,7 @@ impl Socket {
         let mut socket = Socket {
             watch: None,
             watched_by: None,
+            watched_for_reads: false,
             tcp,
             tls,
         };
@@ -91,22 +94,46 @@ impl Socket {
     /// A socket stays watched until [`Socket::unwatch`], in the pool too, so a request on a
     /// reused connection costs no registration calls.
     pub fn watch(&mut self) -> io::Result<()> {
+        self.register(true)
+    }
+
+    /// Lets the reactor wake us only when a full send buffer has room again: arriving bytes
+    /// wake nobody, and the owner collects them with [`Socket::pull`] when it chooses. For a
+    /// connection whose answers are read on a schedule, this saves a wake-up of the process
+    /// per answer without the registration calls of [`Socket::unwatch`] and re-watching.
+    pub fn watch_writes_only(&mut self) -> io::Result<()> {
+        self.register(false)
+    }
+
+    fn register(&mut self, reads: bool) -> io::Result<()> {
         let runtime = current_runtime();
-        if self.watch.is_some() && self.watched_by == runtime {
+        if self.watch.is_some() && self.watched_by == runtime && self.watched_for_reads == reads {
             return Ok(());
         }
-        // Deregisters from the other runtime's reactor (if it still runs) before joining ours.
+        // Deregisters (from the other runtime's reactor, if it still runs) before joining ours.
         self.watch = None;
         let watched = WatchedFd(self.tcp.as_raw_fd());
+        let interest = if reads {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::WRITABLE
+        };
         // SAFETY: the descriptor belongs to `self.tcp`, which outlives the registration
         // (field order drops `watch` first) and is never replaced while it exists.
-        let fd = unsafe {
-            AsyncFd::register_with_interest(watched, Interest::READABLE | Interest::WRITABLE)
-        }
-        .map_err(|e| e.into_parts().1)?;
+        let fd = unsafe { AsyncFd::register_with_interest(watched, interest) }
+            .map_err(|e| e.into_parts().1)?;
         self.watch = Some(fd);
         self.watched_by = runtime;
+        self.watched_for_reads = reads;
         Ok(())
+    }
+
+    /// Watched by this runtime's reactor in either way: enough to wait for room to write.
+    fn watch_any(&mut self) -> io::Result<()> {
+        if self.watch.is_some() && self.watched_by == current_runtime() {
+            return Ok(());
+        }
+        self.watch()
     }
 
     /// Stops the reactor's wake-ups: from now on the owner reads with [`Socket::pull`] when
@@ -128,8 +155,8 @@ impl Socket {
         cx: &mut Context<'_>,
         out: &mut Vec<u8>,
     ) -> Poll<io::Result<Pulled>> {
-        let Some(watch) = self.watch.as_ref() else {
-            return Poll::Ready(Err(io::Error::other("the socket is not watched")));
+        let Some(watch) = self.watch.as_ref().filter(|_| self.watched_for_reads) else {
+            return Poll::Ready(Err(io::Error::other("the socket is not watched for reads")));
         };
         loop {
             let mut guard = ready!(watch.poll_read_ready(cx))?;
@@ -156,6 +183,7 @@ impl Socket {
     pub fn looks_idle(&mut self) -> bool {
         if let Some(watch) = self.watch.as_ref()
             && self.watched_by == current_runtime()
+            && self.watched_for_reads
         {
             let mut cx = Context::from_waker(std::task::Waker::noop());
             return match watch.poll_read_ready(&mut cx) {
@@ -189,7 +217,7 @@ impl Socket {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => rest = &rest[n..],
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.watch()?;
+                    self.watch_any()?;
                     wait_writable(self.parts()?.0).await?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -255,7 +283,7 @@ impl Socket {
             match tls.write_tls(&mut self.tcp) {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.watch()?;
+                    self.watch_any()?;
                     wait_writable(self.parts()?.0).await?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

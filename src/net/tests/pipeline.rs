@@ -259,3 +259,30 @@ async fn a_request_whose_caller_gave_up_before_it_left_is_never_sent() {
     assert_eq!(requests.len(), 2);
     assert!(requests[1].ends_with("{\"n\":2}"), "{}", requests[1]);
 }
+
+#[tokio::test]
+async fn a_queued_request_is_sent_without_its_caller_waiting_and_the_answer_kept_for_later() {
+    let server = start_server(vec![echo()], false).await;
+    let (pipeline, target) = pipeline_to(&server, TIMEOUT);
+
+    let mut pending = pipeline.queue(&target, &[], b"{\"n\":7}");
+    assert!(pending.try_take().is_none(), "nothing can have come yet");
+    // The caller does something else; the request goes out and is answered meanwhile.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(server.requests.lock().unwrap().len(), 1);
+    let answer = pending.try_take().expect("answered while nobody waited");
+    assert_eq!(answer.expect("answered").1, b"{\"n\":7}");
+}
+
+#[tokio::test]
+async fn a_queued_request_given_up_before_it_left_is_never_sent() {
+    let server = start_server(vec![echo()], false).await;
+    let (pipeline, target) = pipeline_to(&server, TIMEOUT);
+
+    let stale = pipeline.queue(&target, &[], b"{\"n\":1}");
+    drop(stale);
+    let fresh = post_numbered(&pipeline, &target, 2).await;
+    assert_eq!(fresh.expect("answered").1, b"{\"n\":2}");
+    let requests = server.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+}

@@ -20,7 +20,9 @@ use teloxide::types::{InlineKeyboardMarkup, User};
 use crate::config::Secret;
 use crate::net::{HttpClient, HttpError, Pipeline, Target};
 
+mod draft;
 mod error;
+pub use draft::DraftCall;
 pub use error::TgError;
 
 /// A file Telegram stores for us (`getFile`).
@@ -114,28 +116,6 @@ impl BotApi {
         read_envelope(method, status, &bytes)
     }
 
-    /// Like [`BotApi::call`], but the request shares a connection and a write with the
-    /// others queued in the same turn (HTTP/1.1 pipelining). Only for calls that may be
-    /// lost or repeated without harm: previews.
-    async fn call_pipelined<B: Serialize + ?Sized, R: DeserializeOwned>(
-        &self,
-        method: &'static str,
-        body: &B,
-        timeout: Duration,
-    ) -> Result<R, TgError> {
-        let Some(direct) = &self.direct else {
-            return self.call(method, body, timeout).await;
-        };
-        let target = direct.target(method);
-        let body = encode(method, body)?;
-        let (status, bytes) = direct
-            .drafts
-            .post(&target, JSON, &body, timeout)
-            .await
-            .map_err(|error| http_failure(method, error))?;
-        read_envelope(method, status, &bytes)
-    }
-
     pub async fn get_me(&self) -> Result<User, TgError> {
         self.call("getMe", &json!({}), SHORT).await
     }
@@ -199,26 +179,6 @@ impl BotApi {
         };
         // The result is the edited Message (or `true` for inline messages); we need neither.
         self.call::<_, IgnoredAny>("editMessageText", &body, SHORT)
-            .await
-            .map(drop)
-    }
-
-    /// Bot API 9.3+: animate a private-chat draft. Empty text shows "Thinking…".
-    pub async fn send_message_draft(
-        &self,
-        chat_id: i64,
-        draft_id: i64,
-        text: &str,
-        mode: TextMode,
-        can_stop: bool,
-    ) -> Result<(), TgError> {
-        let body = TextCall {
-            draft_id: Some(draft_id),
-            can_stop: Some(can_stop),
-            keep_on_stop: Some(false),
-            ..TextCall::new(chat_id, text, mode, None)
-        };
-        self.call_pipelined::<_, IgnoredAny>("sendMessageDraft", &body, SHORT)
             .await
             .map(drop)
     }

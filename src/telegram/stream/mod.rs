@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::api::{TextMode, TgError};
+use super::api::{DraftCall, TextMode, TgError};
 use super::delivery::{OutMessage, Outbox, wait_for};
 use super::format;
 use super::pacing::Action;
@@ -94,6 +94,7 @@ impl StreamHandle {
             edit_shown: String::new(),
             renderer: format::StreamRenderer::default(),
             final_parts: None,
+            draft_in_flight: None,
         };
         let driver = tokio::spawn(driver.run(mode));
         StreamHandle {
@@ -163,6 +164,8 @@ struct Driver {
     renderer: format::StreamRenderer,
     /// The final text's parts, when the last draft already rendered them.
     final_parts: Option<Vec<String>>,
+    /// The last preview posted, whose answer is looked at when the next one is due.
+    draft_in_flight: Option<DraftCall>,
 }
 
 impl Driver {
@@ -202,14 +205,38 @@ impl Driver {
     async fn preview_with_drafts(&mut self) -> Option<String> {
         let mut shown = String::new();
         // An empty draft shows "Thinking…" while the model has not produced a token yet.
-        let thinking = self.try_draft("").await;
-        if thinking == DraftResult::Unsupported {
-            return None;
+        // Until the first token, its answer is awaited too: a server without drafts is found
+        // out while there is still time to show "typing…" instead.
+        let mut thinking = self.start_draft("").await;
+        let first_token_came = tokio::select! {
+            outcome = thinking.outcome() => {
+                if self.draft_result(outcome) == DraftResult::Unsupported {
+                    return None;
+                }
+                false
+            }
+            changed = self.updates.changed() => {
+                if changed.is_err() {
+                    return Some(self.latest().markdown);
+                }
+                true
+            }
+        };
+        if first_token_came {
+            self.draft_in_flight = Some(thinking);
         }
+        let mut changed = first_token_came;
         loop {
-            let Some(()) = self.next_change().await else {
+            if !std::mem::take(&mut changed) && self.next_change().await.is_none() {
                 return Some(self.latest().markdown);
-            };
+            }
+            // The last preview's answer has come by now. A flood wait it reports holds this
+            // chat before the next slot is booked.
+            match self.settle_draft() {
+                DraftResult::Shown => {}
+                DraftResult::Skipped => shown.clear(),
+                DraftResult::Unsupported => return None,
+            }
             let slot = self.outbox.reserve(self.chat_id, Action::Draft);
             wait_for(slot).await;
             // Rendered where the text is kept: a preview needs no copy of it.
@@ -228,11 +255,8 @@ impl Driver {
                 shown.clear();
             }
             if rendered.tail != shown && !rendered.tail.trim().is_empty() {
-                match self.try_draft(&rendered.tail).await {
-                    DraftResult::Shown => shown = rendered.tail,
-                    DraftResult::Skipped => {}
-                    DraftResult::Unsupported => return None,
-                }
+                self.post_draft(&rendered.tail).await;
+                shown = rendered.tail;
             }
         }
     }
@@ -251,16 +275,48 @@ impl Driver {
         self.final_parts = Some(parts);
     }
 
+    /// Shows a draft and waits for Telegram's answer (the last of a reply: whether the whole
+    /// text is on screen).
     async fn try_draft(&mut self, html: &str) -> DraftResult {
+        self.draft_in_flight = None;
+        let mut call = self.start_draft(html).await;
+        let outcome = call.outcome().await;
+        self.draft_result(outcome)
+    }
+
+    /// Posts a preview without waiting for its answer, which [`Driver::settle_draft`] reads
+    /// when the next one is due: no wake-up per preview for an answer that is almost
+    /// always "ok". A newer preview never waits behind an older one.
+    async fn post_draft(&mut self, html: &str) {
+        let call = self.start_draft(html).await;
+        self.draft_in_flight = Some(call);
+    }
+
+    async fn start_draft(&mut self, html: &str) -> DraftCall {
         let draft_id = self.next_draft_id;
         if self.outcome.draft_ids.last() != Some(&draft_id) {
             self.outcome.draft_ids.push(draft_id);
         }
-        let api = self.outbox.api();
-        let result = api
-            .send_message_draft(self.chat_id, draft_id, html, TextMode::Html, true)
-            .await;
-        match result {
+        self.outbox
+            .api()
+            .start_message_draft(self.chat_id, draft_id, html, TextMode::Html, true)
+            .await
+    }
+
+    /// What became of the last posted preview. One still unanswered is given up (it is not
+    /// sent if it is still queued) and counts as not shown.
+    fn settle_draft(&mut self) -> DraftResult {
+        let Some(mut call) = self.draft_in_flight.take() else {
+            return DraftResult::Shown;
+        };
+        match call.try_outcome() {
+            Some(outcome) => self.draft_result(outcome),
+            None => DraftResult::Skipped,
+        }
+    }
+
+    fn draft_result(&self, outcome: Result<(), TgError>) -> DraftResult {
+        match outcome {
             Ok(()) => DraftResult::Shown,
             Err(error) if error.is_unknown_method() => {
                 self.outbox.mark_drafts_unsupported();
