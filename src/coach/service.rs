@@ -188,20 +188,23 @@ impl Coach {
             let mut unshown = String::new();
             let result = loop {
                 let event = if stream.has_buffered_events() {
+                    // Decoded events are taken without yielding, so no stop can come between.
                     stream.next().await
                 } else {
                     if !unshown.is_empty() {
                         on_delta(&unshown);
                         unshown.clear();
                     }
-                    tokio::select! {
+                    let event = tokio::select! {
                         _ = &mut cancelled => break Ok(true),
                         event = stream.next() => event,
+                    };
+                    // A stop and a read that came together: the stop wins.
+                    if cancel.is_cancelled() {
+                        break Ok(true);
                     }
+                    event
                 };
-                if cancel.is_cancelled() {
-                    break Ok(true);
-                }
                 match event {
                     None => break Err(LlmError::Truncated),
                     Some(Err(error)) => break Err(error),

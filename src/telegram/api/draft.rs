@@ -11,7 +11,7 @@ use super::{BotApi, JSON, SHORT, TextMode, TgError, encode, http_failure, read_e
 use crate::net::PendingAnswer;
 use crate::telegram::wire::TextCall;
 
-const METHOD: &str = "sendMessageDraft";
+pub(super) const METHOD: &str = "sendMessageDraft";
 
 /// A preview on its way: its answer is read when the caller asks for it.
 pub struct DraftCall {
@@ -68,8 +68,7 @@ impl BotApi {
         let state = match &self.direct {
             Some(direct) => match encode(METHOD, &body) {
                 Ok(encoded) => {
-                    let target = direct.target(METHOD);
-                    DraftState::Pending(direct.drafts.queue(&target, JSON, &encoded))
+                    DraftState::Pending(direct.drafts.queue(&direct.draft_target, JSON, &encoded))
                 }
                 Err(error) => DraftState::Done(Some(Err(error))),
             },

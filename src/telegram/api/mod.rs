@@ -66,6 +66,7 @@ impl BotApi {
             api.direct = Target::parse(&base).ok().map(|base| {
                 Arc::new(Direct {
                     drafts: Pipeline::new(crate::net::shared_client(), &base, SHORT),
+                    draft_target: base.join(draft::METHOD),
                     client: crate::net::shared_client(),
                     base,
                     methods: Mutex::default(),
@@ -267,6 +268,8 @@ struct Direct {
     client: HttpClient,
     /// Previews, queued and written together with the others due at the same moment.
     drafts: Pipeline,
+    /// `…/sendMessageDraft`, the most frequent call.
+    draft_target: Target,
     /// `…/bot<token>`.
     base: Target,
     /// Each method's URL, built once: a call is too cheap to pay for building it.
