@@ -144,7 +144,7 @@ impl Pipeline {
             }
         }
         self.inner.work.notify_one();
-        PendingAnswer { answer: rx }
+        PendingAnswer { answer: Some(rx) }
     }
 
     /// Requests per batch at most, as the server's answers have set it (tests read it).
@@ -155,26 +155,36 @@ impl Pipeline {
 
 /// The answer to a queued request, to be picked up when the caller is ready for it.
 pub struct PendingAnswer {
-    answer: oneshot::Receiver<Answer>,
+    /// `None` once the answer was taken.
+    answer: Option<oneshot::Receiver<Answer>>,
 }
 
 impl PendingAnswer {
     /// The answer if it has come, without waiting.
     pub fn try_take(&mut self) -> Option<Answer> {
-        match self.answer.try_recv() {
-            Ok(answer) => Some(answer),
-            Err(oneshot::error::TryRecvError::Empty) => None,
-            Err(oneshot::error::TryRecvError::Closed) => Some(Err(stopped())),
-        }
+        let receiver = self.answer.as_mut()?;
+        let answer = match receiver.try_recv() {
+            Ok(answer) => answer,
+            Err(oneshot::error::TryRecvError::Empty) => return None,
+            Err(oneshot::error::TryRecvError::Closed) => Err(stopped()),
+        };
+        self.answer = None;
+        Some(answer)
     }
 
-    /// Waits at most `timeout` for the answer (to be taken once).
+    /// Waits at most `timeout` for the answer. Taken once: asked again, it says the pipeline
+    /// stopped rather than wait for nothing.
     pub async fn wait(&mut self, timeout: Duration) -> Answer {
-        match tokio::time::timeout(timeout, &mut self.answer).await {
+        let Some(receiver) = self.answer.as_mut() else {
+            return Err(stopped());
+        };
+        let answer = match tokio::time::timeout(timeout, receiver).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(_)) => Err(stopped()),
-            Err(_) => Err(HttpError::Timeout),
-        }
+            Err(_) => return Err(HttpError::Timeout),
+        };
+        self.answer = None;
+        answer
     }
 }
 

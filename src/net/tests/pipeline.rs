@@ -272,6 +272,9 @@ async fn a_queued_request_is_sent_without_its_caller_waiting_and_the_answer_kept
     assert_eq!(server.requests.lock().unwrap().len(), 1);
     let answer = pending.try_take().expect("answered while nobody waited");
     assert_eq!(answer.expect("answered").1, b"{\"n\":7}");
+    // Taken once; asking again neither waits nor panics.
+    assert!(pending.try_take().is_none());
+    assert!(pending.wait(TIMEOUT).await.is_err());
 }
 
 #[tokio::test]

@@ -36,10 +36,17 @@ impl DraftCall {
     /// Waits for the outcome (at most the call timeout); to be taken once.
     pub async fn outcome(&mut self) -> Result<(), TgError> {
         match &mut self.state {
-            DraftState::Done(result) => result.take().unwrap_or(Ok(())),
+            DraftState::Done(result) => result.take().unwrap_or_else(already_taken),
             DraftState::Pending(pending) => read_draft_answer(pending.wait(SHORT).await),
         }
     }
+}
+
+fn already_taken() -> Result<(), TgError> {
+    Err(TgError::Network {
+        method: METHOD,
+        detail: "the answer was already taken".into(),
+    })
 }
 
 fn read_draft_answer(answer: crate::net::Answer) -> Result<(), TgError> {
