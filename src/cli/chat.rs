@@ -99,7 +99,7 @@ async fn session(config: &Config, persona: Option<&str>) -> Result<(), String> {
         };
         let result = coach
             .reply(
-                TERMINAL,
+                TERMINAL.into(),
                 0,
                 &current,
                 CoachInput::Text(line.to_string()),

@@ -3,7 +3,7 @@
 //! Order: system (persona inside the safety frame) → rolling summary → the newest turns that
 //! fit → the new user message, leaving `reply_tokens` free for the answer. Pure.
 
-use crate::store::Turn;
+use crate::store::{ConversationKey, ConversationWindow, Turn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -197,5 +197,21 @@ mod tests {
             reply_tokens: 1_000,
         };
         assert_eq!(budget.shrunk().context_tokens, 4_000);
+    }
+}
+
+/// Which conversation a reply continues and, when the caller already read them, its newest
+/// turns (read in the message's first round trip, while the chat's turn was held, so that no
+/// other reply could change them before this one starts).
+#[derive(Debug)]
+pub struct Session {
+    pub key: ConversationKey,
+    /// `None`: not read yet; the reply reads it.
+    pub window: Option<ConversationWindow>,
+}
+
+impl From<ConversationKey> for Session {
+    fn from(key: ConversationKey) -> Session {
+        Session { key, window: None }
     }
 }

@@ -5,4 +5,5 @@ pub mod personas;
 pub mod prompts;
 pub mod service;
 
-pub use service::{Coach, CoachError, CoachInput, CoachSettings, ReplyOutcome};
+pub use context::Session;
+pub use service::{Coach, CoachError, CoachInput, CoachSettings, ReplyOutcome, WINDOW_TURNS};

@@ -10,14 +10,16 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::context::{Budget, PromptMessage, Role, assemble};
+use super::context::{Budget, PromptMessage, Role, Session, assemble};
 use super::personas::Persona;
 use super::prompts::Templates;
 use crate::llm::router::{InputKind, Router};
 use crate::llm::{
     ChatMessage, ContentPart, FinishReason, ImageKind, LlmError, StreamEvent, TokenUsage,
 };
-use crate::store::{ConversationKey, LedgerEntry, Store, StoreError, Turn, now_unix};
+use crate::store::{
+    ConversationKey, ConversationWindow, LedgerEntry, Store, StoreError, Turn, now_unix,
+};
 
 #[derive(Debug, Clone)]
 pub struct CoachSettings {
@@ -85,7 +87,7 @@ pub struct Coach {
 
 /// The most turns of a session read for one reply; the token budget then keeps the newest
 /// that fit.
-const WINDOW_TURNS: i64 = 200;
+pub const WINDOW_TURNS: i64 = 200;
 
 /// What the model is told when it must pick up a reply another model started.
 const CONTINUE_INSTRUCTION: &str = "Your previous reply was interrupted. Continue it from \
@@ -115,14 +117,15 @@ impl Coach {
     /// the model at once (the HTTP request is dropped) and keeps what was said so far.
     pub async fn reply(
         &self,
-        key: ConversationKey,
+        session: Session,
         user_id: i64,
         persona: &Persona,
         input: CoachInput,
         on_delta: &mut (dyn FnMut(&str) + Send),
         cancel: &CancellationToken,
     ) -> Result<ReplyOutcome, CoachError> {
-        let (summary, turns) = self.session_context(key).await?;
+        let key = session.key;
+        let (summary, turns) = self.session_context(key, session.window).await?;
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         let system = self.system_prompt(persona, &today);
         let (kind, user_text, remembered) = match &input {
@@ -315,12 +318,17 @@ impl Coach {
     async fn session_context(
         &self,
         key: ConversationKey,
+        read: Option<ConversationWindow>,
     ) -> Result<(String, Vec<Turn>), StoreError> {
-        let Some((state, turns)) = self
-            .store
-            .conversation_with_window(key, WINDOW_TURNS)
-            .await?
-        else {
+        let window = match read {
+            Some(window) => window,
+            None => {
+                self.store
+                    .conversation_with_window(key, WINDOW_TURNS)
+                    .await?
+            }
+        };
+        let Some((state, turns)) = window else {
             return Ok((String::new(), Vec::new()));
         };
         let idle = now_unix() - state.last_activity_at;

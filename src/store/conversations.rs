@@ -29,6 +29,10 @@ pub struct ConversationState {
     pub session_from_turn: i64,
 }
 
+/// A conversation and the newest turns of its session, oldest first; `None` when the chat
+/// has no conversation yet.
+pub type ConversationWindow = Option<(ConversationState, Vec<Turn>)>;
+
 impl Store {
     pub async fn conversation(
         &self,
@@ -47,44 +51,20 @@ impl Store {
     }
 
     /// The conversation and the newest `limit` turns of its current session, oldest first,
-    /// in one round trip: every reply starts with this read.
+    /// in one round trip: every reply starts with this read (unless the message's first
+    /// round trip brought it along, see [`Store::start_coach_message`]).
     pub async fn conversation_with_window(
         &self,
         key: ConversationKey,
         limit: i64,
-    ) -> Result<Option<(ConversationState, Vec<Turn>)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.session_started_at, c.last_activity_at, c.summary, c.summarized_through,
-                    c.session_from_turn, t.id, t.role, t.content
-             FROM conversations c
-             LEFT JOIN turns t ON t.chat_id = c.chat_id AND t.user_id = c.user_id
-                              AND t.id >= c.session_from_turn
-             WHERE c.chat_id = $1 AND c.user_id = $2
-             ORDER BY t.id DESC LIMIT $3",
-        )
-        .bind(key.chat_id)
-        .bind(key.user_id)
-        .bind(limit)
-        .fetch_all(&mut *self.conn().await?)
-        .await?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let state = state_from_row(first);
-        // A conversation without turns in its session comes back as one row of NULL turns.
-        let mut turns: Vec<Turn> = rows
-            .iter()
-            .filter_map(|row| {
-                let id: Option<i64> = row.get(5);
-                Some(Turn {
-                    id: id?,
-                    role: row.get(6),
-                    content: row.get(7),
-                })
-            })
-            .collect();
-        turns.reverse();
-        Ok(Some((state, turns)))
+    ) -> Result<ConversationWindow, StoreError> {
+        let rows = sqlx::query(window_select!("$1", "$2", "$3"))
+            .bind(key.chat_id)
+            .bind(key.user_id)
+            .bind(limit)
+            .fetch_all(&mut *self.conn().await?)
+            .await?;
+        Ok(window_from_rows(&rows))
     }
 
     /// Appends a turn and refreshes the conversation's activity time; returns the turn id.
@@ -177,6 +157,26 @@ impl Store {
 /// Refreshes the conversation's activity time and appends a turn; returns its id.
 /// Creates the conversation row on its first turn, and marks it active.
 /// A conversation's columns, selected first and in this order.
+/// The rows of [`window_select!`] as a window: the newest turns come first and are put in
+/// order, and a conversation without turns in its session is one row of NULL turns.
+pub(super) fn window_from_rows(rows: &[AnyRow]) -> ConversationWindow {
+    let first = rows.first()?;
+    let state = state_from_row(first);
+    let mut turns: Vec<Turn> = rows
+        .iter()
+        .filter_map(|row| {
+            let id: Option<i64> = row.get(5);
+            Some(Turn {
+                id: id?,
+                role: row.get(6),
+                content: row.get(7),
+            })
+        })
+        .collect();
+    turns.reverse();
+    Some((state, turns))
+}
+
 fn state_from_row(row: &AnyRow) -> ConversationState {
     ConversationState {
         session_started_at: row.get(0),

@@ -1,8 +1,8 @@
 //! The conversation store against both dialects.
 
 use super::*;
-use crate::store::LedgerEntry;
 use crate::store::testing::each_store;
+use crate::store::{Allowance, LedgerEntry, Quota, SeenChat, SeenUser};
 
 const ANN: ConversationKey = ConversationKey {
     chat_id: 42,
@@ -268,5 +268,76 @@ async fn a_failed_group_of_exchanges_fails_each_and_stores_nothing() {
             .append_turn(key, "user", "still writable")
             .await
             .unwrap_or_else(|e| panic!("{dialect}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn a_coach_message_s_first_round_trip_can_bring_the_conversation_along() {
+    let chat = SeenChat {
+        id: ANN.chat_id,
+        kind: "private",
+        title: None,
+    };
+    let ann = SeenUser {
+        id: ANN.user_id,
+        first_name: "Ann",
+        username: None,
+        language_code: None,
+    };
+    let allowance = Allowance {
+        free: 30,
+        premium: 300,
+    };
+    for (dialect, store) in each_store().await {
+        let first = store
+            .start_coach_message(chat, ann, allowance, Some((ANN, 10)))
+            .await
+            .unwrap();
+        assert_eq!(first.user.first_name, "Ann", "{dialect}");
+        assert!(
+            matches!(first.quota, Some(Quota::Allowed { used: 1 })),
+            "{dialect}"
+        );
+        if dialect == "sqlite" {
+            assert!(matches!(first.window, Some(None)), "no conversation yet");
+        } else {
+            assert!(
+                first.window.is_none(),
+                "Postgres leaves the read to the reply"
+            );
+        }
+
+        store
+            .append_turn(ANN, "user", "sized up after a loss")
+            .await
+            .unwrap();
+        store
+            .append_turn(ANN, "assistant", "What was the plan?")
+            .await
+            .unwrap();
+        let second = store
+            .start_coach_message(chat, ann, allowance, Some((ANN, 10)))
+            .await
+            .unwrap();
+        assert!(
+            matches!(second.quota, Some(Quota::Allowed { used: 2 })),
+            "{dialect}"
+        );
+        let read_apart = store.conversation_with_window(ANN, 10).await.unwrap();
+        match second.window {
+            Some(window) => {
+                let (_, turns) = window.expect("the conversation exists");
+                let (_, apart) = read_apart.expect("the conversation exists");
+                assert_eq!(turns, apart, "the same turns as a read of its own");
+                assert_eq!(turns.len(), 2);
+                assert_eq!(turns[0].content, "sized up after a loss");
+            }
+            None => assert_eq!(dialect, "postgres"),
+        }
+        let unread = store
+            .start_coach_message(chat, ann, allowance, None)
+            .await
+            .unwrap();
+        assert!(unread.window.is_none(), "{dialect}");
     }
 }

@@ -12,9 +12,31 @@
 //! Postgres is reached through a pool; SQLite through one connection handed out in turn
 //! (see `Backend`). Either way a caller holds a [`Conn`] for one unit of work only.
 
+/// The newest turns of a conversation's session (newest first, at most `$limit`), with the
+/// conversation's state on every row; the parameters are given so that the read can follow
+/// other statements in one script.
+macro_rules! window_select {
+    ($chat:literal, $user:literal, $limit:literal) => {
+        concat!(
+            "SELECT c.session_started_at, c.last_activity_at, c.summary, c.summarized_through,
+                    c.session_from_turn, t.id, t.role, t.content
+             FROM conversations c
+             LEFT JOIN turns t ON t.chat_id = c.chat_id AND t.user_id = c.user_id
+                              AND t.id >= c.session_from_turn
+             WHERE c.chat_id = ",
+            $chat,
+            " AND c.user_id = ",
+            $user,
+            " ORDER BY t.id DESC LIMIT ",
+            $limit
+        )
+    };
+}
+
 mod admin;
 mod conversations;
 mod exchanges;
+mod message_start;
 mod payments;
 mod updates;
 #[macro_use]
@@ -23,7 +45,8 @@ mod users;
 mod watches;
 
 pub use admin::{AdminAction, BotStats, Broadcast};
-pub use conversations::{ConversationKey, ConversationState, Turn};
+pub use conversations::{ConversationKey, ConversationState, ConversationWindow, Turn};
+pub use message_start::CoachMessageStart;
 pub use payments::{
     Credit, CreditOutcome, InvoiceRecord, InvoiceStatus, NewInvoice, PaymentEvent, PendingCheck,
     SubscriptionRecord,
@@ -185,11 +208,20 @@ impl Store {
             let statement = bind(sqlx::query(postgres));
             return Ok(statement.fetch_all(&mut *self.conn().await?).await?);
         }
-        let script = bind(sqlx::query(sqlite));
+        let statements = self.run_sqlite_script(bind(sqlx::query(sqlite))).await?;
+        Ok(statements.into_iter().flatten().collect())
+    }
+
+    /// Runs a SQLite script as [`Store::run_script`] does and returns each statement's rows
+    /// apart, in order (a statement without rows has an empty entry).
+    pub(super) async fn run_sqlite_script(
+        &self,
+        script: Script,
+    ) -> Result<Vec<Vec<sqlx::any::AnyRow>>, StoreError> {
         let store = self.clone();
         tokio::spawn(async move {
             let mut conn = store.conn().await?;
-            let result = script.fetch_all(&mut *conn).await;
+            let result = rows_by_statement(conn.fetch_many(script)).await;
             if result.is_err() {
                 let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             }
@@ -284,6 +316,25 @@ fn redact_url_password(text: &str) -> String {
         }
         _ => text.to_string(),
     }
+}
+
+/// Splits a script's results at the end of each statement.
+async fn rows_by_statement(
+    mut results: futures_util::stream::BoxStream<
+        '_,
+        Result<sqlx::Either<sqlx::any::AnyQueryResult, sqlx::any::AnyRow>, sqlx::Error>,
+    >,
+) -> Result<Vec<Vec<sqlx::any::AnyRow>>, sqlx::Error> {
+    use futures_util::TryStreamExt;
+    let mut statements = Vec::new();
+    let mut rows = Vec::new();
+    while let Some(result) = results.try_next().await? {
+        match result {
+            sqlx::Either::Left(_) => statements.push(std::mem::take(&mut rows)),
+            sqlx::Either::Right(row) => rows.push(row),
+        }
+    }
+    Ok(statements)
 }
 
 impl FromStr for Dialect {

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Allowance, Counter, Quota, Script, Store, StoreError, now_unix, utc_day};
+use super::{Allowance, Quota, Script, Store, StoreError, now_unix};
 
 // Each upsert is written once and put together below: alone, as SQLite's script, and as
 // Postgres's one statement. The chat takes `$1..$4` (its `$4` is the time); the user of a
@@ -58,21 +58,35 @@ macro_rules! consume_message_unit {
     };
 }
 
+macro_rules! touch_and_consume_sqlite {
+    () => {
+        concat!(
+            "BEGIN; ",
+            upsert_chat!(),
+            "; ",
+            upsert_message_user!(),
+            "; ",
+            consume_message_unit!(),
+            "; COMMIT;"
+        )
+    };
+}
+
 /// A coach message's chat, sender and quota unit as SQLite's script: the sender's row, then
 /// the unit's row if one was taken.
-const TOUCH_AND_CONSUME_SQLITE: &str = concat!(
-    "BEGIN; ",
-    upsert_chat!(),
-    "; ",
-    upsert_message_user!(),
-    "; ",
-    consume_message_unit!(),
-    "; COMMIT;"
+pub(super) const TOUCH_AND_CONSUME_SQLITE: &str = touch_and_consume_sqlite!();
+
+/// The same followed by the conversation's read, whose parameters follow the touch's eleven.
+pub(super) const TOUCH_CONSUME_AND_READ_SQLITE: &str = concat!(
+    touch_and_consume_sqlite!(),
+    " ",
+    window_select!("$12", "$13", "$14"),
+    ";"
 );
 
 /// The same as one Postgres statement. Its parts see the table as it was before it, so a
 /// ban is read as stored (a message never changes it) and a new sender is not banned.
-const TOUCH_AND_CONSUME_POSTGRES: &str = concat!(
+pub(super) const TOUCH_AND_CONSUME_POSTGRES: &str = concat!(
     "WITH chat AS (",
     upsert_chat!(),
     "), sender AS (",
@@ -164,46 +178,18 @@ impl Store {
     }
 
     /// Records a coach message's chat and sender and, unless the sender is banned, takes one
-    /// unit of the day's message quota, all in one round trip: every coach reply starts
-    /// here. The quota is `None` for a banned sender, whose message takes nothing.
+    /// unit of the day's message quota, all in one round trip (see
+    /// [`Store::start_coach_message`], which can also read the conversation in it).
     pub async fn touch_and_consume_message(
         &self,
         chat: SeenChat<'_>,
         user: SeenUser<'_>,
         allowance: Allowance,
     ) -> Result<(UserRecord, Option<Quota>), StoreError> {
-        let now = now_unix();
-        let rows = self
-            .run_script(
-                TOUCH_AND_CONSUME_SQLITE,
-                TOUCH_AND_CONSUME_POSTGRES,
-                |query| {
-                    bind_seen(query, chat, user, now)
-                        .bind(utc_day(now))
-                        .bind(allowance.free)
-                        .bind(allowance.premium)
-                },
-            )
+        let start = self
+            .start_coach_message(chat, user, allowance, None)
             .await?;
-        let sender = rows.first().ok_or(sqlx::Error::RowNotFound)?;
-        let record = user_record(sender);
-        if record.is_banned {
-            return Ok((record, None));
-        }
-        // SQLite returns the unit as a row of its own, Postgres as the sender row's last column.
-        let used: Option<i64> = match rows.get(1) {
-            Some(unit) => Some(unit.get(0)),
-            None if sender.len() > 5 => sender.get(5),
-            None => None,
-        };
-        let quota = match used {
-            Some(used) => Quota::Allowed { used },
-            None => {
-                self.quota_exhausted(user.id, Counter::Messages, allowance, now)
-                    .await?
-            }
-        };
-        Ok((record, Some(quota)))
+        Ok((start.user, start.quota))
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
@@ -283,7 +269,7 @@ impl Store {
 }
 
 /// Binds `$1..$8` of the upserts above: the chat, the time, the sender.
-fn bind_seen(query: Script, chat: SeenChat<'_>, user: SeenUser<'_>, now: i64) -> Script {
+pub(super) fn bind_seen(query: Script, chat: SeenChat<'_>, user: SeenUser<'_>, now: i64) -> Script {
     query
         .bind(chat.id)
         .bind(chat.kind.to_owned())
@@ -296,7 +282,7 @@ fn bind_seen(query: Script, chat: SeenChat<'_>, user: SeenUser<'_>, now: i64) ->
 }
 
 /// A `UserRecord` from `id, first_name, username, persona, is_banned`.
-fn user_record(row: &sqlx::any::AnyRow) -> UserRecord {
+pub(super) fn user_record(row: &sqlx::any::AnyRow) -> UserRecord {
     UserRecord {
         id: row.get(0),
         first_name: row.get(1),

@@ -12,11 +12,11 @@ use governor::{DefaultKeyedRateLimiter, Quota as RateQuota, RateLimiter};
 use teloxide::types::Message;
 use tokio_util::sync::CancellationToken;
 
+use super::coach_reply::{HeadStart, spawn_reply};
 use super::{BotContext, MEMORY_UNAVAILABLE, reply};
-use crate::coach::CoachInput;
+use crate::coach::{CoachInput, WINDOW_TURNS};
 use crate::llm::ImageKind;
 use crate::store::{ConversationKey, Counter, Quota, UserRecord};
-use crate::telegram::stream::{StreamHandle, StreamMode};
 use crate::telegram::update::parse_command;
 
 /// Replies in flight and the per-chat turn-taking.
@@ -56,7 +56,33 @@ impl ChatRoom {
         }
     }
 
-    fn turn_lock(&self, chat_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+    /// Makes the reply now streaming in `chat_id` reachable by a stop; returns its id.
+    pub(super) fn begin_reply(
+        &self,
+        chat_id: i64,
+        cancel: CancellationToken,
+        draft_ids: std::ops::Range<i64>,
+    ) -> u64 {
+        let reply_id = fastrand::u64(..);
+        let reply = ActiveReply {
+            reply_id,
+            cancel,
+            draft_ids,
+        };
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        active.insert(chat_id, reply);
+        reply_id
+    }
+
+    /// Forgets a reply that ended, unless a newer one already took its place.
+    pub(super) fn end_reply(&self, chat_id: i64, reply_id: u64) {
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        if active.get(&chat_id).is_some_and(|a| a.reply_id == reply_id) {
+            active.remove(&chat_id);
+        }
+    }
+
+    pub(super) fn turn_lock(&self, chat_id: i64) -> Arc<tokio::sync::Mutex<()>> {
         let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
         // Forget locks nobody holds or waits for, so the map stays small.
         if turns.len() > 1024 {
@@ -232,6 +258,7 @@ pub async fn on_coach_text(ctx: &Arc<BotContext>, message: &Message, text: Strin
     } else {
         ctx.chat_room.admit(sender.id)
     };
+    let mut head_start = HeadStart::default();
     let recorded = if is_admin || !matches!(admission, Admission::Allowed) {
         // Admins are unlimited, and a message refused for flooding takes nothing.
         ctx.store
@@ -239,10 +266,21 @@ pub async fn on_coach_text(ctx: &Arc<BotContext>, message: &Message, text: Strin
             .await
             .map(|user| (user, None))
     } else {
+        // With the chat's turn in hand, no other reply can change the conversation before
+        // this one starts, so it is read in the same round trip.
+        head_start.turn = ctx.chat_room.turn_lock(chat_id).try_lock_owned().ok();
+        let read = head_start
+            .turn
+            .is_some()
+            .then(|| (conversation_key(message, sender.id), WINDOW_TURNS));
         let allowance = ctx.allowance(Counter::Messages);
         ctx.store
-            .touch_and_consume_message(chat, sender, allowance)
+            .start_coach_message(chat, sender, allowance, read)
             .await
+            .map(|start| {
+                head_start.window = start.window;
+                (start.user, start.quota)
+            })
     };
     let (user, quota) = match recorded {
         Ok(recorded) => recorded,
@@ -260,7 +298,14 @@ pub async fn on_coach_text(ctx: &Arc<BotContext>, message: &Message, text: Strin
     {
         return;
     }
-    spawn_reply(ctx, message, &user, CoachInput::Text(text), is_admin);
+    spawn_reply(
+        ctx,
+        message,
+        &user,
+        CoachInput::Text(text),
+        is_admin,
+        head_start,
+    );
 }
 
 /// The guards for a chart (text goes through [`on_coach_text`]), then the reply.
@@ -285,7 +330,7 @@ async fn start_reply(
             return;
         }
     }
-    spawn_reply(ctx, message, user, input, is_admin);
+    spawn_reply(ctx, message, user, input, is_admin, HeadStart::default());
 }
 
 /// False when the flood guard refused the message (the first refusal of a burst says so).
@@ -332,90 +377,6 @@ async fn within_quota(
             reply(ctx, chat_id, MEMORY_UNAVAILABLE).await;
             false
         }
-    }
-}
-
-/// Starts the reply as a task of its own, taking its turn in the chat.
-fn spawn_reply(
-    ctx: &Arc<BotContext>,
-    message: &Message,
-    user: &UserRecord,
-    input: CoachInput,
-    is_admin: bool,
-) {
-    let chat_id = message.chat.id.0;
-    let persona = ctx.personas.resolve(user.persona.as_deref()).clone();
-    let key = conversation_key(message, user.id);
-    let reply_to = (!message.chat.is_private()).then_some(message.id.0);
-    let mode = StreamMode::for_chat(&ctx.outbox, message.chat.is_private());
-    let ctx = ctx.clone();
-    let user_id = user.id;
-    let turn = ctx.chat_room.turn_lock(chat_id);
-    ctx.tasks.clone().spawn(async move {
-        let _my_turn = turn.lock().await;
-        let cancel = CancellationToken::new();
-        let stream = StreamHandle::start(ctx.outbox.clone(), chat_id, mode, reply_to);
-        let reply_id = fastrand::u64(..);
-        ctx.chat_room
-            .active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                chat_id,
-                ActiveReply {
-                    reply_id,
-                    cancel: cancel.clone(),
-                    draft_ids: stream.draft_ids(),
-                },
-            );
-        let result = ctx
-            .coach
-            .reply(
-                key,
-                user_id,
-                &persona,
-                input,
-                &mut |delta| stream.append(delta),
-                &cancel,
-            )
-            .await;
-        let final_text = match result {
-            Ok(outcome) if outcome.stopped && outcome.text.trim().is_empty() => {
-                "⏹ _Stopped before I said anything._".to_string()
-            }
-            Ok(outcome) if outcome.stopped => {
-                format!("{}\n\n⏹ _Stopped._", outcome.text.trim_end())
-            }
-            Ok(outcome) if outcome.text.trim().is_empty() => {
-                refund(&ctx, user_id, is_admin).await;
-                "I came up empty on that one. Could you say it another way?".to_string()
-            }
-            Ok(outcome) if outcome.cut_short => format!(
-                "{}\n\n_(That's as long as I can write in one reply. Say \"go on\" and I'll continue.)_",
-                outcome.text.trim_end()
-            ),
-            Ok(outcome) => outcome.text,
-            Err(error) => {
-                tracing::warn!(%error, chat_id, "coach reply failed");
-                refund(&ctx, user_id, is_admin).await;
-                error.user_message()
-            }
-        };
-        stream.finish(&final_text).await;
-        let mut active = ctx
-            .chat_room
-            .active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if active.get(&chat_id).is_some_and(|a| a.reply_id == reply_id) {
-            active.remove(&chat_id);
-        }
-    });
-}
-
-async fn refund(ctx: &BotContext, user_id: i64, is_admin: bool) {
-    if !is_admin && let Err(error) = ctx.store.refund(user_id, Counter::Messages).await {
-        tracing::warn!(%error, "could not refund a quota unit");
     }
 }
 

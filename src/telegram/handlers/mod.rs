@@ -4,6 +4,7 @@ mod admin;
 
 pub use admin::run_broadcast;
 pub mod chat;
+mod coach_reply;
 pub mod pay;
 mod persona;
 pub mod scan;

@@ -1,0 +1,96 @@
+//! The reply task of a coach message: it takes the chat's turn, streams the coach's answer
+//! and ends with the final text (or a kind word about what went wrong).
+
+use std::sync::Arc;
+
+use teloxide::types::Message;
+use tokio::sync::OwnedMutexGuard;
+use tokio_util::sync::CancellationToken;
+
+use super::BotContext;
+use super::chat::conversation_key;
+use crate::coach::{CoachInput, Session};
+use crate::store::{ConversationWindow, Counter, UserRecord};
+use crate::telegram::stream::{StreamHandle, StreamMode};
+
+/// What a text message's first round trip already did for its reply: the chat's turn, taken
+/// before the store was asked, and the conversation read under it.
+#[derive(Default)]
+pub(super) struct HeadStart {
+    pub(super) turn: Option<OwnedMutexGuard<()>>,
+    pub(super) window: Option<ConversationWindow>,
+}
+
+/// Starts the reply as a task of its own, taking its turn in the chat.
+pub(super) fn spawn_reply(
+    ctx: &Arc<BotContext>,
+    message: &Message,
+    user: &UserRecord,
+    input: CoachInput,
+    is_admin: bool,
+    head_start: HeadStart,
+) {
+    let chat_id = message.chat.id.0;
+    let persona = ctx.personas.resolve(user.persona.as_deref()).clone();
+    let session = Session {
+        key: conversation_key(message, user.id),
+        window: head_start.window,
+    };
+    let reply_to = (!message.chat.is_private()).then_some(message.id.0);
+    let mode = StreamMode::for_chat(&ctx.outbox, message.chat.is_private());
+    let ctx = ctx.clone();
+    let user_id = user.id;
+    let turn = ctx.chat_room.turn_lock(chat_id);
+    ctx.tasks.clone().spawn(async move {
+        let _my_turn = match head_start.turn {
+            Some(turn) => turn,
+            None => turn.lock_owned().await,
+        };
+        let cancel = CancellationToken::new();
+        let stream = StreamHandle::start(ctx.outbox.clone(), chat_id, mode, reply_to);
+        let reply_id = ctx
+            .chat_room
+            .begin_reply(chat_id, cancel.clone(), stream.draft_ids());
+        let result = ctx
+            .coach
+            .reply(
+                session,
+                user_id,
+                &persona,
+                input,
+                &mut |delta| stream.append(delta),
+                &cancel,
+            )
+            .await;
+        let final_text = match result {
+            Ok(outcome) if outcome.stopped && outcome.text.trim().is_empty() => {
+                "⏹ _Stopped before I said anything._".to_string()
+            }
+            Ok(outcome) if outcome.stopped => {
+                format!("{}\n\n⏹ _Stopped._", outcome.text.trim_end())
+            }
+            Ok(outcome) if outcome.text.trim().is_empty() => {
+                refund(&ctx, user_id, is_admin).await;
+                "I came up empty on that one. Could you say it another way?".to_string()
+            }
+            Ok(outcome) if outcome.cut_short => format!(
+                "{}\n\n_(That's as long as I can write in one reply. Say \"go on\" and I'll continue.)_",
+                outcome.text.trim_end()
+            ),
+            Ok(outcome) => outcome.text,
+            Err(error) => {
+                tracing::warn!(%error, chat_id, "coach reply failed");
+                refund(&ctx, user_id, is_admin).await;
+                error.user_message()
+            }
+        };
+        stream.finish(&final_text).await;
+        ctx.chat_room.end_reply(chat_id, reply_id);
+    });
+}
+
+async fn refund(ctx: &BotContext, user_id: i64, is_admin: bool) {
+    if !is_admin && let Err(error) = ctx.store.refund(user_id, Counter::Messages).await {
+        tracing::warn!(%error, "could not refund a quota unit");
+    }
+}
