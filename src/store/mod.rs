@@ -7,7 +7,8 @@
 //! message: recording a message's chat and sender (`touch_chat_and_user`) and the write that
 //! ends every reply (`record_exchange`) are a script on SQLite and one statement on Postgres,
 //! so each costs one round trip on both; on SQLite the replies that end together share one
-//! (see `exchanges`).
+//! (see `exchanges`), and a coach message's script also reads its conversation (see
+//! `message_start`).
 //!
 //! Postgres is reached through a pool; SQLite through one connection handed out in turn
 //! (see `Backend`). Either way a caller holds a [`Conn`] for one unit of work only.
