@@ -10,6 +10,7 @@
 //! with the webpki roots (as reqwest is configured), and everything else (other methods,
 //! redirects, proxies, compression) stays with reqwest.
 
+mod answers;
 mod chunked;
 mod grid;
 mod head;

@@ -33,9 +33,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, oneshot};
 
-use super::head::{Origin, parse_response_head, write_post_request};
-use super::socket::{Pulled, Socket};
-use super::{BodyDecoder, BodyState, Framing, HttpClient, HttpError, Target};
+pub use super::answers::PendingAnswer;
+use super::answers::{read_answer, stopped};
+use super::head::{Origin, write_post_request};
+use super::socket::Socket;
+use super::{HttpClient, HttpError, Target};
 
 /// Requests written together on one connection at most.
 const MAX_DEPTH: usize = 8;
@@ -57,8 +59,6 @@ const IDLE_EXIT: Duration = Duration::from_secs(30);
 /// A connection answered this recently is reused without asking the kernel whether the
 /// server closed it or sent something unasked: no server gives up on a connection that soon.
 const JUST_ANSWERED: Duration = Duration::from_secs(1);
-/// Largest answer body accepted (these are API answers of a few hundred bytes).
-const MAX_BODY: usize = 1 << 20;
 
 /// A status and body, or why there is none.
 pub type Answer = Result<(u16, Vec<u8>), HttpError>;
@@ -144,52 +144,13 @@ impl Pipeline {
             }
         }
         self.inner.work.notify_one();
-        PendingAnswer { answer: Some(rx) }
+        PendingAnswer::new(rx)
     }
 
     /// Requests per batch at most, as the server's answers have set it (tests read it).
     pub fn depth(&self) -> usize {
         self.inner.lock().depth
     }
-}
-
-/// The answer to a queued request, to be picked up when the caller is ready for it.
-pub struct PendingAnswer {
-    /// `None` once the answer was taken.
-    answer: Option<oneshot::Receiver<Answer>>,
-}
-
-impl PendingAnswer {
-    /// The answer if it has come, without waiting.
-    pub fn try_take(&mut self) -> Option<Answer> {
-        let receiver = self.answer.as_mut()?;
-        let answer = match receiver.try_recv() {
-            Ok(answer) => answer,
-            Err(oneshot::error::TryRecvError::Empty) => return None,
-            Err(oneshot::error::TryRecvError::Closed) => Err(stopped()),
-        };
-        self.answer = None;
-        Some(answer)
-    }
-
-    /// Waits at most `timeout` for the answer. Taken once: asked again, it says the pipeline
-    /// stopped rather than wait for nothing.
-    pub async fn wait(&mut self, timeout: Duration) -> Answer {
-        let Some(receiver) = self.answer.as_mut() else {
-            return Err(stopped());
-        };
-        let answer = match tokio::time::timeout(timeout, receiver).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => Err(stopped()),
-            Err(_) => return Err(HttpError::Timeout),
-        };
-        self.answer = None;
-        answer
-    }
-}
-
-fn stopped() -> HttpError {
-    HttpError::Connect("the pipeline stopped".into())
 }
 
 impl Inner {
@@ -456,74 +417,4 @@ enum Broken {
     /// No answer byte arrived: the server may not have seen the requests at all.
     BeforeAnswers(HttpError),
     Midway(HttpError),
-}
-
-/// Reads one answer starting at `received[*at..]`, pulling more bytes as needed, and moves
-/// `at` past it. Also says whether the server closes the connection after it.
-async fn read_answer(
-    socket: &mut Socket,
-    received: &mut Vec<u8>,
-    at: &mut usize,
-    deadline: tokio::time::Instant,
-) -> Result<((u16, Vec<u8>), bool), HttpError> {
-    let head = loop {
-        match parse_response_head(&received[*at..]).map_err(HttpError::Protocol)? {
-            Some((head, len)) if (100..200).contains(&head.status) => *at += len,
-            Some((head, len)) => {
-                *at += len;
-                break head;
-            }
-            None => {
-                if pull(socket, received, deadline).await? == Pulled::Closed {
-                    return Err(closed_early());
-                }
-            }
-        }
-    };
-    let mut decoder = BodyDecoder::new(head.framing);
-    let mut body = Vec::new();
-    loop {
-        *at += decoder
-            .decode(&received[*at..], &mut body)
-            .map_err(|e| HttpError::Protocol(e.to_string()))?;
-        if body.len() > MAX_BODY {
-            return Err(HttpError::Protocol("answer too large".into()));
-        }
-        if decoder.state() == BodyState::Complete {
-            return Ok(((head.status, body), head.closes));
-        }
-        if pull(socket, received, deadline).await? == Pulled::Closed {
-            if head.framing == Framing::UntilClose {
-                return Ok(((head.status, body), true));
-            }
-            return Err(closed_early());
-        }
-    }
-}
-
-/// Waits until more bytes arrive or the server closes, at most until `deadline`. Answers are
-/// collected at the grid points (see [`super::on_grid`]), not as they arrive: a preview's
-/// answer matters to nobody within the next 50 ms, and one read then takes the whole batch's
-/// answers in the wake-up the process has anyway, instead of a wake-up and a read each.
-async fn pull(
-    socket: &mut Socket,
-    received: &mut Vec<u8>,
-    deadline: tokio::time::Instant,
-) -> Result<Pulled, HttpError> {
-    loop {
-        let now = tokio::time::Instant::now();
-        if now >= deadline {
-            return Err(HttpError::Timeout);
-        }
-        tokio::time::sleep_until(super::on_grid(now).min(deadline)).await;
-        match socket.pull(received) {
-            Ok(Pulled::Nothing) => {}
-            Ok(pulled) => return Ok(pulled),
-            Err(error) => return Err(HttpError::Connect(error.to_string())),
-        }
-    }
-}
-
-fn closed_early() -> HttpError {
-    HttpError::Connect("the server closed the connection without answering".into())
 }
