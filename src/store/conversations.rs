@@ -154,9 +154,6 @@ impl Store {
     }
 }
 
-/// Refreshes the conversation's activity time and appends a turn; returns its id.
-/// Creates the conversation row on its first turn, and marks it active.
-/// A conversation's columns, selected first and in this order.
 /// The rows of [`window_select!`] as a window: the newest turns come first and are put in
 /// order, and a conversation without turns in its session is one row of NULL turns.
 pub(super) fn window_from_rows(rows: &[AnyRow]) -> ConversationWindow {
@@ -177,6 +174,7 @@ pub(super) fn window_from_rows(rows: &[AnyRow]) -> ConversationWindow {
     Some((state, turns))
 }
 
+/// A conversation's columns, selected first and in this order.
 fn state_from_row(row: &AnyRow) -> ConversationState {
     ConversationState {
         session_started_at: row.get(0),
@@ -187,6 +185,7 @@ fn state_from_row(row: &AnyRow) -> ConversationState {
     }
 }
 
+/// Creates the conversation row on its first turn, and marks it active.
 async fn touch_conversation(
     conn: &mut sqlx::AnyConnection,
     key: ConversationKey,
@@ -205,6 +204,7 @@ async fn touch_conversation(
     Ok(())
 }
 
+/// Refreshes the conversation's activity time and appends a turn; returns its id.
 async fn insert_turn(
     conn: &mut sqlx::AnyConnection,
     key: ConversationKey,
