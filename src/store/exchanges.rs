@@ -8,16 +8,11 @@
 //! one exchange at a time, so one bad row cannot cost the others their history. Postgres
 //! runs each exchange as one statement through its pool, where writes already overlap.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::oneshot;
 
-use sqlx::Any;
-use sqlx::any::AnyArguments;
-
-use super::{ConversationKey, LedgerEntry, Store, StoreError, now_unix, utc_day};
-
-type Query<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
+use super::{ConversationKey, LedgerEntry, Script, Store, StoreError, now_unix, utc_day};
 
 /// One exchange as a SQLite script: `$1`..`$13` mean the same values in every statement.
 const RECORD_EXCHANGE_SQLITE: &str = "
@@ -63,7 +58,7 @@ struct Exchange {
 }
 
 impl Exchange {
-    fn bind<'q>(&self, query: Query<'q>) -> Query<'q> {
+    fn bind(&self, query: Script) -> Script {
         query
             .bind(self.key.chat_id)
             .bind(self.key.user_id)
@@ -181,12 +176,13 @@ async fn write_groups(store: Store, queue: Arc<ExchangeQueue>) {
 
 async fn write_group(store: &Store, group: Vec<Waiting>) {
     if group.len() > 1 {
-        let sql = group_script(group.len());
-        let script = group.iter().fold(sqlx::query(&sql), |query, waiting| {
-            waiting.exchange.bind(query)
-        });
-        match run_sqlite_script(store, script).await {
-            Ok(()) => {
+        let script = group
+            .iter()
+            .fold(sqlx::query(group_script(group.len())), |query, waiting| {
+                waiting.exchange.bind(query)
+            });
+        match store.run_sqlite_script(script).await {
+            Ok(_) => {
                 for waiting in group {
                     let _ = waiting.stored.send(Ok(()));
                 }
@@ -203,17 +199,16 @@ async fn write_group(store: &Store, group: Vec<Waiting>) {
     }
 }
 
-async fn run_sqlite_script(store: &Store, script: Query<'_>) -> Result<(), StoreError> {
-    let mut conn = store.conn().await?;
-    let result = script.execute(&mut *conn).await;
-    if result.is_err() {
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-    }
-    result.map(drop).map_err(StoreError::from)
+/// The SQLite script for `n` exchanges, built once per size: a group's text is what the
+/// statement cache knows it by, and building it took dozens of allocations. Groups never
+/// exceed [`MAX_GROUP`]; a larger one would get too few rows, fail, and be written one by one.
+fn group_script(n: usize) -> &'static str {
+    static SCRIPTS: [OnceLock<String>; MAX_GROUP + 1] = [const { OnceLock::new() }; MAX_GROUP + 1];
+    SCRIPTS[n.min(MAX_GROUP)].get_or_init(|| build_group_script(n.min(MAX_GROUP)))
 }
 
-/// The SQLite script for `n` exchanges: one multi-row insert per table, in one transaction.
-fn group_script(n: usize) -> String {
+/// One multi-row insert per table for `n` exchanges, in one transaction.
+fn build_group_script(n: usize) -> String {
     let rows = |row: &dyn Fn(usize) -> String| -> String {
         (0..n)
             .map(|i| row(i * PARAMS))
