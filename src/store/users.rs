@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Allowance, Quota, Script, Store, StoreError, now_unix};
+use super::{Script, Store, StoreError, now_unix};
 
 // Each upsert is written once and put together below: alone, as SQLite's script, and as
 // Postgres's one statement. The chat takes `$1..$4` (its `$4` is the time); the user of a
@@ -177,21 +177,6 @@ impl Store {
         Ok(user_record(row))
     }
 
-    /// Records a coach message's chat and sender and, unless the sender is banned, takes one
-    /// unit of the day's message quota, all in one round trip (see
-    /// [`Store::start_coach_message`], which can also read the conversation in it).
-    pub async fn touch_and_consume_message(
-        &self,
-        chat: SeenChat<'_>,
-        user: SeenUser<'_>,
-        allowance: Allowance,
-    ) -> Result<(UserRecord, Option<Quota>), StoreError> {
-        let start = self
-            .start_coach_message(chat, user, allowance, None)
-            .await?;
-        Ok((start.user, start.quota))
-    }
-
     pub async fn user(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT id, first_name, username, persona, is_banned FROM users WHERE id = $1",
@@ -296,7 +281,21 @@ pub(super) fn user_record(row: &sqlx::any::AnyRow) -> UserRecord {
 mod tests {
     use super::{SeenChat, SeenUser};
     use crate::store::testing::each_store;
-    use crate::store::{Allowance, Counter, Quota};
+    use crate::store::{Allowance, Counter, Quota, Store, UserRecord};
+
+    /// A coach message's first round trip, without the conversation read.
+    async fn touch_and_consume_message(
+        store: &Store,
+        chat: SeenChat<'_>,
+        user: SeenUser<'_>,
+        allowance: Allowance,
+    ) -> (UserRecord, Option<Quota>) {
+        let start = store
+            .start_coach_message(chat, user, allowance, None)
+            .await
+            .unwrap();
+        (start.user, start.quota)
+    }
 
     #[tokio::test]
     async fn a_message_records_its_chat_and_sender_together() {
@@ -360,10 +359,7 @@ mod tests {
                 free: 2,
                 premium: 5,
             };
-            let (user, quota) = store
-                .touch_and_consume_message(desk, ann, two_a_day)
-                .await
-                .unwrap();
+            let (user, quota) = touch_and_consume_message(&store, desk, ann, two_a_day).await;
             assert_eq!(
                 (user.id, user.first_name.as_str()),
                 (77, "Ann"),
@@ -371,17 +367,11 @@ mod tests {
             );
             assert_eq!(quota, Some(Quota::Allowed { used: 1 }), "{dialect}");
             assert_eq!(store.chat(77).await.unwrap().unwrap().kind, "private");
-            let (_, quota) = store
-                .touch_and_consume_message(desk, ann, two_a_day)
-                .await
-                .unwrap();
+            let (_, quota) = touch_and_consume_message(&store, desk, ann, two_a_day).await;
             assert_eq!(quota, Some(Quota::Allowed { used: 2 }), "{dialect}");
             // The third is refused, and only the first refusal asks for a notice.
             for first_notice in [true, false] {
-                let (_, quota) = store
-                    .touch_and_consume_message(desk, ann, two_a_day)
-                    .await
-                    .unwrap();
+                let (_, quota) = touch_and_consume_message(&store, desk, ann, two_a_day).await;
                 let refused = Quota::Exhausted {
                     first_notice,
                     limit: 2,
@@ -390,10 +380,7 @@ mod tests {
             }
             // Premium lifts the limit at once.
             store.grant_premium(77, 30).await.unwrap();
-            let (_, quota) = store
-                .touch_and_consume_message(desk, ann, two_a_day)
-                .await
-                .unwrap();
+            let (_, quota) = touch_and_consume_message(&store, desk, ann, two_a_day).await;
             assert_eq!(quota, Some(Quota::Allowed { used: 3 }), "{dialect}");
             assert_eq!(store.used_today(77, Counter::Messages).await.unwrap(), 3);
         }
@@ -419,10 +406,7 @@ mod tests {
                 free: 30,
                 premium: 300,
             };
-            let (user, quota) = store
-                .touch_and_consume_message(chat, bob, allowance)
-                .await
-                .unwrap();
+            let (user, quota) = touch_and_consume_message(&store, chat, bob, allowance).await;
             assert!(user.is_banned, "{dialect}");
             assert_eq!(quota, None, "{dialect}");
             assert_eq!(store.used_today(9, Counter::Messages).await.unwrap(), 0);
