@@ -91,22 +91,10 @@ async fn an_exchange_is_stored_with_its_cost_in_one_go() {
 async fn a_failed_exchange_stores_nothing_and_leaves_the_store_usable() {
     for (dialect, store) in each_store().await {
         // The ledger write, the last of the three, fails.
-        sqlx::query("ALTER TABLE llm_ledger RENAME TO ledger_elsewhere")
-            .execute(&mut *store.conn().await.unwrap())
-            .await
-            .unwrap();
-        let cost = LedgerEntry {
-            user_id: 42,
-            chat_id: 42,
-            model: "m".into(),
-            kind: "text",
-            prompt_tokens: 1,
-            completion_tokens: 1,
-            cost_micros: 1,
-        };
+        hide_the_ledger(&store).await;
         assert!(
             store
-                .record_exchange(ANN, "hi", "hello", &cost)
+                .record_exchange(ANN, "hi", "hello", &cost_of(42))
                 .await
                 .is_err(),
             "{dialect}"
@@ -183,6 +171,14 @@ async fn the_window_keeps_the_newest_turns_in_order() {
     }
 }
 
+/// Makes every ledger write fail (the last statement of an exchange).
+async fn hide_the_ledger(store: &Store) {
+    sqlx::query("ALTER TABLE llm_ledger RENAME TO ledger_elsewhere")
+        .execute(&mut *store.conn().await.unwrap())
+        .await
+        .unwrap();
+}
+
 fn cost_of(user_id: i64) -> LedgerEntry {
     LedgerEntry {
         user_id,
@@ -240,10 +236,7 @@ async fn replies_that_end_together_each_keep_their_own_exchange() {
 #[tokio::test]
 async fn a_failed_group_of_exchanges_fails_each_and_stores_nothing() {
     for (dialect, store) in each_store().await {
-        sqlx::query("ALTER TABLE llm_ledger RENAME TO ledger_elsewhere")
-            .execute(&mut *store.conn().await.unwrap())
-            .await
-            .unwrap();
+        hide_the_ledger(&store).await;
         let writes = (1..=3).map(|id| {
             let store = store.clone();
             async move {
