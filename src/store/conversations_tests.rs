@@ -334,3 +334,79 @@ async fn a_coach_message_s_first_round_trip_can_bring_the_conversation_along() {
         assert!(unread.window.is_none(), "{dialect}");
     }
 }
+
+/// Thirteen messages that start at once run on SQLite as groups of 8, 4 and 1; each still
+/// gets its own sender, quota count and conversation, and a banned sender takes nothing.
+#[tokio::test]
+async fn messages_that_start_together_each_get_their_own_rows() {
+    let allowance = Allowance {
+        free: 30,
+        premium: 300,
+    };
+    let names: Vec<String> = (1..=12).map(|id| format!("Trader {id}")).collect();
+    let private = |id: i64| ConversationKey {
+        chat_id: id,
+        user_id: id,
+    };
+    for (dialect, store) in each_store().await {
+        for id in 1..=12 {
+            let said = format!("what trader {id} said");
+            store.append_turn(private(id), "user", &said).await.unwrap();
+        }
+        store.touch_user(5, "Trader 5", None, None).await.unwrap();
+        assert!(store.set_banned(5, true).await.unwrap());
+        // Every third message does not ask for its conversation.
+        let reads = |id: i64| (id % 3 != 0).then_some((private(id), 10));
+        let start = |chat: SeenChat<'static>, id: i64, read| {
+            let user = SeenUser {
+                id,
+                first_name: &names[id as usize - 1],
+                username: None,
+                language_code: None,
+            };
+            store.start_coach_message(chat, user, allowance, read)
+        };
+        let desk = SeenChat {
+            id: -100,
+            kind: "supergroup",
+            title: Some("Desk"),
+        };
+        let starts = (1..=12)
+            .map(|id| {
+                let chat = SeenChat {
+                    id,
+                    kind: "private",
+                    title: None,
+                };
+                start(chat, id, reads(id))
+            })
+            .chain(std::iter::once(start(desk, 1, None)));
+        let started = futures_util::future::join_all(starts).await;
+
+        for (index, result) in started.into_iter().enumerate() {
+            let message = result.unwrap_or_else(|e| panic!("{dialect} message {index}: {e}"));
+            let id = (index % 12) as i64 + 1;
+            assert_eq!(message.user.first_name, names[id as usize - 1], "{dialect}");
+            match message.quota {
+                None => assert_eq!(id, 5, "{dialect}: only the banned sender takes nothing"),
+                Some(Quota::Allowed { used }) => {
+                    let expected = if index == 12 { 2 } else { 1 };
+                    assert_eq!(used, expected, "{dialect}: trader {id}'s count");
+                }
+                Some(other) => panic!("{dialect}: trader {id} refused: {other:?}"),
+            }
+            match message.window {
+                None => assert!(
+                    dialect == "postgres" || reads(id).is_none() || index == 12,
+                    "{dialect}: trader {id} asked for the conversation"
+                ),
+                Some(window) => {
+                    assert!(reads(id).is_some() && index < 12, "{dialect}: {id} read");
+                    let (_, turns) = window.expect("the conversation exists");
+                    assert_eq!(turns.len(), 1, "{dialect}");
+                    assert_eq!(turns[0].content, format!("what trader {id} said"));
+                }
+            }
+        }
+    }
+}

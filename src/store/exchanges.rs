@@ -1,17 +1,14 @@
 //! The write that ends every reply: the trader's turn, the coach's answer and what it cost,
 //! stored atomically so memory and ledger never disagree.
 //!
-//! On SQLite these writes are committed in groups. Replies that end together (a burst of
-//! messages streams at one pace, so they do) wait for the next point of the shared 50 ms
-//! grid and are written in one script and one transaction: one hand-off to SQLite's worker
-//! thread and one WAL commit for the group instead of one each. A failed group is retried
-//! one exchange at a time, so one bad row cannot cost the others their history. Postgres
-//! runs each exchange as one statement through its pool, where writes already overlap.
+//! On SQLite these writes are committed in groups (see `group`). Replies that end together
+//! (a burst of messages streams at one pace, so they do) wait for the next point of the
+//! shared 50 ms grid and are written with one multi-row insert per table. Postgres runs each
+//! exchange as one statement through its pool, where writes already overlap.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
-use tokio::sync::oneshot;
-
+use super::group::GroupJob;
 use super::{ConversationKey, LedgerEntry, Script, Store, StoreError, now_unix, utc_day};
 
 /// One exchange as a SQLite script: `$1`..`$13` mean the same values in every statement.
@@ -49,7 +46,7 @@ const PARAMS: usize = 13;
 const MAX_GROUP: usize = 32;
 
 /// One exchange, owned, so it can wait in a queue.
-struct Exchange {
+pub(super) struct Exchange {
     key: ConversationKey,
     user_turn: String,
     answer: String,
@@ -76,22 +73,33 @@ impl Exchange {
     }
 }
 
-struct Waiting {
-    exchange: Exchange,
-    stored: oneshot::Sender<Result<(), StoreError>>,
-}
+impl GroupJob for Exchange {
+    type Done = ();
+    /// Nobody waits to see this write: the reply is already on screen.
+    const ON_GRID: bool = true;
 
-/// The exchanges waiting for the next group commit (SQLite only).
-#[derive(Default)]
-pub(super) struct ExchangeQueue {
-    state: Mutex<QueueState>,
-}
+    fn group_size(waiting: usize) -> usize {
+        waiting.min(MAX_GROUP)
+    }
 
-#[derive(Default)]
-struct QueueState {
-    waiting: Vec<Waiting>,
-    /// A writer task is on its way to the next grid point.
-    writer_scheduled: bool,
+    async fn run_group(store: &Store, group: &[Self]) -> Result<Vec<()>, StoreError> {
+        let script = group
+            .iter()
+            .fold(sqlx::query(group_script(group.len())), |query, exchange| {
+                exchange.bind(query)
+            });
+        store.run_sqlite_script(script).await?;
+        Ok(vec![(); group.len()])
+    }
+
+    async fn run_one(store: &Store, exchange: Self) -> Result<(), StoreError> {
+        store
+            .run_script(RECORD_EXCHANGE_SQLITE, RECORD_EXCHANGE_POSTGRES, |query| {
+                exchange.bind(query)
+            })
+            .await
+            .map(drop)
+    }
 }
 
 impl Store {
@@ -110,92 +118,10 @@ impl Store {
             at: now_unix(),
             cost: cost.clone(),
         };
-        let Some(queue) = &self.exchanges else {
-            return self.record_one(exchange).await;
-        };
-        let (stored, committed) = oneshot::channel();
-        let start_writer = {
-            let mut state = queue.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.waiting.push(Waiting { exchange, stored });
-            !std::mem::replace(&mut state.writer_scheduled, true)
-        };
-        if start_writer {
-            tokio::spawn(write_groups(self.clone(), queue.clone()));
+        match &self.groups {
+            Some(groups) => groups.exchanges.run(self, exchange).await,
+            None => Exchange::run_one(self, exchange).await,
         }
-        committed.await.unwrap_or_else(|_| {
-            tracing::error!("the exchange writer stopped before committing");
-            Err(StoreError::Query(sqlx::Error::WorkerCrashed))
-        })
-    }
-
-    async fn record_one(&self, exchange: Exchange) -> Result<(), StoreError> {
-        self.run_script(RECORD_EXCHANGE_SQLITE, RECORD_EXCHANGE_POSTGRES, |query| {
-            exchange.bind(query)
-        })
-        .await
-        .map(drop)
-    }
-}
-
-/// Should the writer ever panic, the queue must not wait for it forever: its callers are
-/// failed and the next exchange schedules a new writer.
-struct PanicGuard(Arc<ExchangeQueue>);
-
-impl Drop for PanicGuard {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            return;
-        }
-        let mut state = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.writer_scheduled = false;
-        for waiting in state.waiting.drain(..) {
-            let _ = waiting
-                .stored
-                .send(Err(StoreError::Query(sqlx::Error::WorkerCrashed)));
-        }
-    }
-}
-
-/// Writes what is waiting at each grid point until nothing is.
-async fn write_groups(store: Store, queue: Arc<ExchangeQueue>) {
-    let _guard = PanicGuard(queue.clone());
-    loop {
-        tokio::time::sleep_until(crate::net::on_grid(tokio::time::Instant::now())).await;
-        let group: Vec<Waiting> = {
-            let mut state = queue.state.lock().unwrap_or_else(|p| p.into_inner());
-            if state.waiting.is_empty() {
-                state.writer_scheduled = false;
-                return;
-            }
-            let take = state.waiting.len().min(MAX_GROUP);
-            state.waiting.drain(..take).collect()
-        };
-        write_group(&store, group).await;
-    }
-}
-
-async fn write_group(store: &Store, group: Vec<Waiting>) {
-    if group.len() > 1 {
-        let script = group
-            .iter()
-            .fold(sqlx::query(group_script(group.len())), |query, waiting| {
-                waiting.exchange.bind(query)
-            });
-        match store.run_sqlite_script(script).await {
-            Ok(_) => {
-                for waiting in group {
-                    let _ = waiting.stored.send(Ok(()));
-                }
-                return;
-            }
-            Err(error) => {
-                tracing::warn!(%error, size = group.len(), "a group of exchanges failed; writing them one by one");
-            }
-        }
-    }
-    for waiting in group {
-        let result = store.record_one(waiting.exchange).await;
-        let _ = waiting.stored.send(result);
     }
 }
 

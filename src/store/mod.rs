@@ -6,9 +6,9 @@
 //! differs, but the queries run unchanged on both, with two exceptions on the path of every
 //! message: recording a message's chat and sender (`touch_chat_and_user`) and the write that
 //! ends every reply (`record_exchange`) are a script on SQLite and one statement on Postgres,
-//! so each costs one round trip on both; on SQLite the replies that end together share one
-//! (see `exchanges`), and a coach message's script also reads its conversation (see
-//! `message_start`).
+//! so each costs one round trip on both. On SQLite, messages that start together share one
+//! script and one transaction, and so do the replies that end together (see `group`); a coach
+//! message's script also reads its conversation (see `message_start`).
 //!
 //! Postgres is reached through a pool; SQLite through one connection handed out in turn
 //! (see `Backend`). Either way a caller holds a [`Conn`] for one unit of work only.
@@ -37,6 +37,7 @@ macro_rules! window_select {
 mod admin;
 mod conversations;
 mod exchanges;
+mod group;
 mod message_start;
 mod payments;
 mod updates;
@@ -91,8 +92,14 @@ pub enum Dialect {
 pub struct Store {
     backend: Backend,
     dialect: Dialect,
-    /// Exchanges waiting for their group commit (SQLite only; see `exchanges`).
-    exchanges: Option<Arc<exchanges::ExchangeQueue>>,
+    /// Writes waiting for their group commit (SQLite only; see `group`).
+    groups: Option<Groups>,
+}
+
+#[derive(Clone, Default)]
+struct Groups {
+    exchanges: Arc<group::GroupQueue<exchanges::Exchange>>,
+    starts: Arc<group::GroupQueue<message_start::MessageStart>>,
 }
 
 /// Where connections come from.
@@ -163,7 +170,7 @@ impl Store {
             return Ok(Store {
                 backend: Backend::Sqlite(Arc::new(Mutex::new(Some(conn)))),
                 dialect: Dialect::Sqlite,
-                exchanges: Some(Arc::default()),
+                groups: Some(Groups::default()),
             });
         }
         let pool = AnyPoolOptions::new()
@@ -175,7 +182,7 @@ impl Store {
         Ok(Store {
             backend: Backend::Postgres(pool),
             dialect: Dialect::Postgres,
-            exchanges: None,
+            groups: None,
         })
     }
 

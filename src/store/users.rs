@@ -58,34 +58,28 @@ macro_rules! consume_message_unit {
     };
 }
 
-macro_rules! touch_and_consume_sqlite {
-    () => {
-        concat!(
-            "BEGIN; ",
-            upsert_chat!(),
-            "; ",
-            upsert_message_user!(),
-            "; ",
-            consume_message_unit!(),
-            "; COMMIT;"
-        )
-    };
-}
-
-/// A coach message's chat, sender and quota unit as SQLite's script: the sender's row, then
-/// the unit's row if one was taken.
-pub(super) const TOUCH_AND_CONSUME_SQLITE: &str = touch_and_consume_sqlite!();
-
-/// The same followed by the conversation's read, whose parameters follow the touch's eleven.
-pub(super) const TOUCH_CONSUME_AND_READ_SQLITE: &str = concat!(
-    touch_and_consume_sqlite!(),
-    " ",
+/// A coach message's chat, sender and quota unit, then the newest turns of its conversation
+/// (`$12` chat, `$13` user, at most `$14`), as SQLite statements without a transaction of
+/// their own: a group of message starts repeats them once per message (see `message_start`).
+/// They give the sender's row, the unit's row if one was taken, and the turns.
+pub(super) const START_COACH_MESSAGE_SQLITE: &str = concat!(
+    upsert_chat!(),
+    "; ",
+    upsert_message_user!(),
+    "; ",
+    consume_message_unit!(),
+    "; ",
     window_select!("$12", "$13", "$14"),
     ";"
 );
 
-/// The same as one Postgres statement. Its parts see the table as it was before it, so a
-/// ban is read as stored (a message never changes it) and a new sender is not banned.
+/// Statements in [`START_COACH_MESSAGE_SQLITE`], and parameters it takes.
+pub(super) const START_COACH_MESSAGE_STATEMENTS: usize = 4;
+pub(super) const START_COACH_MESSAGE_PARAMS: usize = 14;
+
+/// A coach message's chat, sender and quota unit as one Postgres statement (the reply reads
+/// the conversation itself). Its parts see the table as it was before it, so a ban is read
+/// as stored (a message never changes it) and a new sender is not banned.
 pub(super) const TOUCH_AND_CONSUME_POSTGRES: &str = concat!(
     "WITH chat AS (",
     upsert_chat!(),
