@@ -225,7 +225,14 @@ impl Outbox {
         let mut booking = booking;
         loop {
             if let Booking::Book(priority) = booking {
-                wait_for(self.reserve_with(chat_id, action, priority)).await;
+                let slot = self.reserve_with(chat_id, action, priority);
+                wait_for(match priority {
+                    // Text the trader already sees: it leaves at the grid point after its
+                    // slot, with whatever else is due then, instead of waking the bot alone.
+                    Priority::Deferrable => crate::net::on_grid(slot.into()).into_std(),
+                    Priority::Urgent => slot,
+                })
+                .await;
             }
             // Retries always book afresh.
             booking = Booking::Book(Priority::Urgent);
