@@ -225,14 +225,7 @@ impl Outbox {
         let mut booking = booking;
         loop {
             if let Booking::Book(priority) = booking {
-                let slot = self.reserve_with(chat_id, action, priority);
-                wait_for(match priority {
-                    // Text the trader already sees: it leaves at the grid point after its
-                    // slot, with whatever else is due then, instead of waking the bot alone.
-                    Priority::Deferrable => crate::net::on_grid(slot.into()).into_std(),
-                    Priority::Urgent => slot,
-                })
-                .await;
+                wait_for(self.reserve_with(chat_id, action, priority)).await;
             }
             // Retries always book afresh.
             booking = Booking::Book(Priority::Urgent);
@@ -317,9 +310,14 @@ impl Outbox {
 /// register one anyway and, since its deadline is before the driver's next wake-up, wake the
 /// driver through its event fd to fire it: a system call and an extra turn of the event loop
 /// per preview, about a quarter of all previews at 250 streams.
+///
+/// A slot still to come is kept at the grid point after it (see [`crate::net::on_grid`]):
+/// a paced request then leaves together with everything else due at that point (previews,
+/// reads of the models' streams, group commits) instead of waking the bot on its own. The
+/// pacer booked the slot itself, so the budgets hold; the request is at most 50 ms later.
 pub(crate) async fn wait_for(slot: Instant) {
     if slot > Instant::now() {
-        tokio::time::sleep_until(slot.into()).await;
+        tokio::time::sleep_until(crate::net::on_grid(slot.into())).await;
     }
 }
 
