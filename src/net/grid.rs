@@ -2,9 +2,11 @@
 //!
 //! Streams read on a schedule wait for a grid point, so one wake-up of the process serves
 //! every stream due in the same slot instead of one wake-up each. The grid is fine enough
-//! (50 ms) that nobody can see it, and it divides the read intervals of the usual draft rates
-//! (250 ms at 4 Hz, 500 ms at 2 Hz), so reads keep their rate. Measured at 250 streams
-//! against 20 ms: about 7% less CPU per reply, lag p95 0.25 s -> 0.29 s.
+//! (50 ms) that nobody can see it. A read is due an interval after the previous one and
+//! waits for the grid point after that, so at 4 Hz (250 ms) a stream reads every 300 ms.
+//! Paced Telegram requests wait for the grid point after their slot too, and so do the
+//! group commits of finished replies. Measured at 250 streams against a 20 ms grid: about
+//! 7% less CPU per reply, lag p95 0.25 s -> 0.29 s.
 
 use std::sync::OnceLock;
 use std::time::Duration;
