@@ -8,7 +8,7 @@
 //! a tenth, so the read rides along with the writes. The caller asks only when no reply in
 //! the chat can write to the conversation before this message's reply starts (it holds the
 //! chat's turn). Messages that arrive together then share one script and one transaction
-//! (see `group`); a group's size is a power of two, so its script takes one of six shapes,
+//! (see `group`); a group's size is a power of two, so its script takes one of four shapes,
 //! each prepared once.
 
 use std::sync::OnceLock;
@@ -27,8 +27,9 @@ use super::{
     SeenUser, Store, StoreError, UserRecord, now_unix, utc_day,
 };
 
-/// Messages per group; more wait for the next one.
-const MAX_GROUP: usize = 32;
+/// Messages per group; more wait for the next one. At 250 messages arriving together, groups
+/// of up to 32 took no less CPU than groups of 8 and held about 0.6 MB more at the peak.
+const MAX_GROUP: usize = 8;
 
 /// What the start of a coach message found.
 #[derive(Debug)]
