@@ -44,8 +44,13 @@ pub struct CoachMessageStart {
 
 /// One message's start, owned, so it can wait for its group.
 pub(super) struct MessageStart {
-    chat: (i64, String, Option<String>),
-    user: (i64, String, Option<String>, Option<String>),
+    chat_id: i64,
+    chat_kind: String,
+    chat_title: Option<String>,
+    user_id: i64,
+    first_name: String,
+    username: Option<String>,
+    language_code: Option<String>,
     now: i64,
     allowance: Allowance,
     read: Option<(ConversationKey, i64)>,
@@ -61,18 +66,16 @@ pub(super) struct StartRows {
 
 impl MessageStart {
     fn seen(&self) -> (SeenChat<'_>, SeenUser<'_>) {
-        let (id, kind, title) = &self.chat;
         let chat = SeenChat {
-            id: *id,
-            kind,
-            title: title.as_deref(),
+            id: self.chat_id,
+            kind: &self.chat_kind,
+            title: self.chat_title.as_deref(),
         };
-        let (id, first_name, username, language_code) = &self.user;
         let user = SeenUser {
-            id: *id,
-            first_name,
-            username: username.as_deref(),
-            language_code: language_code.as_deref(),
+            id: self.user_id,
+            first_name: &self.first_name,
+            username: self.username.as_deref(),
+            language_code: self.language_code.as_deref(),
         };
         (chat, user)
     }
@@ -180,13 +183,13 @@ impl Store {
         read: Option<(ConversationKey, i64)>,
     ) -> Result<CoachMessageStart, StoreError> {
         let start = MessageStart {
-            chat: (chat.id, chat.kind.to_owned(), chat.title.map(str::to_owned)),
-            user: (
-                user.id,
-                user.first_name.to_owned(),
-                user.username.map(str::to_owned),
-                user.language_code.map(str::to_owned),
-            ),
+            chat_id: chat.id,
+            chat_kind: chat.kind.to_owned(),
+            chat_title: chat.title.map(str::to_owned),
+            user_id: user.id,
+            first_name: user.first_name.to_owned(),
+            username: user.username.map(str::to_owned),
+            language_code: user.language_code.map(str::to_owned),
             now: now_unix(),
             allowance,
             read,
