@@ -184,6 +184,10 @@ async fn trongrid_serves_the_capture_and_synthetic_transfers() {
     assert_eq!(confirmed["data"].as_array().unwrap().len(), 1);
     let (status, _) = trongrid(&sim, "0xnot-tron", &[]).await;
     assert_eq!(status, 400);
+    // The right shape with its last character changed: the checksum fails, as TronGrid sees.
+    let last = if ours.ends_with('a') { 'b' } else { 'a' };
+    let typo = format!("{}{last}", &ours[..ours.len() - 1]);
+    assert_eq!(trongrid(&sim, &typo, &[]).await.0, 400, "{typo}");
     sim.set_mode(Api::TronGrid, Mode::Down);
     assert_eq!(trongrid(&sim, ours, &[]).await.0, 503);
 }

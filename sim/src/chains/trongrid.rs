@@ -34,9 +34,18 @@ fn bad_request(message: &str) -> Response {
         .into_response()
 }
 
-/// A mainnet TRON address: base58check of 0x41 + 20 bytes.
+/// A mainnet TRON address: base58check of 0x41 + 20 bytes, whose last four bytes are the
+/// start of the double SHA-256 of the first 21 (TronGrid refuses an address that fails it).
 fn is_tron_address(text: &str) -> bool {
-    base58::decode(text).is_some_and(|bytes| bytes.len() == 25 && bytes[0] == 0x41)
+    use sha2::{Digest, Sha256};
+    let Some(bytes) = base58::decode(text) else {
+        return false;
+    };
+    if bytes.len() != 25 || bytes[0] != 0x41 {
+        return false;
+    }
+    let (payload, checksum) = bytes.split_at(21);
+    Sha256::digest(Sha256::digest(payload))[..4] == *checksum
 }
 
 pub(crate) async fn trc20_history(
