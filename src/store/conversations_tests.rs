@@ -19,18 +19,21 @@ async fn session_window(store: &Store, limit: i64) -> Vec<Turn> {
         .unwrap_or_default()
 }
 
+/// Ann says `text` and the coach answers "What was the plan?"; returns her turn's id.
+async fn ann_asks(store: &Store, text: &str) -> i64 {
+    let asked = store.append_turn(ANN, "user", text).await.unwrap();
+    store
+        .append_turn(ANN, "assistant", "What was the plan?")
+        .await
+        .unwrap();
+    asked
+}
+
 #[tokio::test]
 async fn turns_sessions_and_summaries_round_trip() {
     for (dialect, store) in each_store().await {
         assert!(store.conversation(ANN).await.unwrap().is_none());
-        let first = store
-            .append_turn(ANN, "user", "I lost 3R today")
-            .await
-            .unwrap();
-        store
-            .append_turn(ANN, "assistant", "What was the plan?")
-            .await
-            .unwrap();
+        let first = ann_asks(&store, "I lost 3R today").await;
         let session = store.start_new_session(ANN).await.unwrap();
         let third = store.append_turn(ANN, "user", "new day").await.unwrap();
         assert!(third >= session, "{dialect}");
@@ -300,14 +303,7 @@ async fn a_coach_message_s_first_round_trip_can_bring_the_conversation_along() {
             );
         }
 
-        store
-            .append_turn(ANN, "user", "sized up after a loss")
-            .await
-            .unwrap();
-        store
-            .append_turn(ANN, "assistant", "What was the plan?")
-            .await
-            .unwrap();
+        ann_asks(&store, "sized up after a loss").await;
         let second = store
             .start_coach_message(chat, ann, allowance, Some((ANN, 10)))
             .await
