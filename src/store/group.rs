@@ -136,8 +136,8 @@ async fn write_groups<J: GroupJob>(store: Store, queue: Arc<GroupQueue<J>>) {
 }
 
 async fn write_group<J: GroupJob>(store: &Store, group: Vec<Waiting<J>>) {
-    if group.len() > 1 {
-        let (jobs, dones): (Vec<J>, Vec<_>) = group.into_iter().map(|w| (w.job, w.done)).unzip();
+    let (jobs, dones): (Vec<J>, Vec<_>) = group.into_iter().map(|w| (w.job, w.done)).unzip();
+    if jobs.len() > 1 {
         match J::run_group(store, &jobs).await {
             Ok(results) if results.len() == jobs.len() => {
                 for (done, result) in dones.into_iter().zip(results) {
@@ -156,13 +156,9 @@ async fn write_group<J: GroupJob>(store: &Store, group: Vec<Waiting<J>>) {
                 "a group of database writes failed; running them one by one"
             ),
         }
-        for (job, done) in jobs.into_iter().zip(dones) {
-            let _ = done.send(J::run_one(store, job).await);
-        }
-        return;
     }
-    for waiting in group {
-        let _ = waiting.done.send(J::run_one(store, waiting.job).await);
+    for (job, done) in jobs.into_iter().zip(dones) {
+        let _ = done.send(J::run_one(store, job).await);
     }
 }
 
