@@ -104,7 +104,7 @@ pub(super) async fn read_answer(
 
 /// Waits until more bytes arrive or the server closes, at most until `deadline`. Answers are
 /// collected at the grid points (see [`super::on_grid`]), not as they arrive: a preview's
-/// answer matters to nobody within the next 50 ms, and one read then takes the whole batch's
+/// answer matters to nobody within the next grid interval, and one read then takes the whole batch's
 /// answers in the wake-up the process has anyway, instead of a wake-up and a read each.
 async fn pull(
     socket: &mut Socket,

@@ -1,7 +1,7 @@
 //! Small requests written several at a time on a few kept-alive connections (HTTP/1.1
 //! pipelining).
 //!
-//! Why: at 250 concurrent streams about 30 previews fall due in each 50 ms tick. Sent one
+//! Why: at 250 concurrent streams about 60 previews fall due in each 100 ms tick. Sent one
 //! per connection, each costs a `sendto` (which on loopback also runs the server's receive
 //! path and wakes it), a wake-up of this process for its answer, and a `recvfrom`. Queued
 //! here instead, the previews of one tick leave in a few writes and their answers come back
@@ -19,7 +19,7 @@
 //!
 //! A lane reads its answers at the next grid point (see [`super::on_grid`]) rather than as
 //! they arrive, and its connection is watched for room to write only: answers that nobody
-//! needs within 50 ms then wake nobody, and one read takes a whole batch's. A caller may
+//! needs before the next grid point then wake nobody, and one read takes a whole batch's. A caller may
 //! also [`Pipeline::queue`] a request and pick its answer up later, so a preview costs its
 //! stream no wake-up at all.
 //!
@@ -49,6 +49,8 @@ const INITIAL_DEPTH: usize = 2;
 const MAX_LANES: usize = 64;
 /// When the answers of one batch arrive further apart than this, the server is working
 /// through them slowly and the depth halves; when closer than [`FAST_SPREAD`], it grows.
+/// Answers are read at grid points, so in effect a batch whose answers did not all come by
+/// one read halves the depth, and one answered within a read lets it grow.
 const SLOW_SPREAD: Duration = Duration::from_millis(20);
 const FAST_SPREAD: Duration = Duration::from_millis(5);
 /// Batches in a row that got one answer before the server closed the connection, after

@@ -3,7 +3,7 @@
 //!
 //! On SQLite these writes are committed in groups (see `group`). Replies that end together
 //! (a burst of messages streams at one pace, so they do) wait for the next point of the
-//! shared 50 ms grid and are written with one multi-row insert per table. Postgres runs each
+//! shared 100 ms grid and are written with one multi-row insert per table. Postgres runs each
 //! exchange as one statement through its pool, where writes already overlap.
 
 use std::sync::OnceLock;

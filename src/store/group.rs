@@ -20,7 +20,7 @@ pub(super) trait GroupJob: Send + Sized + 'static {
     /// What each job's caller gets back.
     type Done: Send + 'static;
 
-    /// Whether the writer waits for the next point of the shared 50 ms grid before each
+    /// Whether the writer waits for the next point of the shared 100 ms grid before each
     /// group (for writes nobody is waiting to see), or writes what is waiting at once.
     const ON_GRID: bool;
 

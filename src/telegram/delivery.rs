@@ -314,7 +314,7 @@ impl Outbox {
 /// A slot still to come is kept at the grid point after it (see [`crate::net::on_grid`]):
 /// a paced request then leaves together with everything else due at that point (previews,
 /// reads of the models' streams, group commits) instead of waking the bot on its own. The
-/// pacer booked the slot itself, so the budgets hold; the request is at most 50 ms later.
+/// pacer booked the slot itself, so the budgets hold; the request is at most one grid interval (100 ms) later.
 pub(crate) async fn wait_for(slot: Instant) {
     if slot > Instant::now() {
         tokio::time::sleep_until(crate::net::on_grid(slot.into())).await;
