@@ -86,7 +86,11 @@ impl SseDecoder {
     }
 
     /// Decodes one chunk of the stream, handing each item it completes to `sink`, borrowed.
-    pub fn feed_with(&mut self, chunk: &[u8], sink: &mut dyn FnMut(SseRef<'_>)) {
+    pub fn feed_with<'c>(&mut self, chunk: &'c [u8], sink: &mut dyn FnMut(SseRef<'_>)) {
+        // The value of an event's only `data:` line so far, while it lies whole in `chunk`:
+        // the usual event (one data line, then the blank line, in one read) is handed out
+        // from the chunk itself instead of being copied into `self.data` first.
+        let mut held: Option<&'c str> = None;
         let mut rest = chunk;
         if self.swallow_lf && !rest.is_empty() {
             self.swallow_lf = false;
@@ -97,11 +101,12 @@ impl SseDecoder {
         while let Some(pos) = memchr::memchr2(b'\n', b'\r', rest) {
             if self.line.is_empty() {
                 // The whole line is in this chunk: no copy.
-                self.end_line(&rest[..pos], sink);
+                self.end_line(&rest[..pos], Some(&mut held), sink);
             } else {
+                // Only a chunk's first line continues an earlier one, so nothing is held yet.
                 self.line.extend_from_slice(&rest[..pos]);
                 let line = std::mem::take(&mut self.line);
-                self.end_line(&line, sink);
+                self.end_line(&line, None, sink);
                 self.line = line;
                 self.line.clear();
             }
@@ -115,6 +120,7 @@ impl SseDecoder {
                 }
             }
         }
+        self.keep_held(&mut held);
         self.line.extend_from_slice(rest);
     }
 
@@ -145,7 +151,14 @@ impl SseDecoder {
         &self.last_event_id
     }
 
-    fn end_line(&mut self, mut bytes: &[u8], sink: &mut dyn FnMut(SseRef<'_>)) {
+    /// Interprets one line. With `held`, a line that lies in the chunk being fed, whose data
+    /// may be held (see [`SseDecoder::feed_with`]).
+    fn end_line<'c>(
+        &mut self,
+        mut bytes: &'c [u8],
+        held: Option<&mut Option<&'c str>>,
+        sink: &mut dyn FnMut(SseRef<'_>),
+    ) {
         if !self.past_first_line {
             self.past_first_line = true;
             bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
@@ -154,14 +167,26 @@ impl SseDecoder {
         // an ASCII byte into an invalid sequence, so decoding line by line gives the same text
         // as decoding the whole stream at once. Valid UTF-8 (nearly always) takes the fast check.
         match std::str::from_utf8(bytes) {
-            Ok(text) => self.interpret_line(text, sink),
-            Err(_) => self.interpret_line(&String::from_utf8_lossy(bytes), sink),
+            Ok(text) => self.interpret_line(text, held, sink),
+            Err(_) => {
+                // The repaired text is not in the chunk: what is held goes first, by copy.
+                if let Some(held) = held {
+                    self.keep_held(held);
+                }
+                self.interpret_line(&String::from_utf8_lossy(bytes), None, sink);
+            }
         }
     }
 
-    fn interpret_line(&mut self, line: &str, sink: &mut dyn FnMut(SseRef<'_>)) {
+    fn interpret_line<'c>(
+        &mut self,
+        line: &'c str,
+        held: Option<&mut Option<&'c str>>,
+        sink: &mut dyn FnMut(SseRef<'_>),
+    ) {
         if line.is_empty() {
-            self.dispatch(sink);
+            let value = held.and_then(Option::take);
+            self.dispatch(value, sink);
             return;
         }
         if line.starts_with(':') {
@@ -176,10 +201,16 @@ impl SseDecoder {
                 self.event_type.clear();
                 self.event_type.push_str(value);
             }
-            "data" => {
-                self.data.push_str(value);
-                self.data.push('\n');
-            }
+            "data" => match held {
+                Some(slot @ None) if self.data.is_empty() => *slot = Some(value),
+                held => {
+                    if let Some(held) = held {
+                        self.keep_held(held);
+                    }
+                    self.data.push_str(value);
+                    self.data.push('\n');
+                }
+            },
             "id" if !value.contains('\0') => {
                 self.id_buffer.clear();
                 self.id_buffer.push_str(value);
@@ -195,11 +226,24 @@ impl SseDecoder {
         }
     }
 
-    /// Hands out the event being built, then forgets it, keeping the buffers for the next.
-    fn dispatch(&mut self, sink: &mut dyn FnMut(SseRef<'_>)) {
+    /// Moves a held data line into the data buffer, as if it had been copied there.
+    fn keep_held(&mut self, held: &mut Option<&str>) {
+        if let Some(value) = held.take() {
+            self.data.push_str(value);
+            self.data.push('\n');
+        }
+    }
+
+    /// Hands out the event being built (its only data line, if `held`), then forgets it,
+    /// keeping the buffers for the next.
+    fn dispatch(&mut self, held: Option<&str>, sink: &mut dyn FnMut(SseRef<'_>)) {
         self.last_event_id.clone_from(&self.id_buffer);
-        if !self.data.is_empty() {
-            let data = self.data.strip_suffix('\n').unwrap_or(&self.data);
+        let data = match held {
+            Some(value) => Some(value),
+            None if self.data.is_empty() => None,
+            None => Some(self.data.strip_suffix('\n').unwrap_or(&self.data)),
+        };
+        if let Some(data) = data {
             let event = match self.event_type.as_str() {
                 "" => "message",
                 named => named,
@@ -280,6 +324,30 @@ mod tests {
         decoder.feed(b"data: {\"y\"", &mut out);
         assert!(decoder.finish());
         assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn events_are_the_same_however_the_stream_is_cut() {
+        // One data line (handed out from the chunk when whole in it), several (copied), a
+        // held line followed by a repaired one, comments, a named event and an id.
+        let stream: &[u8] = b": keep-alive\ndata: one\n\ndata: a\ndata: b\n\n\
+            data: first\ndata: bad \xFF end\n\nevent: x\nid: 7\ndata: {\"k\":1}\r\n\r\n";
+        let whole = events(&[stream]);
+        let datas: Vec<&str> = whole.iter().map(|e| e.data.as_str()).collect();
+        assert_eq!(
+            datas,
+            ["one", "a\nb", "first\nbad \u{FFFD} end", "{\"k\":1}"]
+        );
+        assert_eq!(
+            (whole[3].event.as_str(), whole[3].last_event_id.as_str()),
+            ("x", "7")
+        );
+        for cut in 0..=stream.len() {
+            let (head, tail) = stream.split_at(cut);
+            assert_eq!(events(&[head, tail]), whole, "cut at {cut}");
+        }
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(events(&bytes), whole, "byte by byte");
     }
 
     #[test]

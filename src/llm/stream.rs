@@ -89,22 +89,28 @@ struct Polled {
     /// shows at once however long the model thinks; after it, reads follow `tick`.
     eager: bool,
     tick: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// Bytes of the latest read.
-    scratch: Vec<u8>,
 }
 
 impl Polled {
-    /// The next read: at once while eager, else at the next tick. `Pending` when there is
-    /// nothing to read yet (a wake-up is arranged).
-    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<net::BodyRead>> {
-        self.scratch.clear();
+    /// The next read: at once while eager, else at the next tick. What arrived goes to
+    /// `sink` straight from the receive buffer, in the pieces the framing allows. `Pending`
+    /// when there is nothing to read yet (a wake-up is arranged).
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Poll<std::io::Result<net::BodyRead>> {
         if self.eager {
-            return self.body.poll_read(cx, &mut self.scratch);
+            return self.body.poll_read(cx, sink);
         }
         if let Some(tick) = self.tick.as_mut() {
             ready!(tick.as_mut().poll(cx));
         }
-        let read = self.body.read_now(&mut self.scratch);
+        let mut arrived = false;
+        let read = self.body.read_now(&mut |piece| {
+            arrived |= !piece.is_empty();
+            sink(piece);
+        });
         let next = net::on_grid(tokio::time::Instant::now() + self.every);
         let tick = match self.tick.as_mut() {
             Some(tick) => {
@@ -113,7 +119,7 @@ impl Polled {
             }
             None => self.tick.insert(Box::pin(tokio::time::sleep_until(next))),
         };
-        if matches!(read, Ok(net::BodyRead::Open)) && self.scratch.is_empty() {
+        if matches!(read, Ok(net::BodyRead::Open)) && !arrived {
             // Registers the wake-up for the next tick.
             ready!(tick.as_mut().poll(cx));
         }
@@ -155,7 +161,6 @@ impl ChatStream {
                 every,
                 eager: true,
                 tick: None,
-                scratch: Vec::new(),
             }))),
             decoder: ReplyDecoder::new(),
             ready: EventQueue::new(),
@@ -235,21 +240,33 @@ impl Stream for ChatStream {
                     continue;
                 }
             };
-            match polled.poll_read(cx) {
+            let was_eager = polled.eager;
+            let mut arrived = false;
+            let mut progress = Progress::Continue;
+            let (decoder, events) = (&mut this.decoder, &mut this.ready);
+            let read = polled.poll_read(cx, &mut |piece| {
+                arrived |= !piece.is_empty();
+                if progress == Progress::Continue {
+                    progress = decoder.feed(piece, events);
+                }
+            });
+            if arrived && this.idle.is_some() {
+                this.last_activity = Some(tokio::time::Instant::now());
+            }
+            if progress == Progress::Terminal {
+                this.close();
+                continue;
+            }
+            match read {
                 Poll::Ready(Ok(state)) => {
-                    let bytes = std::mem::take(&mut polled.scratch);
-                    let was_eager = polled.eager;
-                    this.take_bytes(&bytes);
-                    if let Some(Source::Polled(polled)) = this.source.as_mut() {
-                        polled.scratch = bytes;
-                        if was_eager
-                            && this
-                                .ready
-                                .iter()
-                                .any(|e| matches!(e, Ok(StreamEvent::Delta(_))))
-                        {
-                            polled.switch_to_ticks();
-                        }
+                    if was_eager
+                        && this
+                            .ready
+                            .iter()
+                            .any(|e| matches!(e, Ok(StreamEvent::Delta(_))))
+                        && let Some(Source::Polled(polled)) = this.source.as_mut()
+                    {
+                        polled.switch_to_ticks();
                     }
                     if state == net::BodyRead::Complete {
                         this.ended();

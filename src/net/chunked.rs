@@ -102,31 +102,46 @@ impl BodyDecoder {
     /// Appends the body bytes in `input` to `out`. Returns how many input bytes were used:
     /// fewer than `input.len()` only when the body completed inside `input`.
     pub fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<usize, FramingError> {
+        self.decode_with(input, &mut |piece| out.extend_from_slice(piece))
+    }
+
+    /// Hands the body bytes in `input` to `sink`, borrowed, in as few pieces as the framing
+    /// allows (one per chunk), so a reader that parses them as they come copies nothing.
+    /// Returns what [`BodyDecoder::decode`] returns.
+    pub fn decode_with(
+        &mut self,
+        input: &[u8],
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<usize, FramingError> {
         match self.framing {
             Framing::UntilClose => {
-                out.extend_from_slice(input);
+                sink(input);
                 Ok(input.len())
             }
             Framing::Length(_) => {
                 let take = input
                     .len()
                     .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
-                out.extend_from_slice(&input[..take]);
+                sink(&input[..take]);
                 self.remaining -= take as u64;
                 Ok(take)
             }
-            Framing::Chunked => self.decode_chunked(input, out),
+            Framing::Chunked => self.decode_chunked(input, sink),
         }
     }
 
-    fn decode_chunked(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<usize, FramingError> {
+    fn decode_chunked(
+        &mut self,
+        input: &[u8],
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<usize, FramingError> {
         let mut at = 0;
         while at < input.len() {
             match &mut self.chunk {
                 Chunk::Done => return Ok(at),
                 Chunk::Data { left } => {
                     let take = (input.len() - at).min(usize::try_from(*left).unwrap_or(usize::MAX));
-                    out.extend_from_slice(&input[at..at + take]);
+                    sink(&input[at..at + take]);
                     at += take;
                     *left -= take as u64;
                     if *left == 0 {

@@ -310,7 +310,7 @@ impl Body {
     pub fn poll_read(
         &mut self,
         cx: &mut Context<'_>,
-        out: &mut Vec<u8>,
+        sink: &mut dyn FnMut(&[u8]),
     ) -> Poll<io::Result<BodyRead>> {
         if !self.complete && self.raw.is_empty() && !self.peer_closed {
             let Some(socket) = self.socket.as_mut() else {
@@ -325,7 +325,7 @@ impl Body {
                 Err(error) => return Poll::Ready(Err(error)),
             }
         }
-        Poll::Ready(self.decode_raw(out))
+        Poll::Ready(self.decode_raw(sink))
     }
 
     /// From now on, arriving bytes wake nobody; [`Body::read_now`] picks them up.
@@ -335,9 +335,10 @@ impl Body {
         }
     }
 
-    /// Appends the body bytes that have arrived, without waiting. An error means the body
-    /// was cut (the connection closed early, or the framing is broken).
-    pub fn read_now(&mut self, out: &mut Vec<u8>) -> io::Result<BodyRead> {
+    /// Hands the body bytes that have arrived to `sink`, borrowed from the receive buffer,
+    /// without waiting. An error means the body was cut (the connection closed early, or the
+    /// framing is broken).
+    pub fn read_now(&mut self, sink: &mut dyn FnMut(&[u8])) -> io::Result<BodyRead> {
         if self.complete {
             return Ok(BodyRead::Complete);
         }
@@ -345,18 +346,35 @@ impl Body {
             let Some(socket) = self.socket.as_mut() else {
                 return Err(io::ErrorKind::NotConnected.into());
             };
-            if socket.pull(&mut self.raw)? == Pulled::Closed {
+            // Decoded where the read put them: the bytes are never copied into `raw`.
+            let (decoder, reusable) = (&mut self.decoder, &mut self.reusable);
+            let mut broken = None;
+            let pulled = socket.pull_with(&mut |bytes| {
+                if broken.is_some() {
+                    return;
+                }
+                match decoder.decode_with(bytes, sink) {
+                    // Bytes after the body: the connection is in an unknown state.
+                    Ok(used) if used < bytes.len() => *reusable = false,
+                    Ok(_) => {}
+                    Err(error) => broken = Some(error),
+                }
+            })?;
+            if let Some(error) = broken {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, error));
+            }
+            if pulled == Pulled::Closed {
                 self.peer_closed = true;
             }
         }
-        self.decode_raw(out)
+        self.decode_raw(sink)
     }
 
-    fn decode_raw(&mut self, out: &mut Vec<u8>) -> io::Result<BodyRead> {
+    fn decode_raw(&mut self, sink: &mut dyn FnMut(&[u8])) -> io::Result<BodyRead> {
         if !self.raw.is_empty() {
             let used = self
                 .decoder
-                .decode(&self.raw, out)
+                .decode_with(&self.raw, sink)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             if used < self.raw.len() {
                 // Bytes after the body: the connection is in an unknown state.
@@ -389,7 +407,7 @@ impl Body {
         let mut deadline = None;
         let mut out = Vec::new();
         loop {
-            let state = self.decode_raw(&mut out)?;
+            let state = self.decode_raw(&mut |piece| out.extend_from_slice(piece))?;
             if out.len() >= limit {
                 out.truncate(limit);
                 self.reusable &= state == BodyRead::Complete;

@@ -173,7 +173,7 @@ fn test_client() -> HttpClient {
 async fn read_in_ticks(body: &mut Body) -> io::Result<(Vec<u8>, usize)> {
     let mut out = Vec::new();
     for ticks in 1..1000 {
-        if body.read_now(&mut out)? == BodyRead::Complete {
+        if body.read_now(&mut |piece| out.extend_from_slice(piece))? == BodyRead::Complete {
             return Ok((out, ticks));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -258,24 +258,54 @@ async fn a_certificate_from_an_unknown_authority_is_refused() {
     );
 }
 
-#[tokio::test]
-async fn a_body_cut_by_the_server_is_an_error_not_an_end() {
-    let mut pieces = chunked_sse(&["data: {\"a\":1}\n\n"]);
-    pieces.pop(); // no terminating chunk
+/// A client, and the response to its one request to a server that answers with `pieces`
+/// (the server is returned too, so it lives as long as the test needs it).
+async fn one_answer(pieces: Vec<Vec<u8>>, close_after: bool) -> (Server, HttpClient, Response) {
     let server = start_server(
         vec![Answer {
             pieces,
-            close_after: true,
+            close_after,
         }],
         false,
     )
     .await;
     let client = test_client();
-    let mut response = post(&client, &server.url).await.expect("response");
+    let response = post(&client, &server.url).await.expect("response");
+    (server, client, response)
+}
+
+#[tokio::test]
+async fn a_body_cut_by_the_server_is_an_error_not_an_end() {
+    let mut pieces = chunked_sse(&["data: {\"a\":1}\n\n"]);
+    pieces.pop(); // no terminating chunk
+    let (_server, client, mut response) = one_answer(pieces, true).await;
     let error = read_in_ticks(&mut response.body).await.expect_err("cut");
     assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
     drop(response);
     assert_eq!(client.idle_connections(), 0);
+}
+
+#[tokio::test]
+async fn a_body_read_in_ticks_with_bytes_after_it_keeps_its_connection_out_of_the_pool() {
+    let mut pieces = chunked_sse(&["data: {\"a\":1}\n\n"]);
+    // The last chunk and an answer nobody asked for, in one write.
+    pieces.pop();
+    pieces.push(b"0\r\n\r\nHTTP/1.1 200 OK\r\n".to_vec());
+    let (_server, client, mut response) = one_answer(pieces, false).await;
+    let (body, _) = read_in_ticks(&mut response.body).await.expect("whole body");
+    assert_eq!(body, b"data: {\"a\":1}\n\n");
+    drop(response);
+    assert_eq!(client.idle_connections(), 0);
+}
+
+#[tokio::test]
+async fn a_malformed_chunked_body_read_in_ticks_is_an_error() {
+    let pieces = vec![chunked_sse(&[]).remove(0), b"zz\r\ndata\r\n".to_vec()];
+    let (_server, _client, mut response) = one_answer(pieces, false).await;
+    let error = read_in_ticks(&mut response.body)
+        .await
+        .expect_err("malformed");
+    assert_eq!(error.kind(), io::ErrorKind::InvalidData);
 }
 
 #[tokio::test]
