@@ -8,12 +8,11 @@ use teloxide::types::InlineKeyboardMarkup;
 
 use super::api::TextMode;
 
-/// What the bot reads of a message it sent; the rest of Telegram's `Message` is skipped.
+/// What the bot reads of a message it sent; the rest of Telegram's `Message` is skipped
+/// without being copied (a final reply's answer repeats its whole text).
 #[derive(Debug, Clone, Deserialize)]
 pub struct SentMessage {
     pub message_id: i32,
-    /// The text as Telegram stored it: entities applied, markup gone.
-    pub text: Option<String>,
 }
 
 /// The body of a call that carries text (send, edit, draft), serialized from borrowed
