@@ -104,8 +104,9 @@ pub(super) async fn read_answer(
 
 /// Waits until more bytes arrive or the server closes, at most until `deadline`. Answers are
 /// collected at the grid points (see [`super::on_grid`]), not as they arrive: a preview's
-/// answer matters to nobody within the next grid interval, and one read then takes the whole batch's
-/// answers in the wake-up the process has anyway, instead of a wake-up and a read each.
+/// answer matters to nobody within the next grid interval, and one read then takes the whole
+/// batch's answers in the wake-up the process has anyway, instead of a wake-up and a read
+/// each.
 async fn pull(
     socket: &mut Socket,
     received: &mut Vec<u8>,

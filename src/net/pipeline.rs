@@ -19,9 +19,9 @@
 //!
 //! A lane reads its answers at the next grid point (see [`super::on_grid`]) rather than as
 //! they arrive, and its connection is watched for room to write only: answers that nobody
-//! needs before the next grid point then wake nobody, and one read takes a whole batch's. A caller may
-//! also [`Pipeline::queue`] a request and pick its answer up later, so a preview costs its
-//! stream no wake-up at all.
+//! needs before the next grid point then wake nobody, and one read takes a whole batch's.
+//! A caller may also [`Pipeline::queue`] a request and pick its answer up later, so a
+//! preview costs its stream no wake-up at all.
 //!
 //! Only idempotent requests belong here: when the connection breaks with requests
 //! unanswered, nobody knows which of them the server acted on, so they all fail and their
