@@ -348,21 +348,13 @@ impl Body {
             };
             // Decoded where the read put them: the bytes are never copied into `raw`.
             let (decoder, reusable) = (&mut self.decoder, &mut self.reusable);
-            let mut broken = None;
+            let mut decoded = Ok(());
             let pulled = socket.pull_with(&mut |bytes| {
-                if broken.is_some() {
-                    return;
-                }
-                match decoder.decode_with(bytes, sink) {
-                    // Bytes after the body: the connection is in an unknown state.
-                    Ok(used) if used < bytes.len() => *reusable = false,
-                    Ok(_) => {}
-                    Err(error) => broken = Some(error),
+                if decoded.is_ok() {
+                    decoded = decode_into(decoder, reusable, bytes, sink);
                 }
             })?;
-            if let Some(error) = broken {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, error));
-            }
+            decoded?;
             if pulled == Pulled::Closed {
                 self.peer_closed = true;
             }
@@ -372,14 +364,7 @@ impl Body {
 
     fn decode_raw(&mut self, sink: &mut dyn FnMut(&[u8])) -> io::Result<BodyRead> {
         if !self.raw.is_empty() {
-            let used = self
-                .decoder
-                .decode_with(&self.raw, sink)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            if used < self.raw.len() {
-                // Bytes after the body: the connection is in an unknown state.
-                self.reusable = false;
-            }
+            decode_into(&mut self.decoder, &mut self.reusable, &self.raw, sink)?;
             self.raw.clear();
         }
         if self.decoder.state() == BodyState::Complete {
@@ -429,6 +414,23 @@ impl Body {
             }
         }
     }
+}
+
+/// Hands the body bytes in `bytes` to `sink`. Bytes after the body leave the connection in an
+/// unknown state, so it is not `reusable`.
+fn decode_into(
+    decoder: &mut BodyDecoder,
+    reusable: &mut bool,
+    bytes: &[u8],
+    sink: &mut dyn FnMut(&[u8]),
+) -> io::Result<()> {
+    let used = decoder
+        .decode_with(bytes, sink)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    if used < bytes.len() {
+        *reusable = false;
+    }
+    Ok(())
 }
 
 impl Drop for Body {
