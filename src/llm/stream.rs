@@ -250,11 +250,7 @@ impl Stream for ChatStream {
                     progress = decoder.feed(piece, events);
                 }
             });
-            if arrived && this.idle.is_some() {
-                this.last_activity = Some(tokio::time::Instant::now());
-            }
-            if progress == Progress::Terminal {
-                this.close();
+            if this.after_read(arrived, progress) {
                 continue;
             }
             match read {
@@ -284,12 +280,21 @@ impl ChatStream {
         if bytes.is_empty() {
             return;
         }
-        if self.idle.is_some() {
+        let progress = self.decoder.feed(bytes, &mut self.ready);
+        self.after_read(true, progress);
+    }
+
+    /// Notes that bytes `arrived` (for the idle timer) and closes the stream once the
+    /// decoder has seen its end. Returns whether it closed.
+    fn after_read(&mut self, arrived: bool, progress: Progress) -> bool {
+        if arrived && self.idle.is_some() {
             self.last_activity = Some(tokio::time::Instant::now());
         }
-        if self.decoder.feed(bytes, &mut self.ready) == Progress::Terminal {
+        if progress == Progress::Terminal {
             self.close();
+            return true;
         }
+        false
     }
 
     fn broke_off(&mut self, err: &dyn std::fmt::Display) {
