@@ -5,8 +5,8 @@
 //! a link, anything inside code), opens tags lazily so no element is ever empty, and closes what
 //! is still open when it finishes. Validity is a property of the writer, not of each caller.
 
-use super::tokens::{ParsedHtml, Token};
-use super::utf16::utf16_len;
+use super::escape::escape_into;
+use super::tokens::{DocumentMark, ParsedHtml, Token};
 
 /// An element Telegram's HTML parse mode understands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,24 +110,6 @@ impl Kind {
     }
 }
 
-/// Appends `text` with `&`, `<`, `>` (and `"` when `attribute`) replaced by entities.
-pub(super) fn escape_into(text: &str, out: &mut String, attribute: bool) {
-    let mut plain_from = 0;
-    for (i, byte) in text.bytes().enumerate() {
-        let entity = match byte {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' if attribute => "&quot;",
-            _ => continue,
-        };
-        out.push_str(&text[plain_from..i]);
-        out.push_str(entity);
-        plain_from = i + 1;
-    }
-    out.push_str(&text[plain_from..]);
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Opened by the caller, not written yet: written just before the first text inside it.
@@ -162,22 +144,48 @@ enum Sink {
     Document(ParsedHtml),
 }
 
+/// A document writer's position, kept by [`HtmlWriter::mark`].
+#[derive(Debug, Default)]
+pub(super) struct WriterMark {
+    state: WriterState,
+    document: DocumentMark,
+}
+
 /// Builds Telegram HTML, its plain text, or a [`ParsedHtml`] from open/text/close events.
 #[derive(Debug, Clone)]
 pub(super) struct HtmlWriter {
     sink: Sink,
+    state: WriterState,
+}
+
+/// Everything a writer tracks besides its output.
+#[derive(Debug, Clone, Default)]
+struct WriterState {
     stack: Vec<OpenTag>,
     /// `stack[..flushed]` is written or ignored; everything above is pending or ignored.
     flushed: usize,
     /// Newlines owed before the next text, and the stack depth they belong at. Deferring them
     /// means a block that turns out empty never leaves a blank line behind.
     pending_break: Option<(usize, usize)>,
-    visible_utf16: usize,
+    visible_bytes: usize,
     /// Stack indices of the entries that are not ignored, and how many there are of each
     /// kind: nesting checks stay O(1) however deep the stack gets.
     active: Vec<usize>,
     active_per_kind: [usize; KIND_COUNT],
     written_pre: usize,
+}
+
+impl WriterState {
+    /// `clone_from` that keeps `into`'s buffers.
+    fn copy_into(&self, into: &mut WriterState) {
+        into.stack.clone_from(&self.stack);
+        into.flushed = self.flushed;
+        into.pending_break = self.pending_break;
+        into.visible_bytes = self.visible_bytes;
+        into.active.clone_from(&self.active);
+        into.active_per_kind = self.active_per_kind;
+        into.written_pre = self.written_pre;
+    }
 }
 
 impl HtmlWriter {
@@ -192,8 +200,13 @@ impl HtmlWriter {
 
     /// A writer that continues inside `open` (reopened lazily before the first text).
     pub(super) fn resume(open: Vec<OpenTag>, output: Output, capacity: usize) -> HtmlWriter {
+        HtmlWriter::resume_into(open, output, String::with_capacity(capacity))
+    }
+
+    /// [`HtmlWriter::resume`], appending to `out`.
+    pub(super) fn resume_into(open: Vec<OpenTag>, output: Output, out: String) -> HtmlWriter {
         let sink = Sink::Text {
-            out: String::with_capacity(capacity),
+            out,
             html: output == Output::Html,
         };
         let stack = open
@@ -213,13 +226,10 @@ impl HtmlWriter {
     fn with_sink(sink: Sink, entries: Vec<OpenTag>) -> HtmlWriter {
         let mut writer = HtmlWriter {
             sink,
-            stack: Vec::with_capacity(entries.len() + 8),
-            flushed: 0,
-            pending_break: None,
-            visible_utf16: 0,
-            active: Vec::new(),
-            active_per_kind: [0; KIND_COUNT],
-            written_pre: 0,
+            state: WriterState {
+                stack: Vec::with_capacity(entries.len()),
+                ..WriterState::default()
+            },
         };
         for entry in entries {
             writer.push_entry(entry);
@@ -229,32 +239,33 @@ impl HtmlWriter {
 
     fn push_entry(&mut self, entry: OpenTag) {
         if entry.state != State::Ignored {
-            self.active.push(self.stack.len());
-            self.active_per_kind[entry.tag.kind() as usize] += 1;
+            self.state.active.push(self.state.stack.len());
+            self.state.active_per_kind[entry.tag.kind() as usize] += 1;
         }
-        self.stack.push(entry);
+        self.state.stack.push(entry);
     }
 
     fn pop_entry(&mut self) -> Option<OpenTag> {
-        let entry = self.stack.pop()?;
+        let entry = self.state.stack.pop()?;
         if entry.state != State::Ignored {
-            self.active.pop();
-            self.active_per_kind[entry.tag.kind() as usize] -= 1;
+            self.state.active.pop();
+            self.state.active_per_kind[entry.tag.kind() as usize] -= 1;
         }
         if entry.state == State::Written && entry.tag == Tag::Pre {
-            self.written_pre -= 1;
+            self.state.written_pre -= 1;
         }
         Some(entry)
     }
 
     /// The elements open right now, to continue them in the next part.
     pub(super) fn open_tags(&self) -> Vec<OpenTag> {
-        self.stack.clone()
+        self.state.stack.clone()
     }
 
-    /// UTF-16 length of the text written so far.
+    /// Byte length of the text written so far. Only compared, never shown, so it need not
+    /// be counted the way Telegram counts (that took a third of a preview's rendering).
     pub(super) fn visible_len(&self) -> usize {
-        self.visible_utf16
+        self.state.visible_bytes
     }
 
     /// Byte length of the text recorded so far (document writers only).
@@ -282,26 +293,31 @@ impl HtmlWriter {
     pub(super) fn close(&mut self, kind: Kind) {
         let same =
             |other: Kind| other == kind || matches!((other, kind), (Kind::CodeLang, Kind::Code));
-        let Some(index) = self.stack.iter().rposition(|entry| same(entry.tag.kind())) else {
+        let Some(index) = self
+            .state
+            .stack
+            .iter()
+            .rposition(|entry| same(entry.tag.kind()))
+        else {
             return;
         };
-        while self.stack.len() > index {
+        while self.state.stack.len() > index {
             if let Some(entry) = self.pop_entry()
                 && entry.state == State::Written
             {
                 self.write_close(entry.tag.kind());
             }
         }
-        self.flushed = self.flushed.min(index);
-        if let Some((_, depth)) = &mut self.pending_break {
+        self.state.flushed = self.state.flushed.min(index);
+        if let Some((_, depth)) = &mut self.state.pending_break {
             *depth = (*depth).min(index);
         }
     }
 
     /// Asks for `newlines` line breaks before the next text; never written if no text follows.
     pub(super) fn line_break(&mut self, newlines: usize) {
-        let depth = self.stack.len();
-        self.pending_break = Some(match self.pending_break {
+        let depth = self.state.stack.len();
+        self.state.pending_break = Some(match self.state.pending_break {
             Some((owed, at)) => (owed.max(newlines), at.min(depth)),
             None => (newlines, depth),
         });
@@ -333,6 +349,36 @@ impl HtmlWriter {
         }
     }
 
+    /// Remembers where this document writer stands in `mark`, reusing its buffers: the
+    /// unfinished line of a streaming reply is written on top of the finished ones and
+    /// taken back with [`HtmlWriter::rewind`], instead of copying the whole document first.
+    pub(super) fn mark(&self, mark: &mut WriterMark) {
+        self.state.copy_into(&mut mark.state);
+        mark.document = match &self.sink {
+            Sink::Document(doc) => doc.mark(),
+            Sink::Text { .. } => DocumentMark::default(),
+        };
+    }
+
+    /// Back to where [`HtmlWriter::mark`] was called, as if nothing was written since.
+    pub(super) fn rewind(&mut self, mark: &WriterMark) {
+        mark.state.copy_into(&mut self.state);
+        if let Sink::Document(doc) = &mut self.sink {
+            doc.rewind(mark.document);
+        }
+    }
+
+    /// The recorded document with every written element closed, left in place: the writer
+    /// must be rewound before it writes more.
+    pub(super) fn close_document(&mut self) -> &ParsedHtml {
+        static NOT_A_DOCUMENT: ParsedHtml = ParsedHtml::new();
+        self.close_all();
+        match &self.sink {
+            Sink::Document(doc) => doc,
+            Sink::Text { .. } => &NOT_A_DOCUMENT,
+        }
+    }
+
     fn close_all(&mut self) {
         while let Some(entry) = self.pop_entry() {
             if entry.state == State::Written {
@@ -345,20 +391,21 @@ impl HtmlWriter {
         // An owed break sits after the opening tags of the elements it was asked inside, and
         // before the pending ones opened after it was asked for.
         let owed = self
+            .state
             .pending_break
             .take()
-            .map(|(newlines, depth)| (newlines, depth.max(self.flushed)));
-        for index in self.flushed..self.stack.len() {
+            .map(|(newlines, depth)| (newlines, depth.max(self.state.flushed)));
+        for index in self.state.flushed..self.state.stack.len() {
             if let Some((newlines, at)) = owed
                 && at == index
             {
                 self.push_newlines(newlines);
             }
-            if self.stack[index].state == State::Pending {
-                self.stack[index].state = State::Written;
-                let tag = &self.stack[index].tag;
+            if self.state.stack[index].state == State::Pending {
+                self.state.stack[index].state = State::Written;
+                let tag = &self.state.stack[index].tag;
                 if *tag == Tag::Pre {
-                    self.written_pre += 1;
+                    self.state.written_pre += 1;
                 }
                 match &mut self.sink {
                     Sink::Text { out, html: true } => tag.write_open(out),
@@ -368,11 +415,11 @@ impl HtmlWriter {
             }
         }
         if let Some((newlines, at)) = owed
-            && at >= self.stack.len()
+            && at >= self.state.stack.len()
         {
             self.push_newlines(newlines);
         }
-        self.flushed = self.stack.len();
+        self.state.flushed = self.state.stack.len();
     }
 
     fn push_newlines(&mut self, newlines: usize) {
@@ -382,11 +429,11 @@ impl HtmlWriter {
     }
 
     fn write_text(&mut self, text: &str) {
-        self.visible_utf16 += utf16_len(text);
+        self.state.visible_bytes += text.len();
         match &mut self.sink {
             Sink::Text { out, html: true } => escape_into(text, out, false),
             Sink::Text { out, html: false } => out.push_str(text),
-            Sink::Document(doc) => doc.push_text(text, self.written_pre > 0),
+            Sink::Document(doc) => doc.push_text(text, self.state.written_pre > 0),
         }
     }
 
@@ -399,13 +446,13 @@ impl HtmlWriter {
     }
 
     fn has_active(&self, kind: Kind) -> bool {
-        self.active_per_kind[kind as usize] > 0
+        self.state.active_per_kind[kind as usize] > 0
     }
 
     /// True right after `<pre>` was opened and before any text went into it.
     fn pre_awaits_code(&self) -> bool {
-        self.active.last().is_some_and(|&index| {
-            let entry = &self.stack[index];
+        self.state.active.last().is_some_and(|&index| {
+            let entry = &self.state.stack[index];
             entry.tag == Tag::Pre && entry.state == State::Pending
         })
     }
@@ -420,7 +467,7 @@ impl HtmlWriter {
             return kind == Kind::CodeLang;
         }
         match tag {
-            Tag::Pre | Tag::Blockquote { .. } => self.active.is_empty(),
+            Tag::Pre | Tag::Blockquote { .. } => self.state.active.is_empty(),
             Tag::Link(href) => !href.is_empty() && !self.has_active(Kind::Link),
             Tag::Code => !self.has_active(Kind::Link),
             Tag::CustomEmoji(id) => !id.is_empty(),

@@ -77,6 +77,18 @@ struct OpenBracket {
     active: bool,
 }
 
+/// The bytes `InlineParser::scan` looks at; any other byte is plain text.
+const MAY_START_MARKUP: [bool; 256] = {
+    let mut table = [false; 256];
+    let starts = *b"\\`*_~[]<hH";
+    let mut i = 0;
+    while i < starts.len() {
+        table[starts[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// Writes the inline content of `line` into `writer`.
 pub(super) fn render_inline(line: &str, writer: &mut HtmlWriter, partial: bool) {
     let mut parser = InlineParser::new(line, partial);
@@ -106,15 +118,11 @@ impl<'a> InlineParser<'a> {
     fn new(line: &'a str, partial: bool) -> InlineParser<'a> {
         let bytes = line.as_bytes();
         let mut backtick_runs = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'`' {
-                let end = run_end(bytes, i);
-                backtick_runs.push(i..end);
-                i = end;
-            } else {
-                i += 1;
-            }
+        let mut from = 0;
+        while let Some(offset) = memchr::memchr(b'`', &bytes[from..]) {
+            let end = run_end(bytes, from + offset);
+            backtick_runs.push(from + offset..end);
+            from = end;
         }
         let mut next_same_len = vec![None; backtick_runs.len()];
         let mut latest_by_len: Vec<(usize, usize)> = Vec::new();
@@ -195,6 +203,13 @@ impl<'a> InlineParser<'a> {
                 }
                 _ => {
                     i += 1;
+                    // Most of a line is plain text: step over it without the cases above.
+                    while bytes
+                        .get(i)
+                        .is_some_and(|&b| !MAY_START_MARKUP[usize::from(b)])
+                    {
+                        i += 1;
+                    }
                     continue;
                 }
             };

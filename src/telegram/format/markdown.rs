@@ -6,7 +6,11 @@
 //! finished line therefore never renders differently when more text arrives, which is what
 //! lets the streaming splitter seal parts that stay sealed.
 
-use super::html::{HtmlWriter, Kind, Output, Tag};
+use super::blocks::{
+    Fence, bullet_item, heading_text, is_rule, is_rule_in_progress, is_table_delimiter_row,
+    opening_fence, ordered_item, split_cells, strip_indent, strip_quote_markers,
+};
+use super::html::{HtmlWriter, Kind, Output, Tag, WriterMark};
 use super::inline::render_inline;
 use super::tokens::ParsedHtml;
 
@@ -14,8 +18,6 @@ use super::tokens::ParsedHtml;
 const RULE: &str = "———";
 /// Between table cells.
 const CELL_SEPARATOR: &str = " │ ";
-/// Longest language name kept on a code block.
-const MAX_LANGUAGE_LEN: usize = 32;
 
 /// Telegram HTML for a complete Markdown reply.
 ///
@@ -56,28 +58,32 @@ pub(super) fn render_document(markdown: &str, partial: bool) -> RenderedMarkdown
 
 /// The rendering of a reply that grows between calls, kept so that each finished line is
 /// rendered once: a call renders the lines finished since the last one, then the unfinished
-/// line on a copy of the state. The result is exactly [`render_document`]'s.
+/// line on top, which the next call takes back. The result is exactly [`render_document`]'s.
+#[derive(Default)]
 pub(super) struct GrowingDocument {
     renderer: Renderer,
     /// The Markdown whose lines are finished and rendered (up to and including its last
     /// `\n`), to tell a text that grew from one that was replaced.
     rendered: String,
+    /// Where the finished lines end, while an unfinished line is written after them.
+    unfinished_from: Option<RendererMark>,
 }
 
-impl Default for GrowingDocument {
+impl Default for Renderer {
     fn default() -> Self {
-        GrowingDocument {
-            renderer: Renderer::new(HtmlWriter::document(0)),
-            rendered: String::new(),
-        }
+        Renderer::new(HtmlWriter::document(0))
     }
 }
 
 impl GrowingDocument {
     /// The reply so far, its last line unfinished unless it ends in a newline. A text that
     /// does not extend the previous one is rendered from the start.
-    pub(super) fn render(&mut self, markdown: &str) -> RenderedMarkdown {
-        if !markdown.starts_with(self.rendered.as_str()) {
+    pub(super) fn render(&mut self, markdown: &str) -> GrowingView<'_> {
+        if let Some(mark) = &self.unfinished_from {
+            self.renderer.rewind(mark);
+        }
+        let restarted = !markdown.starts_with(self.rendered.as_str());
+        if restarted {
             *self = GrowingDocument::default();
         }
         let new = &markdown[self.rendered.len()..];
@@ -87,17 +93,30 @@ impl GrowingDocument {
             }
             self.rendered.push_str(&new[..=last_newline]);
         }
-        let unfinished = &markdown[self.rendered.len()..];
         let finished_len = self.renderer.writer.document_len();
-        if unfinished.is_empty() {
-            let doc = self.renderer.writer.clone().finish_document();
-            return RenderedMarkdown { doc, finished_len };
+        let mark = self
+            .unfinished_from
+            .get_or_insert_with(RendererMark::default);
+        self.renderer.mark(mark);
+        let unfinished = &markdown[self.rendered.len()..];
+        if !unfinished.is_empty() {
+            self.renderer.line(without_cr(unfinished), true);
         }
-        let mut renderer = self.renderer.clone();
-        renderer.line(without_cr(unfinished), true);
-        let doc = renderer.writer.finish_document();
-        RenderedMarkdown { doc, finished_len }
+        GrowingView {
+            doc: self.renderer.writer.close_document(),
+            finished_len,
+            restarted,
+        }
     }
+}
+
+/// [`GrowingDocument::render`]'s answer.
+pub(super) struct GrowingView<'a> {
+    pub doc: &'a ParsedHtml,
+    /// As [`RenderedMarkdown::finished_len`].
+    pub finished_len: usize,
+    /// The text did not extend the previous one, so nothing from before carries over.
+    pub restarted: bool,
 }
 
 fn without_cr(line: &str) -> &str {
@@ -125,28 +144,29 @@ fn render_into(writer: HtmlWriter, markdown: &str, partial: bool) -> (HtmlWriter
     (renderer.writer, finished_len)
 }
 
-#[derive(Debug, Clone)]
-struct Fence {
-    marker: u8,
-    len: usize,
-    indent: usize,
-    lines: usize,
-}
-
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Quote {
     /// Visible length when the quote opened, to know whether it has content yet.
     start_len: usize,
     blank_before: bool,
 }
 
-#[derive(Clone)]
 struct Renderer {
     writer: HtmlWriter,
     fence: Option<Fence>,
     quote: Option<Quote>,
     blank_before: bool,
     /// Rows of the table the previous lines belong to; the first row is its header.
+    table_rows: usize,
+}
+
+/// A [`Renderer`]'s state at some point, to come back to.
+#[derive(Default)]
+struct RendererMark {
+    writer: WriterMark,
+    fence: Option<Fence>,
+    quote: Option<Quote>,
+    blank_before: bool,
     table_rows: usize,
 }
 
@@ -159,6 +179,22 @@ impl Renderer {
             blank_before: false,
             table_rows: 0,
         }
+    }
+
+    fn mark(&self, mark: &mut RendererMark) {
+        self.writer.mark(&mut mark.writer);
+        mark.fence = self.fence;
+        mark.quote = self.quote;
+        mark.blank_before = self.blank_before;
+        mark.table_rows = self.table_rows;
+    }
+
+    fn rewind(&mut self, mark: &RendererMark) {
+        self.writer.rewind(&mark.writer);
+        self.fence = mark.fence;
+        self.quote = mark.quote;
+        self.blank_before = mark.blank_before;
+        self.table_rows = mark.table_rows;
     }
 
     fn line(&mut self, line: &str, partial: bool) {
@@ -308,186 +344,4 @@ impl Renderer {
             self.writer.close(Kind::Bold);
         }
     }
-}
-
-/// The content of a `>` line, every level of `>` removed (Telegram quotes do not nest).
-fn strip_quote_markers(line: &str) -> Option<&str> {
-    let mut rest = line;
-    let mut quoted = false;
-    loop {
-        let spaces = rest.len() - rest.trim_start_matches(' ').len();
-        let Some(after) = rest[spaces..].strip_prefix('>') else {
-            break;
-        };
-        if spaces > 3 {
-            break;
-        }
-        quoted = true;
-        rest = after.strip_prefix(' ').unwrap_or(after);
-    }
-    quoted.then_some(rest)
-}
-
-/// A ``` or ~~~ fence opening a code block, and its language.
-fn opening_fence(line: &str) -> Option<(Fence, Option<String>)> {
-    let trimmed = line.trim_start_matches(' ');
-    let indent = line.len() - trimmed.len();
-    let marker = *trimmed.as_bytes().first()?;
-    if marker != b'`' && marker != b'~' {
-        return None;
-    }
-    let len = trimmed.bytes().take_while(|&b| b == marker).count();
-    if len < 3 {
-        return None;
-    }
-    let info = trimmed[len..].trim();
-    if marker == b'`' && info.contains('`') {
-        // "```x```" on one line is inline code, not a fence.
-        return None;
-    }
-    let language: String = info
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '#' | '.' | '-'))
-        .take(MAX_LANGUAGE_LEN)
-        .collect();
-    let fence = Fence {
-        marker,
-        len,
-        indent,
-        lines: 0,
-    };
-    Some((fence, (!language.is_empty()).then_some(language)))
-}
-
-/// `line` without up to `indent` leading spaces (a fence's indentation inside a list).
-fn strip_indent(line: &str, indent: usize) -> &str {
-    let spaces = line.bytes().take(indent).take_while(|&b| b == b' ').count();
-    &line[spaces..]
-}
-
-/// The text of an ATX heading (`# Title`, `### Title ###`).
-fn heading_text(trimmed: &str) -> Option<&str> {
-    let level = trimmed.bytes().take_while(|&b| b == b'#').count();
-    if !(1..=6).contains(&level) {
-        return None;
-    }
-    let rest = &trimmed[level..];
-    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
-        return None;
-    }
-    let rest = rest.trim();
-    let without_closing = rest.trim_end_matches('#');
-    if without_closing.is_empty() || without_closing.ends_with([' ', '\t']) {
-        Some(without_closing.trim_end())
-    } else {
-        Some(rest)
-    }
-}
-
-/// `---`, `***`, `___` (spaces allowed between).
-fn is_rule(trimmed: &str) -> bool {
-    let Some(marker) = trimmed.chars().next() else {
-        return false;
-    };
-    matches!(marker, '-' | '*' | '_')
-        && trimmed
-            .chars()
-            .all(|c| c == marker || c == ' ' || c == '\t')
-        && trimmed.chars().filter(|&c| c == marker).count() >= 3
-}
-
-fn is_rule_in_progress(trimmed: &str) -> bool {
-    matches!(trimmed, "-" | "--" | "*" | "**" | "_" | "__")
-}
-
-struct BulletItem<'a> {
-    marker: &'static str,
-    text: &'a str,
-}
-
-/// `- item`, `* item`, `+ item`, with `[ ]` / `[x]` task boxes.
-fn bullet_item(trimmed: &str) -> Option<BulletItem<'_>> {
-    let mut chars = trimmed.chars();
-    if !matches!(chars.next(), Some('-' | '*' | '+')) {
-        return None;
-    }
-    let text = match chars.as_str() {
-        "" => "",
-        rest if rest.starts_with([' ', '\t']) => rest.trim_start(),
-        _ => return None,
-    };
-    let (marker, text) = if let Some(rest) = text.strip_prefix("[ ] ") {
-        ("☐ ", rest)
-    } else if let Some(rest) = text
-        .strip_prefix("[x] ")
-        .or_else(|| text.strip_prefix("[X] "))
-    {
-        ("☑ ", rest)
-    } else {
-        ("• ", text)
-    };
-    Some(BulletItem { marker, text })
-}
-
-/// `1. item` or `1) item`: the number with its punctuation, and the text.
-fn ordered_item(trimmed: &str) -> Option<(&str, &str)> {
-    let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
-    if !(1..=9).contains(&digits) {
-        return None;
-    }
-    let punct = *trimmed.as_bytes().get(digits)?;
-    if punct != b'.' && punct != b')' {
-        return None;
-    }
-    let rest = &trimmed[digits + 1..];
-    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
-        return None;
-    }
-    Some((&trimmed[..=digits], rest.trim_start()))
-}
-
-fn is_table_delimiter_row(row: &str) -> bool {
-    row.contains('-')
-        && row
-            .chars()
-            .all(|c| matches!(c, '|' | '-' | ':' | ' ' | '\t'))
-}
-
-/// The cells of a `| a | b |` row, and whether each was closed by a `|`. Pipes inside code
-/// spans and escaped pipes do not split.
-fn split_cells(row: &str) -> Vec<(&str, bool)> {
-    let body = row.strip_prefix('|').unwrap_or(row);
-    let bytes = body.as_bytes();
-    let mut cells = Vec::new();
-    let mut cell_start = 0;
-    let mut code_run = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 1,
-            b'`' => {
-                let run = bytes[i..].iter().take_while(|&&b| b == b'`').count();
-                code_run = match code_run {
-                    0 => run,
-                    open if open == run => 0,
-                    open => open,
-                };
-                i += run - 1;
-            }
-            b'|' if code_run == 0 => {
-                cells.push((&body[cell_start..i], true));
-                cell_start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let tail = &body[cell_start.min(body.len())..];
-    if !tail.trim().is_empty() {
-        cells.push((tail, false));
-    }
-    cells
 }

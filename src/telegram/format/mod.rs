@@ -12,7 +12,9 @@
 //!
 //! Everything here is linear in the input and never fails: any string is valid input.
 
+mod blocks;
 mod delimiters;
+mod escape;
 mod html;
 mod inline;
 mod links;
@@ -30,12 +32,12 @@ pub use markdown::{markdown_to_html, markdown_to_html_partial};
 /// Escapes plain text for Telegram HTML, attribute-safe (`&`, `<`, `>`, `"`).
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
-    html::escape_into(text, &mut out, true);
+    escape::escape_into(text, &mut out, true);
     out
 }
 pub use split::{plain_text_fallback, split_html};
 pub use stream::{
-    StreamRender, StreamRenderer, TELEGRAM_TEXT_LIMIT, render_final, render_final_with_limit,
-    render_stream, render_stream_with_limit,
+    StreamRender, StreamRenderer, StreamView, TELEGRAM_TEXT_LIMIT, render_final,
+    render_final_with_limit, render_stream, render_stream_with_limit,
 };
 pub use utf16::{utf16_len, visible_len};

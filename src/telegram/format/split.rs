@@ -47,21 +47,32 @@ pub(super) fn plan_parts(
     from: usize,
     end: usize,
 ) -> Vec<Range<usize>> {
+    let mut parts = Vec::with_capacity(end / limit.max(MIN_LIMIT) + 1);
+    plan_parts_into(&mut parts, doc, limit, from, end);
+    parts
+}
+
+/// [`plan_parts`], appended to `parts`.
+pub(super) fn plan_parts_into(
+    parts: &mut Vec<Range<usize>>,
+    doc: &ParsedHtml,
+    limit: usize,
+    from: usize,
+    end: usize,
+) {
     let limit = limit.max(MIN_LIMIT);
     let text = &doc.visible[..end];
-    let mut parts = Vec::with_capacity(text.len() / limit + 1);
     let mut start = skip_cut_whitespace(doc, text, from.min(text.len()));
     while start < text.len() {
         let room_end = advance_utf16(text, start, limit);
         if room_end >= text.len() {
-            push_trimmed(&mut parts, text, start, text.len());
+            push_trimmed(parts, text, start, text.len());
             break;
         }
         let cut = choose_cut(text, start, room_end);
-        push_trimmed(&mut parts, text, start, cut);
+        push_trimmed(parts, text, start, cut);
         start = skip_cut_whitespace(doc, text, cut);
     }
-    parts
 }
 
 fn push_trimmed(parts: &mut Vec<Range<usize>>, text: &str, start: usize, end: usize) {
@@ -177,12 +188,38 @@ pub(super) fn render_parts(
     output: Output,
 ) -> Vec<String> {
     let mut rendered = Vec::with_capacity(parts.len());
-    let Some(first) = parts.first() else {
-        return rendered;
+    render_parts_into(doc, parts, output, &mut rendered);
+    rendered
+}
+
+/// [`render_parts`] into `rendered`, whose strings are written over: a preview rendered
+/// again and again reuses its buffer. Parts before the first planned one are walked for
+/// the elements open at its start, and not written.
+pub(super) fn render_parts_into(
+    doc: &ParsedHtml,
+    parts: &[Range<usize>],
+    output: Output,
+    rendered: &mut Vec<String>,
+) {
+    rendered.truncate(parts.len());
+    if parts.is_empty() {
+        return;
+    }
+    let buffer_for = |index: usize, rendered: &mut Vec<String>| {
+        let Some(part) = parts.get(index) else {
+            return String::new();
+        };
+        let mut buffer = rendered
+            .get_mut(index)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        buffer.clear();
+        buffer.reserve(part.len() + part.len() / 4 + 64);
+        buffer
     };
-    let capacity = |part: &Range<usize>| part.len() + part.len() / 4 + 64;
     let mut current = 0;
-    let mut writer = HtmlWriter::resume(Vec::new(), output, capacity(first));
+    let first = buffer_for(0, rendered);
+    let mut writer = HtmlWriter::resume_into(Vec::new(), output, first);
     for token in &doc.tokens {
         match token {
             Token::Open(tag) => writer.open(tag.clone()),
@@ -201,16 +238,20 @@ pub(super) fn render_parts(
                     if pos < part.end {
                         continue;
                     }
-                    let next_capacity = parts.get(current + 1).map_or(0, capacity);
-                    let carried = HtmlWriter::resume(writer.open_tags(), output, next_capacity);
-                    rendered.push(std::mem::replace(&mut writer, carried).finish());
+                    let next = buffer_for(current + 1, rendered);
+                    let carried = HtmlWriter::resume_into(writer.open_tags(), output, next);
+                    let html = std::mem::replace(&mut writer, carried).finish();
+                    match rendered.get_mut(current) {
+                        Some(slot) => *slot = html,
+                        None => rendered.push(html),
+                    }
                     current += 1;
                     if current == parts.len() {
-                        return rendered;
+                        return;
                     }
                 }
             }
         }
     }
-    rendered
+    rendered.truncate(current);
 }

@@ -15,9 +15,12 @@
 //! as [`markdown_to_html_partial`](super::markdown_to_html_partial) does, and may change on
 //! every call. Both come from one rendering: the finished lines are a prefix of it.
 
+use std::ops::Range;
+
 use super::html::Output;
-use super::markdown::{GrowingDocument, RenderedMarkdown, render_document};
-use super::split::{plan_parts, render_parts};
+use super::markdown::{GrowingDocument, render_document};
+use super::split::{plan_parts, plan_parts_into, render_parts, render_parts_into};
+use super::tokens::ParsedHtml;
 
 /// Telegram's limit for a message text, in UTF-16 units after entity parsing.
 pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
@@ -44,16 +47,41 @@ pub fn render_stream(markdown_so_far: &str) -> StreamRender {
 /// Renders the Markdown received so far into sealed parts and a tail, each at most `limit`
 /// visible UTF-16 units. One rendering of the text: linear in its length.
 pub fn render_stream_with_limit(markdown_so_far: &str, limit: usize) -> StreamRender {
-    split_stream(&render_document(markdown_so_far, true), limit)
+    let rendered = render_document(markdown_so_far, true);
+    split_stream(&rendered.doc, rendered.finished_len, limit)
 }
 
 /// [`render_stream`] for one reply called again and again as it grows: each finished line
-/// is rendered once, not once per call, so a reply previewed n times costs about one
-/// rendering of its text, plus the unfinished line each time. Same results as
-/// [`render_stream`], whatever text it is given.
+/// is rendered to Markdown's document once, and each sealed part to HTML once, so a call
+/// costs the unfinished line plus the HTML of the tail. Same results as [`render_stream`],
+/// whatever text it is given, without allocating once its buffers have grown.
 pub struct StreamRenderer {
     document: GrowingDocument,
     limit: usize,
+    sealed: Vec<String>,
+    /// Where the part after the sealed ones starts in the document's visible text.
+    tail_start: usize,
+    /// The tail and the overflow parts of the last call; their strings are written over.
+    unsealed: Vec<String>,
+    ranges: Vec<Range<usize>>,
+}
+
+/// What [`StreamRenderer::render`] shows: [`StreamRender`], borrowed from the renderer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamView<'a> {
+    pub sealed: &'a [String],
+    pub tail: &'a str,
+    pub overflow: &'a [String],
+}
+
+impl StreamView<'_> {
+    pub fn to_render(&self) -> StreamRender {
+        StreamRender {
+            sealed: self.sealed.to_vec(),
+            tail: self.tail.to_owned(),
+            overflow: self.overflow.to_vec(),
+        }
+    }
 }
 
 impl Default for StreamRenderer {
@@ -68,17 +96,47 @@ impl StreamRenderer {
         StreamRenderer {
             document: GrowingDocument::default(),
             limit,
+            sealed: Vec::new(),
+            tail_start: 0,
+            unsealed: Vec::new(),
+            ranges: Vec::new(),
         }
     }
 
-    pub fn render(&mut self, markdown_so_far: &str) -> StreamRender {
-        split_stream(&self.document.render(markdown_so_far), self.limit)
+    pub fn render(&mut self, markdown_so_far: &str) -> StreamView<'_> {
+        let view = self.document.render(markdown_so_far);
+        let doc = view.doc;
+        if view.restarted {
+            self.sealed.clear();
+            self.tail_start = 0;
+        }
+        let limit = self.limit;
+        let plan = |ranges: &mut Vec<Range<usize>>, from: usize, end: usize| {
+            ranges.clear();
+            plan_parts_into(ranges, doc, limit, from, end);
+        };
+        // Parts sealed before stay sealed (see the module docs), so planning resumes at the
+        // first part that was not.
+        plan(&mut self.ranges, self.tail_start, view.finished_len);
+        if let Some((last, newly_sealed)) = self.ranges.split_last()
+            && !newly_sealed.is_empty()
+        {
+            self.sealed
+                .extend(render_parts(doc, newly_sealed, Output::Html));
+            self.tail_start = last.start;
+        }
+        plan(&mut self.ranges, self.tail_start, doc.visible.len());
+        render_parts_into(doc, &self.ranges, Output::Html, &mut self.unsealed);
+        StreamView {
+            sealed: &self.sealed,
+            tail: self.unsealed.first().map_or("", String::as_str),
+            overflow: self.unsealed.get(1..).unwrap_or_default(),
+        }
     }
 }
 
-fn split_stream(rendered: &RenderedMarkdown, limit: usize) -> StreamRender {
-    let doc = &rendered.doc;
-    let mut ranges = plan_parts(doc, limit, 0, rendered.finished_len);
+fn split_stream(doc: &ParsedHtml, finished_len: usize, limit: usize) -> StreamRender {
+    let mut ranges = plan_parts(doc, limit, 0, finished_len);
     let (sealed_count, tail_start) = match ranges.split_last() {
         Some((last, sealed)) if !sealed.is_empty() => (sealed.len(), last.start),
         _ => (0, 0),

@@ -231,6 +231,16 @@ pub(super) enum Token {
     Close(Kind),
 }
 
+/// A point of a [`ParsedHtml`] to come back to.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct DocumentMark {
+    visible: usize,
+    tokens: usize,
+    last_text_end: Option<usize>,
+    pre_spans: usize,
+    last_pre_end: Option<usize>,
+}
+
 /// An HTML document as visible text plus the elements around it.
 #[derive(Debug, Clone, Default)]
 pub(super) struct ParsedHtml {
@@ -242,11 +252,48 @@ pub(super) struct ParsedHtml {
 }
 
 impl ParsedHtml {
+    pub(super) const fn new() -> ParsedHtml {
+        ParsedHtml {
+            visible: String::new(),
+            tokens: Vec::new(),
+            pre_spans: Vec::new(),
+        }
+    }
+
     pub(super) fn in_pre(&self, pos: usize) -> bool {
         let index = self.pre_spans.partition_point(|span| span.end <= pos);
         self.pre_spans
             .get(index)
             .is_some_and(|span| span.start <= pos)
+    }
+
+    /// How far the document goes now, for [`ParsedHtml::rewind`].
+    pub(super) fn mark(&self) -> DocumentMark {
+        DocumentMark {
+            visible: self.visible.len(),
+            tokens: self.tokens.len(),
+            last_text_end: match self.tokens.last() {
+                Some(Token::Text(range)) => Some(range.end),
+                _ => None,
+            },
+            pre_spans: self.pre_spans.len(),
+            last_pre_end: self.pre_spans.last().map(|span| span.end),
+        }
+    }
+
+    /// Drops everything written after `mark` was taken. Text written since may have extended
+    /// the last text token or pre span in place, so their ends are put back too.
+    pub(super) fn rewind(&mut self, mark: DocumentMark) {
+        self.visible.truncate(mark.visible);
+        self.tokens.truncate(mark.tokens);
+        if let (Some(end), Some(Token::Text(range))) = (mark.last_text_end, self.tokens.last_mut())
+        {
+            range.end = end;
+        }
+        self.pre_spans.truncate(mark.pre_spans);
+        if let (Some(end), Some(span)) = (mark.last_pre_end, self.pre_spans.last_mut()) {
+            span.end = end;
+        }
     }
 
     pub(super) fn push_text(&mut self, text: &str, in_pre: bool) {

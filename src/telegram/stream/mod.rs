@@ -204,6 +204,7 @@ impl Driver {
     /// server turned out not to support drafts (the caller continues in edit mode).
     async fn preview_with_drafts(&mut self) -> Option<String> {
         let mut shown = String::new();
+        let mut rendered = String::new();
         // An empty draft shows "Thinking…" while the model has not produced a token yet.
         // Until the first token, its answer is awaited too: a server without drafts is found
         // out while there is still time to show "typing…" instead.
@@ -239,24 +240,31 @@ impl Driver {
             }
             let slot = self.outbox.reserve(self.chat_id, Action::Draft);
             wait_for(slot).await;
-            // Rendered where the text is kept: a preview needs no copy of it.
-            let rendered = {
+            // Rendered where the text is kept, into a buffer kept too: a preview copies
+            // neither the text nor, once the buffers have grown, allocates.
+            let newly_sealed = {
                 let snapshot = self.updates.borrow_and_update();
-                (!snapshot.finished).then(|| self.renderer.render(&snapshot.markdown))
+                (!snapshot.finished).then(|| {
+                    let view = self.renderer.render(&snapshot.markdown);
+                    rendered.clear();
+                    rendered.push_str(view.tail);
+                    let sent = self.outcome.message_ids.len();
+                    view.sealed.get(sent..).unwrap_or_default().to_vec()
+                })
             };
-            let Some(rendered) = rendered else {
+            let Some(newly_sealed) = newly_sealed else {
                 let markdown = self.latest().markdown;
                 self.show_final_draft(&markdown, &shown).await;
                 return Some(markdown);
             };
-            for part in rendered.sealed.iter().skip(self.outcome.message_ids.len()) {
+            for part in &newly_sealed {
                 let _ = self.send_final_part(part).await;
                 self.next_draft_id += 1;
                 shown.clear();
             }
-            if rendered.tail != shown && !rendered.tail.trim().is_empty() {
-                self.post_draft(&rendered.tail).await;
-                shown = rendered.tail;
+            if rendered != shown && !rendered.trim().is_empty() {
+                self.post_draft(&rendered).await;
+                std::mem::swap(&mut shown, &mut rendered);
             }
         }
     }
@@ -384,9 +392,12 @@ impl Driver {
                     latest
                 }
             };
-            let rendered = self.renderer.render(&snapshot.markdown);
-            while sealed_sent < rendered.sealed.len() {
-                let part = &rendered.sealed[sealed_sent];
+            let (newly_sealed, tail) = {
+                let view = self.renderer.render(&snapshot.markdown);
+                let newly_sealed = view.sealed.get(sealed_sent..).unwrap_or_default();
+                (newly_sealed.to_vec(), view.tail.to_owned())
+            };
+            for part in &newly_sealed {
                 // A part that fails to land is logged and counted; the reply goes on.
                 let _ = match current.take() {
                     Some(id) => {
@@ -399,7 +410,7 @@ impl Driver {
                 sealed_sent += 1;
                 self.edit_shown.clear();
             }
-            if rendered.tail != self.edit_shown && !rendered.tail.trim().is_empty() {
+            if tail != self.edit_shown && !tail.trim().is_empty() {
                 match current {
                     None => {
                         if let Some((id, text)) = self.send_placeholder(sealed_sent).await {
@@ -408,7 +419,7 @@ impl Driver {
                         }
                     }
                     Some(id) if edit_slot => {
-                        self.edit_preview(id, rendered.tail).await;
+                        self.edit_preview(id, tail).await;
                     }
                     // The slot went to a sealed part; the next round books another.
                     Some(_) => {}
@@ -431,17 +442,19 @@ impl Driver {
     async fn send_placeholder(&mut self, sealed_sent: usize) -> Option<(i32, String)> {
         let slot = self.outbox.reserve(self.chat_id, Action::Send);
         wait_for(slot).await;
-        let rendered = self.renderer.render(&self.updates.borrow().markdown);
-        if rendered.sealed.len() != sealed_sent || rendered.tail.trim().is_empty() {
-            return None;
-        }
-        let message = OutMessage::html(rendered.tail.clone()).replying_to(self.reply_to);
+        let tail = {
+            let snapshot = self.updates.borrow();
+            let view = self.renderer.render(&snapshot.markdown);
+            let ready = view.sealed.len() == sealed_sent && !view.tail.trim().is_empty();
+            ready.then(|| view.tail.to_owned())
+        }?;
+        let message = OutMessage::html(tail.clone()).replying_to(self.reply_to);
         match self
             .outbox
             .send_in_booked_slot(self.chat_id, &message)
             .await
         {
-            Ok(id) => Some((id, rendered.tail)),
+            Ok(id) => Some((id, tail)),
             Err(error) => {
                 tracing::warn!(chat_id = self.chat_id, %error, "could not start a streamed reply");
                 None

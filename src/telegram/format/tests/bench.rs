@@ -7,7 +7,22 @@ use std::time::Instant;
 
 use super::corpus::REPLIES;
 use super::long_reply::long_reply;
-use crate::telegram::format::{markdown_to_html, render_final, render_stream};
+use crate::telegram::format::{StreamRenderer, markdown_to_html, render_final, render_stream};
+
+/// What one reply costs the outbox to show: a preview every `preview_every` bytes as it
+/// streams in, then its final parts.
+fn stream_one_reply(reply: &str, preview_every: usize) {
+    let mut renderer = StreamRenderer::default();
+    let mut end = preview_every;
+    while end < reply.len() {
+        while !reply.is_char_boundary(end) {
+            end += 1;
+        }
+        black_box(renderer.render(black_box(&reply[..end])));
+        end += preview_every;
+    }
+    black_box(render_final(black_box(reply)));
+}
 
 fn micros_per_call(calls: u32, mut call: impl FnMut()) -> f64 {
     let started = Instant::now();
@@ -42,9 +57,16 @@ fn bench_formatting() {
     let short_stream = micros_per_call(1_000, || {
         black_box(render_stream(black_box(&short)));
     });
+    // The load test's pace: 1,200 characters at 40 tokens/s, previewed every 300 ms.
+    let short_streamed = micros_per_call(1_000, || stream_one_reply(&short, 44));
+    let long_streamed = micros_per_call(20, || stream_one_reply(&reply, 44));
     println!("{chars}-char reply: markdown_to_html {to_html:.0} µs/call");
     println!(
         "{chars}-char reply: render_stream {stream:.0} µs/call, render_final {finish:.0} µs/call"
     );
     println!("1200-char reply: render_stream {short_stream:.1} µs/call");
+    println!(
+        "streamed with a preview every 44 bytes: 1200-char reply {short_streamed:.0} µs, \
+         {chars}-char reply {long_streamed:.0} µs"
+    );
 }

@@ -160,7 +160,7 @@ fn assert_renders_like_from_scratch(markdown: &str, limit: usize, ends: &[usize]
     for &end in ends {
         let prefix = &markdown[..end];
         assert_eq!(
-            renderer.render(prefix),
+            renderer.render(prefix).to_render(),
             render_stream_with_limit(prefix, limit),
             "at {end} of {:.60}",
             markdown
@@ -191,6 +191,10 @@ fn a_replaced_reply_is_rendered_afresh() {
     renderer.render("```rust\nlet size = 1;\n");
     // A retried request starts its text again, differently.
     for text in ["Size *down*", "", "> calm\n- one\n", "```rust\nlet"] {
-        assert_eq!(renderer.render(text), render_stream(text), "{text:?}");
+        assert_eq!(
+            renderer.render(text).to_render(),
+            render_stream(text),
+            "{text:?}"
+        );
     }
 }
