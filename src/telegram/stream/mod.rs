@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::api::{DraftCall, TextMode, TgError};
@@ -19,6 +18,7 @@ use super::format;
 use super::pacing::Action;
 
 mod finish;
+mod latest;
 
 static NEXT_DRAFT_ID: AtomicI64 = AtomicI64::new(1);
 
@@ -66,7 +66,7 @@ pub struct StreamOutcome {
 }
 
 pub struct StreamHandle {
-    state: watch::Sender<Snapshot>,
+    state: latest::Writer<Snapshot>,
     driver: JoinHandle<StreamOutcome>,
     first_draft_id: i64,
 }
@@ -79,7 +79,7 @@ impl StreamHandle {
         mode: StreamMode,
         reply_to: Option<i32>,
     ) -> Self {
-        let (state, updates) = watch::channel(Snapshot::default());
+        let (state, updates) = latest::cell(Snapshot::default());
         // Each reply reserves a block of ids: one per message part, advancing with the split.
         let first_draft_id = NEXT_DRAFT_ID.fetch_add(64, Ordering::Relaxed);
         let driver = Driver {
@@ -149,7 +149,7 @@ struct Driver {
     outbox: Arc<Outbox>,
     chat_id: i64,
     reply_to: Option<i32>,
-    updates: watch::Receiver<Snapshot>,
+    updates: latest::Reader<Snapshot>,
     next_draft_id: i64,
     outcome: StreamOutcome,
     /// The whole final text is already on screen as a draft, so the final message may yield
