@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::api::{DraftCall, TextMode, TgError};
@@ -18,7 +19,6 @@ use super::format;
 use super::pacing::Action;
 
 mod finish;
-mod latest;
 
 static NEXT_DRAFT_ID: AtomicI64 = AtomicI64::new(1);
 
@@ -66,7 +66,7 @@ pub struct StreamOutcome {
 }
 
 pub struct StreamHandle {
-    state: latest::Writer<Snapshot>,
+    state: watch::Sender<Snapshot>,
     driver: JoinHandle<StreamOutcome>,
     first_draft_id: i64,
 }
@@ -79,7 +79,7 @@ impl StreamHandle {
         mode: StreamMode,
         reply_to: Option<i32>,
     ) -> Self {
-        let (state, updates) = latest::cell(Snapshot::default());
+        let (state, updates) = watch::channel(Snapshot::default());
         // Each reply reserves a block of ids: one per message part, advancing with the split.
         let first_draft_id = NEXT_DRAFT_ID.fetch_add(64, Ordering::Relaxed);
         let driver = Driver {
@@ -149,7 +149,7 @@ struct Driver {
     outbox: Arc<Outbox>,
     chat_id: i64,
     reply_to: Option<i32>,
-    updates: latest::Reader<Snapshot>,
+    updates: watch::Receiver<Snapshot>,
     next_draft_id: i64,
     outcome: StreamOutcome,
     /// The whole final text is already on screen as a draft, so the final message may yield
@@ -204,7 +204,6 @@ impl Driver {
     /// server turned out not to support drafts (the caller continues in edit mode).
     async fn preview_with_drafts(&mut self) -> Option<String> {
         let mut shown = String::new();
-        let mut rendered = String::new();
         // An empty draft shows "Thinking…" while the model has not produced a token yet.
         // Until the first token, its answer is awaited too: a server without drafts is found
         // out while there is still time to show "typing…" instead.
@@ -240,19 +239,27 @@ impl Driver {
             }
             let slot = self.outbox.reserve(self.chat_id, Action::Draft);
             wait_for(slot).await;
-            // Rendered where the text is kept, into a buffer kept too: a preview copies
-            // neither the text nor, once the buffers have grown, allocates.
-            let newly_sealed = {
+            // Rendered where the text is kept, by a renderer that keeps its buffers: a
+            // preview copies the text only into `shown`, and only when it changed.
+            let rendered = {
                 let snapshot = self.updates.borrow_and_update();
                 (!snapshot.finished).then(|| {
                     let view = self.renderer.render(&snapshot.markdown);
-                    rendered.clear();
-                    rendered.push_str(view.tail);
                     let sent = self.outcome.message_ids.len();
-                    view.sealed.get(sent..).unwrap_or_default().to_vec()
+                    let newly_sealed = view.sealed.get(sent..).unwrap_or_default().to_vec();
+                    // A sealed part sent as a message leaves the draft showing nothing.
+                    let sealing = !newly_sealed.is_empty();
+                    let post = (sealing || view.tail != shown) && !view.tail.trim().is_empty();
+                    if sealing || post {
+                        shown.clear();
+                    }
+                    if post {
+                        shown.push_str(view.tail);
+                    }
+                    (newly_sealed, post)
                 })
             };
-            let Some(newly_sealed) = newly_sealed else {
+            let Some((newly_sealed, post)) = rendered else {
                 let markdown = self.latest().markdown;
                 self.show_final_draft(&markdown, &shown).await;
                 return Some(markdown);
@@ -260,11 +267,9 @@ impl Driver {
             for part in &newly_sealed {
                 let _ = self.send_final_part(part).await;
                 self.next_draft_id += 1;
-                shown.clear();
             }
-            if rendered != shown && !rendered.trim().is_empty() {
-                self.post_draft(&rendered).await;
-                std::mem::swap(&mut shown, &mut rendered);
+            if post {
+                self.post_draft(&shown).await;
             }
         }
     }
