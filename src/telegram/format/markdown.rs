@@ -25,7 +25,7 @@ const CELL_SEPARATOR: &str = " │ ";
 /// always nest and balance, whatever the input (even a fence that never closes).
 pub fn markdown_to_html(markdown: &str) -> String {
     let writer = HtmlWriter::resume(Vec::new(), Output::Html, markdown.len() + 64);
-    render_into(writer, markdown, false).0.finish()
+    render_into(writer, markdown, false).finish()
 }
 
 /// Telegram HTML for a reply that is still streaming in.
@@ -35,30 +35,18 @@ pub fn markdown_to_html(markdown: &str) -> String {
 /// something else (`**` at the very end, a `[` without its `]`) are hidden until they do.
 pub fn markdown_to_html_partial(markdown: &str) -> String {
     let writer = HtmlWriter::resume(Vec::new(), Output::Html, markdown.len() + 64);
-    render_into(writer, markdown, true).0.finish()
+    render_into(writer, markdown, true).finish()
 }
 
-/// A rendered reply, as a document ready for measuring and splitting.
-pub(super) struct RenderedMarkdown {
-    pub doc: ParsedHtml,
-    /// Byte length of the visible text of the finished lines (those ending in `\n`, or all
-    /// lines when the reply is complete): no later text changes this much of `doc`.
-    pub finished_len: usize,
-}
-
-/// Renders `markdown`; with `partial`, its last line counts as unfinished unless it ends in
-/// a newline.
-pub(super) fn render_document(markdown: &str, partial: bool) -> RenderedMarkdown {
-    let (writer, finished_len) =
-        render_into(HtmlWriter::document(markdown.len()), markdown, partial);
-    let doc = writer.finish_document();
-    let finished_len = finished_len.unwrap_or(doc.visible.len());
-    RenderedMarkdown { doc, finished_len }
+/// Renders a complete reply as a document ready for measuring and splitting.
+pub(super) fn render_document(markdown: &str) -> ParsedHtml {
+    render_into(HtmlWriter::document(markdown.len()), markdown, false).finish_document()
 }
 
 /// The rendering of a reply that grows between calls, kept so that each finished line is
 /// rendered once: a call renders the lines finished since the last one, then the unfinished
-/// line on top, which the next call takes back. The result is exactly [`render_document`]'s.
+/// line on top, which the next call takes back. The result is exactly what rendering the
+/// whole text at once gives.
 #[derive(Default)]
 pub(super) struct GrowingDocument {
     renderer: Renderer,
@@ -113,7 +101,8 @@ impl GrowingDocument {
 /// [`GrowingDocument::render`]'s answer.
 pub(super) struct GrowingView<'a> {
     pub doc: &'a ParsedHtml,
-    /// As [`RenderedMarkdown::finished_len`].
+    /// Byte length of the visible text of the finished lines (those ending in `\n`): no
+    /// later text changes this much of `doc`.
     pub finished_len: usize,
     /// The text did not extend the previous one, so nothing from before carries over.
     pub restarted: bool,
@@ -123,25 +112,19 @@ fn without_cr(line: &str) -> &str {
     line.strip_suffix('\r').unwrap_or(line)
 }
 
-/// Feeds `markdown` to `writer`. Also returns, for a document writer with an unfinished last
-/// line, the document length before that line.
-fn render_into(writer: HtmlWriter, markdown: &str, partial: bool) -> (HtmlWriter, Option<usize>) {
+/// Feeds `markdown` to `writer`; with `partial`, its last line counts as unfinished unless
+/// it ends in a newline.
+fn render_into(writer: HtmlWriter, markdown: &str, partial: bool) -> HtmlWriter {
     let mut renderer = Renderer::new(writer);
     let unfinished_tail = partial && !markdown.ends_with('\n');
     // A final "\n" ends the last line; it does not start an empty one.
     let body = markdown.strip_suffix('\n').unwrap_or(markdown);
     let mut lines = body.split('\n').peekable();
-    let mut finished_len = None;
     while let Some(line) = lines.next() {
-        let line = without_cr(line);
-        if unfinished_tail && lines.peek().is_none() {
-            finished_len = Some(renderer.writer.document_len());
-            renderer.line(line, true);
-        } else {
-            renderer.line(line, false);
-        }
+        let partial_line = unfinished_tail && lines.peek().is_none();
+        renderer.line(without_cr(line), partial_line);
     }
-    (renderer.writer, finished_len)
+    renderer.writer
 }
 
 #[derive(Debug, Clone, Copy)]

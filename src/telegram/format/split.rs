@@ -35,7 +35,7 @@ pub fn split_html(html: &str, limit: usize) -> Vec<String> {
 /// Telegram refused to parse. Markup is gone, but the text reads as formatted (bullets,
 /// headings on their own line, links as their label).
 pub fn plain_text_fallback(markdown: &str, limit: usize) -> Vec<String> {
-    let doc = render_document(markdown, false).doc;
+    let doc = render_document(markdown);
     let parts = plan_parts(&doc, limit, 0, doc.visible.len());
     render_parts(&doc, &parts, Output::Plain)
 }

@@ -1,7 +1,7 @@
 //! Rendering a reply while it streams: parts that are final ("sealed") and the changing tail.
 //!
-//! The outbox calls [`render_stream`] on every update of a growing reply. Sealed parts can be
-//! sent as real messages right away, because no later text changes them.
+//! The stream driver renders a growing reply with a [`StreamRenderer`] on every preview.
+//! Sealed parts can be sent as real messages right away, because no later text changes them.
 //!
 //! Why they stay sealed:
 //! 1. A finished source line (one followed by `\n`) always renders the same, whatever comes
@@ -20,7 +20,6 @@ use std::ops::Range;
 use super::html::Output;
 use super::markdown::{GrowingDocument, render_document};
 use super::split::{plan_parts, plan_parts_into, render_parts, render_parts_into};
-use super::tokens::ParsedHtml;
 
 /// Telegram's limit for a message text, in UTF-16 units after entity parsing.
 pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
@@ -45,10 +44,11 @@ pub fn render_stream(markdown_so_far: &str) -> StreamRender {
 }
 
 /// Renders the Markdown received so far into sealed parts and a tail, each at most `limit`
-/// visible UTF-16 units. One rendering of the text: linear in its length.
+/// visible UTF-16 units: a [`StreamRenderer`]'s first call. Linear in the text's length.
 pub fn render_stream_with_limit(markdown_so_far: &str, limit: usize) -> StreamRender {
-    let rendered = render_document(markdown_so_far, true);
-    split_stream(&rendered.doc, rendered.finished_len, limit)
+    StreamRenderer::with_limit(limit)
+        .render(markdown_so_far)
+        .to_render()
 }
 
 /// [`render_stream`] for one reply called again and again as it grows: each finished line
@@ -135,22 +135,6 @@ impl StreamRenderer {
     }
 }
 
-fn split_stream(doc: &ParsedHtml, finished_len: usize, limit: usize) -> StreamRender {
-    let mut ranges = plan_parts(doc, limit, 0, finished_len);
-    let (sealed_count, tail_start) = match ranges.split_last() {
-        Some((last, sealed)) if !sealed.is_empty() => (sealed.len(), last.start),
-        _ => (0, 0),
-    };
-    ranges.truncate(sealed_count);
-    ranges.extend(plan_parts(doc, limit, tail_start, doc.visible.len()));
-    let mut parts = render_parts(doc, &ranges, Output::Html).into_iter();
-    StreamRender {
-        sealed: parts.by_ref().take(sealed_count).collect(),
-        tail: parts.next().unwrap_or_default(),
-        overflow: parts.collect(),
-    }
-}
-
 /// All parts of a finished reply at Telegram's limit. Its first parts are exactly the ones
 /// [`render_stream`] sealed for any earlier prefix of the same reply.
 pub fn render_final(markdown: &str) -> Vec<String> {
@@ -159,7 +143,7 @@ pub fn render_final(markdown: &str) -> Vec<String> {
 
 /// All parts of a finished reply, each at most `limit` visible UTF-16 units.
 pub fn render_final_with_limit(markdown: &str, limit: usize) -> Vec<String> {
-    let doc = render_document(markdown, false).doc;
+    let doc = render_document(markdown);
     let parts = plan_parts(&doc, limit, 0, doc.visible.len());
     render_parts(&doc, &parts, Output::Html)
 }
