@@ -134,7 +134,7 @@ pub(super) enum Output {
     Plain,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Sink {
     Text {
         out: String,
@@ -152,14 +152,14 @@ pub(super) struct WriterMark {
 }
 
 /// Builds Telegram HTML, its plain text, or a [`ParsedHtml`] from open/text/close events.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct HtmlWriter {
     sink: Sink,
     state: WriterState,
 }
 
 /// Everything a writer tracks besides its output.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct WriterState {
     stack: Vec<OpenTag>,
     /// `stack[..flushed]` is written or ignored; everything above is pending or ignored.
@@ -175,16 +175,22 @@ struct WriterState {
     written_pre: usize,
 }
 
-impl WriterState {
-    /// `clone_from` that keeps `into`'s buffers.
-    fn copy_into(&self, into: &mut WriterState) {
-        into.stack.clone_from(&self.stack);
-        into.flushed = self.flushed;
-        into.pending_break = self.pending_break;
-        into.visible_bytes = self.visible_bytes;
-        into.active.clone_from(&self.active);
-        into.active_per_kind = self.active_per_kind;
-        into.written_pre = self.written_pre;
+impl Clone for WriterState {
+    fn clone(&self) -> WriterState {
+        let mut copy = WriterState::default();
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Field by field, so that `self` keeps its buffers: a mark is taken on every preview.
+    fn clone_from(&mut self, source: &WriterState) {
+        self.stack.clone_from(&source.stack);
+        self.flushed = source.flushed;
+        self.pending_break = source.pending_break;
+        self.visible_bytes = source.visible_bytes;
+        self.active.clone_from(&source.active);
+        self.active_per_kind = source.active_per_kind;
+        self.written_pre = source.written_pre;
     }
 }
 
@@ -353,7 +359,7 @@ impl HtmlWriter {
     /// unfinished line of a streaming reply is written on top of the finished ones and
     /// taken back with [`HtmlWriter::rewind`], instead of copying the whole document first.
     pub(super) fn mark(&self, mark: &mut WriterMark) {
-        self.state.copy_into(&mut mark.state);
+        mark.state.clone_from(&self.state);
         mark.document = match &self.sink {
             Sink::Document(doc) => doc.mark(),
             Sink::Text { .. } => DocumentMark::default(),
@@ -362,7 +368,7 @@ impl HtmlWriter {
 
     /// Back to where [`HtmlWriter::mark`] was called, as if nothing was written since.
     pub(super) fn rewind(&mut self, mark: &WriterMark) {
-        mark.state.copy_into(&mut self.state);
+        self.state.clone_from(&mark.state);
         if let Sink::Document(doc) = &mut self.sink {
             doc.rewind(mark.document);
         }
