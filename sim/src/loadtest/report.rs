@@ -230,6 +230,17 @@ impl Report {
     }
 }
 
+/// Splits the bot's CPU at the models' last token: what the replies cost while they streamed
+/// in, and what delivering the final messages cost after (they wait for bot-wide slots).
+pub fn cpu_phases_note(until_streams_ended: Duration, total: Duration, replies: usize) -> String {
+    let per_reply_ms = |cpu: Duration| cpu.as_secs_f64() * 1e3 / replies.max(1) as f64;
+    format!(
+        "bot CPU per reply until the models' last token: {:.3} ms; after it (final messages): {:.3} ms",
+        per_reply_ms(until_streams_ended),
+        per_reply_ms(total.saturating_sub(until_streams_ended)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,5 +291,17 @@ mod tests {
             ]
         );
         assert!(report.table().contains("| replies delivered complete"));
+    }
+
+    #[test]
+    fn the_cpu_is_split_at_the_last_token_per_reply() {
+        let note = cpu_phases_note(ms(200), ms(250), 250);
+        assert_eq!(
+            note,
+            "bot CPU per reply until the models' last token: 0.800 ms; \
+             after it (final messages): 0.200 ms"
+        );
+        // A clock read that lags the total cannot make the second phase negative.
+        assert!(cpu_phases_note(ms(300), ms(250), 250).ends_with("0.000 ms"));
     }
 }

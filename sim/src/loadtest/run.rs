@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::bot::{BotProcess, BotSetup, PRIMARY_MODEL, ScratchDir, bot_env};
 use super::measure::{Shown, coverage, delivered_complete, measure_stream};
-use super::report::{Report, Spread};
+use super::report::{Report, Spread, cpu_phases_note};
 use super::{LoadtestError, Options, procfs, prose};
 use crate::llm::{Emission, LlmFailure, LlmSim, LlmSimConfig, Timing};
 use crate::telegram::{SimChat, SimEvent, SimEventKind, SimUser, TelegramSim, TelegramSimConfig};
@@ -98,6 +98,9 @@ fn is_delivered(telegram: &TelegramSim, planned: &PlannedChat) -> bool {
 struct Waited {
     all_arrived: bool,
     peak_fds: usize,
+    /// The bot's CPU time when the models had sent their last token (the final messages
+    /// may still be waiting for their slots then).
+    cpu_when_streams_ended: Option<procfs::CpuTime>,
 }
 
 /// Waits until every reply is delivered, the run goes quiet, or the timeout.
@@ -113,13 +116,22 @@ async fn wait_for_delivery(
     let mut last_count = telegram.event_count();
     let mut last_change = Instant::now();
     let mut peak_fds = 0;
+    let mut cpu_when_streams_ended = None;
     loop {
         peak_fds = peak_fds.max(procfs::open_fds(bot.pid()).unwrap_or(0));
+        let streams = llm.stats();
+        if cpu_when_streams_ended.is_none()
+            && streams.active_streams == 0
+            && streams.completed_streams as usize >= chats.len()
+        {
+            cpu_when_streams_ended = procfs::cpu_time(bot.pid()).ok();
+        }
         pending.retain(|planned| !is_delivered(telegram, planned));
         if pending.is_empty() {
             return Ok(Waited {
                 all_arrived: true,
                 peak_fds,
+                cpu_when_streams_ended,
             });
         }
         if let Some(status) = bot.exited() {
@@ -129,7 +141,7 @@ async fn wait_for_delivery(
             )));
         }
         let count = telegram.event_count();
-        if count != last_count || llm.stats().active_streams > 0 {
+        if count != last_count || streams.active_streams > 0 {
             last_count = count;
             last_change = Instant::now();
         }
@@ -137,6 +149,7 @@ async fn wait_for_delivery(
             return Ok(Waited {
                 all_arrived: false,
                 peak_fds,
+                cpu_when_streams_ended,
             });
         }
         tokio::time::sleep(POLL_EVERY).await;
@@ -398,6 +411,13 @@ pub async fn run(options: &Options) -> Result<RunOutcome, LoadtestError> {
         bot_cpu.user.as_secs_f64(),
         bot_cpu.system.as_secs_f64()
     ));
+    if let Some(ended) = waited.cpu_when_streams_ended {
+        notes.push(cpu_phases_note(
+            ended.since(cpu_before).total(),
+            bot_cpu.total(),
+            chats.len(),
+        ));
+    }
     notes.push(format!(
         "bot open file descriptors (sockets mostly), peak while streaming: {}",
         waited.peak_fds
