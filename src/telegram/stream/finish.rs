@@ -3,7 +3,6 @@
 
 use super::Driver;
 use crate::telegram::delivery::{DeliveryError, OutMessage};
-use crate::telegram::format;
 
 impl Driver {
     pub(super) async fn deliver_final(
@@ -12,10 +11,10 @@ impl Driver {
         sealed_sent: usize,
         current: Option<i32>,
     ) {
-        let parts = self
-            .final_parts
-            .take()
-            .unwrap_or_else(|| format::render_final(markdown));
+        let parts = match self.final_parts.take() {
+            Some(parts) => parts,
+            None => self.renderer.finish(markdown),
+        };
         let mut current = current;
         let mut delivered = true;
         for part in parts.iter().skip(sealed_sent) {

@@ -198,3 +198,59 @@ fn a_replaced_reply_is_rendered_afresh() {
         );
     }
 }
+
+/// A renderer that showed previews finishes with exactly the finished reply's parts.
+fn assert_finishes_like_from_scratch(markdown: &str, limit: usize, previews: &[usize]) {
+    let mut renderer = StreamRenderer::with_limit(limit);
+    for &end in previews {
+        renderer.render(&markdown[..end]);
+    }
+    assert_eq!(
+        renderer.finish(markdown),
+        render_final_with_limit(markdown, limit),
+        "after {} previews of {:.60}",
+        previews.len(),
+        markdown
+    );
+}
+
+#[test]
+fn a_previewed_reply_finishes_as_if_from_scratch() {
+    let corpus = REPLIES.join("\n\n");
+    for reply in REPLIES.iter().copied().chain([corpus.as_str()]) {
+        for limit in [30, 300, TELEGRAM_TEXT_LIMIT] {
+            let ends: Vec<usize> = boundaries_every(reply, 13).collect();
+            assert_finishes_like_from_scratch(reply, limit, &ends);
+            assert_finishes_like_from_scratch(reply, limit, &[]);
+            let ended = format!("{reply}\n");
+            assert_finishes_like_from_scratch(&ended, limit, &ends);
+            let with_crlf = reply.replace('\n', "\r\n");
+            let ends: Vec<usize> = boundaries_every(&with_crlf, 13).collect();
+            assert_finishes_like_from_scratch(&with_crlf, limit, &ends);
+        }
+    }
+    let long = long_reply();
+    let ends: Vec<usize> = boundaries_every(&long, 41).collect();
+    assert_finishes_like_from_scratch(&long, TELEGRAM_TEXT_LIMIT, &ends);
+    // Last lines that a preview shows differently from a finished reply.
+    for ending in [
+        "see [note",
+        "Keep the **",
+        "Size `down",
+        "- [",
+        "1. Stop *",
+        "> calm _",
+    ] {
+        let text = format!("Plan first.\n{ending}");
+        let ends: Vec<usize> = boundaries_every(&text, 1).collect();
+        assert_finishes_like_from_scratch(&text, 300, &ends);
+    }
+    // A final text that does not extend the previews (an error message instead).
+    assert_finishes_like_from_scratch("Something went *wrong*.", 300, &[0, 3]);
+    let mut renderer = StreamRenderer::default();
+    renderer.render("```rust\nlet size");
+    assert_eq!(
+        renderer.finish("Sorry."),
+        render_final_with_limit("Sorry.", TELEGRAM_TEXT_LIMIT)
+    );
+}
