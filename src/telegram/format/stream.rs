@@ -133,28 +133,6 @@ impl StreamRenderer {
             overflow: self.unsealed.get(1..).unwrap_or_default(),
         }
     }
-
-    /// All parts of the finished reply, the same as [`render_final_with_limit`] gives, from
-    /// the lines and parts already rendered for its previews: a finished reply is the text
-    /// so far with its last line ended, and ending a line changes nothing before it.
-    pub fn finish(&mut self, markdown: &str) -> Vec<String> {
-        let ended;
-        let complete = if markdown.ends_with('\n') {
-            markdown
-        } else {
-            ended = format!("{markdown}\n");
-            &ended
-        };
-        let view = self.render(complete);
-        let unsealed = std::iter::once(view.tail).filter(|tail| !tail.is_empty());
-        let mut parts = view.sealed.to_vec();
-        parts.extend(
-            unsealed
-                .chain(view.overflow.iter().map(String::as_str))
-                .map(str::to_owned),
-        );
-        parts
-    }
 }
 
 /// All parts of a finished reply at Telegram's limit. Its first parts are exactly the ones

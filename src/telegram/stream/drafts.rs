@@ -4,6 +4,7 @@
 use super::Driver;
 use crate::telegram::api::{DraftCall, TextMode, TgError};
 use crate::telegram::delivery::wait_for;
+use crate::telegram::format;
 use crate::telegram::pacing::Action;
 
 impl Driver {
@@ -85,7 +86,7 @@ impl Driver {
     /// do not spend the bot-wide budget, so the trader reads the end of the reply without
     /// waiting for the final message's turn.
     async fn show_final_draft(&mut self, markdown: &str, shown: &str) {
-        let parts = self.renderer.finish(markdown);
+        let parts = format::render_final(markdown);
         let unsent = &parts[self.outcome.message_ids.len().min(parts.len())..];
         if let [last] = unsent {
             self.final_already_visible =

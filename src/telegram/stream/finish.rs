@@ -3,6 +3,7 @@
 
 use super::Driver;
 use crate::telegram::delivery::{DeliveryError, OutMessage};
+use crate::telegram::format;
 
 impl Driver {
     pub(super) async fn deliver_final(
@@ -11,10 +12,10 @@ impl Driver {
         sealed_sent: usize,
         current: Option<i32>,
     ) {
-        let parts = match self.final_parts.take() {
-            Some(parts) => parts,
-            None => self.renderer.finish(markdown),
-        };
+        let parts = self
+            .final_parts
+            .take()
+            .unwrap_or_else(|| format::render_final(markdown));
         let mut current = current;
         let mut delivered = true;
         for part in parts.iter().skip(sealed_sent) {
