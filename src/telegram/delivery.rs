@@ -4,6 +4,7 @@
 //! failures with capped, jittered backoff, treats "message is not modified" as success, falls
 //! back to plain text if Telegram ever rejects our HTML, and remembers chats that blocked us.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -135,7 +136,7 @@ impl Outbox {
                 chat_id,
                 Action::Send,
                 booking,
-                |mode, text: String| async move {
+                |mode, text: Cow<'_, str>| async move {
                     let keyboard = message.keyboard.as_ref();
                     (self.api)
                         .send_message(chat_id, &text, mode, keyboard, message.reply_to)
@@ -185,7 +186,7 @@ impl Outbox {
             chat_id,
             Action::Edit,
             booking,
-            |mode, text: String| async move {
+            |mode, text: Cow<'_, str>| async move {
                 let keyboard = message.keyboard.as_ref();
                 (self.api)
                     .edit_message_text(chat_id, message_id, &text, mode, keyboard)
@@ -206,22 +207,23 @@ impl Outbox {
 
     /// Runs one request under the chat's budget with every recovery rule applied. `None` means
     /// Telegram already shows exactly this (an edit that changes nothing).
-    async fn deliver<T, F, Fut>(
+    async fn deliver<'t, T, F, Fut>(
         &self,
         chat_id: i64,
         action: Action,
         booking: Booking,
         request: F,
-        html: &str,
+        html: &'t str,
     ) -> Result<Option<T>, DeliveryError>
     where
-        F: Fn(TextMode, String) -> Fut,
+        F: Fn(TextMode, Cow<'t, str>) -> Fut,
         Fut: Future<Output = Result<T, TgError>>,
     {
         let started = Instant::now();
         let mut transient_failures = 0;
         let mut mode = TextMode::Html;
-        let mut text = html.to_string();
+        // Borrowed until a plain-text fallback needs text of its own: a retry copies nothing.
+        let mut text = Cow::Borrowed(html);
         let mut booking = booking;
         loop {
             if let Booking::Book(priority) = booking {
@@ -254,7 +256,7 @@ impl Outbox {
             if error.is_parse_error() && mode == TextMode::Html {
                 metrics::counter!("tiltguard_telegram_html_rejected_total").increment(1);
                 tracing::error!(%error, "Telegram rejected our HTML; resending as plain text");
-                text = plain_from_html(html);
+                text = Cow::Owned(plain_from_html(html));
                 mode = TextMode::Plain;
                 continue;
             }
