@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use support::{Harness, WAIT, trader};
 use tiltguard::store::{ConversationKey, Store, utc_day};
-use tiltguard_sim::llm::LlmSimConfig;
+use tiltguard_sim::llm::{LlmSimConfig, Timing};
 
 async fn open(h: &Harness) -> Store {
     let store = Store::connect(&h.env["DATABASE_URL"]).await.unwrap();
@@ -163,5 +163,41 @@ async fn a_burst_over_the_per_minute_limit_gets_one_polite_notice() {
         .count();
     assert_eq!(notices, 1);
     assert_eq!(llm.requests().len(), 2);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_reply_cut_off_by_a_crash_is_answered_after_the_restart() {
+    let mut h = Harness::new().await;
+    let llm = h
+        .with_llm(LlmSimConfig {
+            timing: Timing::new(10.0, Duration::from_millis(50)),
+            ..LlmSimConfig::default()
+        })
+        .await;
+    let answer = "Size down after two losses. The market will still be there tomorrow, and \
+                  so will your account if you protect it today.";
+    llm.set_reply("primary", answer);
+    h.start_killable().await;
+    let (ann, chat) = trader(5010, "Ann");
+    h.telegram
+        .send_text(&chat, &ann, "Should I double my size to win it back?");
+    // The bot dies while the reply is still streaming into a draft.
+    assert!(
+        h.wait_for_draft_longer_than(chat.id, 10).await,
+        "the reply never started streaming"
+    );
+    h.kill();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        h.telegram.bot_messages(chat.id).is_empty(),
+        "the reply was delivered before the crash; the test proves nothing"
+    );
+    llm.set_reply("primary", answer);
+    h.start().await;
+    let replies = h.wait_for_bot_messages(chat.id, 1).await;
+    assert_eq!(replies[0].text, answer);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(h.telegram.bot_messages(chat.id).len(), 1, "answered once");
     h.stop().await;
 }

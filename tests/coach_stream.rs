@@ -138,14 +138,7 @@ async fn the_stop_button_and_slash_stop_cancel_the_model_and_keep_the_text() {
     h.start().await;
     let (ann, chat) = trader(4003, "Ann");
     h.telegram.send_text(&chat, &ann, "I want to go all in");
-    let drafting = h
-        .telegram
-        .wait_until(WAIT, |sim| {
-            sim.current_draft(chat.id)
-                .is_some_and(|(_, t)| t.len() > 40)
-        })
-        .await;
-    assert!(drafting);
+    assert!(h.wait_for_draft_longer_than(chat.id, 40).await);
     let (draft_id, _) = h.telegram.current_draft(chat.id).unwrap();
     h.telegram.press_stop(&chat, draft_id);
     let stopped = h.wait_for_bot_messages(chat.id, 1).await.remove(0);
@@ -160,14 +153,7 @@ async fn the_stop_button_and_slash_stop_cancel_the_model_and_keep_the_text() {
 
     // The same with /stop.
     h.telegram.send_text(&chat, &ann, "again please");
-    let drafting = h
-        .telegram
-        .wait_until(WAIT, |sim| {
-            sim.current_draft(chat.id)
-                .is_some_and(|(_, t)| t.len() > 40)
-        })
-        .await;
-    assert!(drafting);
+    assert!(h.wait_for_draft_longer_than(chat.id, 40).await);
     h.telegram.send_text(&chat, &ann, "/stop");
     let replies = h.wait_for_bot_messages(chat.id, 2).await;
     assert!(replies[1].text.contains("Stopped"), "{}", replies[1].text);

@@ -41,6 +41,24 @@ impl DoneMarks {
         self.store.mark_updates_done(&batch).await
     }
 
+    /// Queues `update_id` for a later write ([`DoneMarks::flush`]) instead of writing it now.
+    /// True when nothing else was waiting, so the caller should arrange that flush.
+    pub fn defer(&self, update_id: i64) -> bool {
+        let mut queue = self.queue();
+        queue.push(update_id);
+        queue.len() == 1
+    }
+
+    /// Writes every queued id.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let _turn = self.turn.lock().await;
+        let batch = std::mem::take(&mut *self.queue());
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.store.mark_updates_done(&batch).await
+    }
+
     fn queue(&self) -> std::sync::MutexGuard<'_, Vec<i64>> {
         self.queued.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -93,17 +111,26 @@ impl Store {
 
     /// Marks many handled updates done, a hundred per statement.
     pub async fn mark_updates_done(&self, update_ids: &[i64]) -> Result<(), StoreError> {
-        for ids in update_ids.chunks(100) {
+        for ids in update_ids.chunks(64) {
+            // The list is padded to a power of two with its last id, so the statement takes
+            // one of seven shapes, each prepared once, not one per batch size.
+            let shape = ids.len().next_power_of_two();
             let mut sql = String::from(
                 "UPDATE updates SET status = 'done', done_at = $1 WHERE update_id IN ($2",
             );
-            for placeholder in 3..ids.len() + 2 {
+            for placeholder in 3..shape + 2 {
                 let _ = write!(sql, ", ${placeholder}");
             }
             sql.push(')');
             let mut query = sqlx::query(&sql).bind(now_unix());
-            for id in ids {
-                query = query.bind(*id);
+            let Some(&last) = ids.last() else { continue };
+            for id in ids
+                .iter()
+                .copied()
+                .chain(std::iter::repeat(last))
+                .take(shape)
+            {
+                query = query.bind(id);
             }
             query.execute(&mut *self.conn().await?).await?;
         }
@@ -147,7 +174,13 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::DoneMarks;
+    use crate::store::Store;
     use crate::store::testing::each_store;
+
+    async fn pending_ids(store: &Store) -> Vec<i64> {
+        let pending = store.pending_updates().await.unwrap();
+        pending.iter().map(|u| u.update_id).collect()
+    }
 
     #[tokio::test]
     async fn a_redelivered_update_is_not_fresh_and_pending_ones_survive() {
@@ -191,14 +224,24 @@ mod tests {
             for handler in handlers {
                 handler.await.unwrap().unwrap();
             }
-            let pending: Vec<i64> = store
-                .pending_updates()
-                .await
-                .unwrap()
-                .iter()
-                .map(|u| u.update_id)
-                .collect();
+            let pending = pending_ids(&store).await;
             assert_eq!(pending, (241..=250).collect::<Vec<_>>(), "{dialect}");
+        }
+    }
+
+    #[tokio::test]
+    async fn deferred_marks_wait_for_the_flush_and_odd_batches_mark_exactly_their_ids() {
+        for (dialect, store) in each_store().await {
+            let batch: Vec<_> = (1..=8)
+                .map(|id| (id, Some(id), format!("{{\"update_id\":{id}}}")))
+                .collect();
+            store.record_updates(&batch).await.unwrap();
+            let marks = DoneMarks::new(store.clone());
+            assert!(marks.defer(2), "the first deferred id asks for a flush");
+            assert!(!marks.defer(3) && !marks.defer(5), "later ones ride along");
+            assert_eq!(store.pending_updates().await.unwrap().len(), 8, "{dialect}");
+            marks.flush().await.unwrap();
+            assert_eq!(pending_ids(&store).await, vec![1, 4, 6, 7, 8], "{dialect}");
         }
     }
 }

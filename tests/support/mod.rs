@@ -18,6 +18,8 @@ pub struct Harness {
     pub telegram: TelegramSim,
     pub env: HashMap<String, String>,
     pub bot: Option<RunningBot>,
+    /// A bot started with [`Harness::start_killable`]: the signal that kills it.
+    killable: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
 
@@ -57,6 +59,7 @@ impl Harness {
             telegram,
             env,
             bot: None,
+            killable: None,
             _dir: dir,
         }
     }
@@ -99,6 +102,47 @@ impl Harness {
         if let Some(bot) = self.bot.take() {
             bot.abort();
         }
+    }
+
+    /// Starts the bot on a runtime and thread of its own, so that [`Harness::kill`] can stop
+    /// every one of its tasks at once, as a crash of the process would (replies mid-stream
+    /// included; `crash` only stops polling).
+    pub async fn start_killable(&mut self) {
+        let config = self.config();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (kill_tx, kill_rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the bot");
+            runtime.block_on(async move {
+                let _bot = RunningBot::start(config).await.expect("bot starts");
+                let _ = started_tx.send(());
+                let _ = kill_rx.await;
+            });
+            // Dropping the runtime drops every task it was running, unfinished.
+            drop(runtime);
+        });
+        started_rx.await.expect("the bot's thread started it");
+        self.killable = Some(kill_tx);
+    }
+
+    /// Kills a bot started with [`Harness::start_killable`].
+    pub fn kill(&mut self) {
+        if let Some(kill) = self.killable.take() {
+            let _ = kill.send(());
+        }
+    }
+
+    /// Waits until the draft streaming into `chat_id` shows more than `chars` bytes of text.
+    pub async fn wait_for_draft_longer_than(&self, chat_id: i64, chars: usize) -> bool {
+        self.telegram
+            .wait_until(WAIT, |sim| {
+                sim.current_draft(chat_id)
+                    .is_some_and(|(_, text)| text.len() > chars)
+            })
+            .await
     }
 
     /// Waits until the bot has sent at least `n` messages into `chat_id`.

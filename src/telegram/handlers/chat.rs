@@ -17,6 +17,7 @@ use super::{BotContext, MEMORY_UNAVAILABLE, reply};
 use crate::coach::{CoachInput, WINDOW_TURNS};
 use crate::llm::ImageKind;
 use crate::store::{ConversationKey, Counter, Quota, UserRecord};
+use crate::telegram::dispatch::UpdateFinish;
 use crate::telegram::update::parse_command;
 
 /// Replies in flight and the per-chat turn-taking.
@@ -152,7 +153,12 @@ pub async fn on_bare_mention(ctx: &BotContext, chat_id: i64) {
     reply(ctx, chat_id, "I'm listening. What's on your mind?").await;
 }
 
-pub async fn on_chart(ctx: &Arc<BotContext>, message: &Message, user: &UserRecord) {
+pub async fn on_chart(
+    ctx: &Arc<BotContext>,
+    message: &Message,
+    user: &UserRecord,
+    finish: &UpdateFinish,
+) {
     let chat_id = message.chat.id.0;
     let limit = ctx.settings.max_image_bytes;
     let (file_id, size, declared_mime) = if let Some(sizes) = message.photo() {
@@ -226,6 +232,7 @@ pub async fn on_chart(ctx: &Arc<BotContext>, message: &Message, user: &UserRecor
             kind,
             caption,
         },
+        finish,
     )
     .await;
 }
@@ -247,7 +254,12 @@ pub fn coach_text(ctx: &BotContext, message: &Message) -> Option<String> {
 
 /// A message [`coach_text`] picked out: the guards, then the reply. The flood guard needs
 /// no database, so the sender is recorded and the quota unit taken together after it.
-pub async fn on_coach_text(ctx: &Arc<BotContext>, message: &Message, text: String) {
+pub async fn on_coach_text(
+    ctx: &Arc<BotContext>,
+    message: &Message,
+    text: String,
+    finish: &UpdateFinish,
+) {
     let chat_id = message.chat.id.0;
     let Some((chat, sender)) = super::seen(message) else {
         return;
@@ -305,6 +317,7 @@ pub async fn on_coach_text(ctx: &Arc<BotContext>, message: &Message, text: Strin
         CoachInput::Text(text),
         is_admin,
         head_start,
+        finish.hand_over(),
     );
 }
 
@@ -314,6 +327,7 @@ async fn start_reply(
     message: &Message,
     user: &UserRecord,
     input: CoachInput,
+    finish: &UpdateFinish,
 ) {
     let chat_id = message.chat.id.0;
     let is_admin = ctx.config.is_admin(user.id);
@@ -330,7 +344,15 @@ async fn start_reply(
             return;
         }
     }
-    spawn_reply(ctx, message, user, input, is_admin, HeadStart::default());
+    spawn_reply(
+        ctx,
+        message,
+        user,
+        input,
+        is_admin,
+        HeadStart::default(),
+        finish.hand_over(),
+    );
 }
 
 /// False when the flood guard refused the message (the first refusal of a burst says so).

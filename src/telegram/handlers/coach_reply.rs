@@ -11,6 +11,7 @@ use super::BotContext;
 use super::chat::conversation_key;
 use crate::coach::{CoachInput, Session};
 use crate::store::{ConversationWindow, Counter, UserRecord};
+use crate::telegram::dispatch::FinishLater;
 use crate::telegram::stream::{StreamHandle, StreamMode};
 
 /// What a text message's first round trip already did for its reply: the chat's turn, taken
@@ -21,7 +22,8 @@ pub(super) struct HeadStart {
     pub(super) window: Option<ConversationWindow>,
 }
 
-/// Starts the reply as a task of its own, taking its turn in the chat.
+/// Starts the reply as a task of its own, taking its turn in the chat. The message counts as
+/// handled when the reply has ended, so a crash before then replays it.
 pub(super) fn spawn_reply(
     ctx: &Arc<BotContext>,
     message: &Message,
@@ -29,6 +31,7 @@ pub(super) fn spawn_reply(
     input: CoachInput,
     is_admin: bool,
     head_start: HeadStart,
+    finish: FinishLater,
 ) {
     let chat_id = message.chat.id.0;
     let persona = ctx.personas.resolve(user.persona.as_deref()).clone();
@@ -86,6 +89,7 @@ pub(super) fn spawn_reply(
         };
         stream.finish(&final_text).await;
         ctx.chat_room.end_reply(chat_id, reply_id);
+        drop(finish);
     });
 }
 

@@ -18,6 +18,7 @@ use teloxide::types::{CallbackQuery, Message};
 use tokio_util::task::TaskTracker;
 
 use super::delivery::{OutMessage, Outbox};
+use super::dispatch::UpdateFinish;
 use super::update::{Incoming, parse_command};
 use crate::coach::Coach;
 use crate::coach::personas::PersonaBook;
@@ -106,9 +107,9 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("unwatch", "Stop watching a wallet"),
 ];
 
-pub async fn handle(ctx: Arc<BotContext>, incoming: Incoming) {
+pub async fn handle(ctx: Arc<BotContext>, incoming: Incoming, finish: UpdateFinish) {
     match incoming {
-        Incoming::Message(message) => on_message(&ctx, &message).await,
+        Incoming::Message(message) => on_message(&ctx, &message, &finish).await,
         Incoming::Callback(query) => on_callback(&ctx, &query).await,
         Incoming::StopGeneration { chat_id, draft_id } => {
             ctx.chat_room.stop(chat_id, Some(draft_id));
@@ -117,14 +118,14 @@ pub async fn handle(ctx: Arc<BotContext>, incoming: Incoming) {
     }
 }
 
-async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
+async fn on_message(ctx: &Arc<BotContext>, message: &Message, finish: &UpdateFinish) {
     let chat_id = message.chat.id.0;
     let Some(user) = message.from.as_ref() else {
         return;
     };
     // Most messages are for the coach; they take a path with one database round trip.
     if let Some(text) = chat::coach_text(ctx, message) {
-        chat::on_coach_text(ctx, message, text).await;
+        chat::on_coach_text(ctx, message, text, finish).await;
         return;
     }
     let record = match remember(ctx, message).await {
@@ -167,7 +168,7 @@ async fn on_message(ctx: &Arc<BotContext>, message: &Message) {
         return;
     }
     if message.photo().is_some() || is_image_document(message) {
-        chat::on_chart(ctx, message, &record).await;
+        chat::on_chart(ctx, message, &record, finish).await;
     } else if let Some(text) = message.text() {
         if message.chat.is_private() && scan::is_pasted_address(text) {
             scan::on_pasted(ctx, message, &record, text).await;
