@@ -162,8 +162,7 @@ impl FinishState {
 }
 
 impl UpdateFinish {
-    /// Takes the mark out of the handler's hands; the update is marked done when the returned
-    /// guard is dropped, at the end of the work it was moved into.
+    /// Takes the mark out of the handler's hands, for the work that goes on after it.
     pub fn hand_over(&self) -> FinishLater {
         self.0.handed_over.store(true, Ordering::Release);
         FinishLater(Some(self.0.clone()))
@@ -173,11 +172,22 @@ impl UpdateFinish {
 /// The mark of an update whose work goes on after its handler returned.
 pub struct FinishLater(Option<Arc<FinishState>>);
 
-impl Drop for FinishLater {
-    /// The work has ended, or panicked (replaying it would panic again): either way the
-    /// update is done.
-    fn drop(&mut self) {
+impl FinishLater {
+    /// The work has ended: the update is done.
+    pub fn done(mut self) {
         if let Some(state) = self.0.take() {
+            state.mark_soon();
+        }
+    }
+}
+
+impl Drop for FinishLater {
+    /// Work that panicked is done too (replaying it would panic again). Work dropped
+    /// unfinished, by a runtime shutting down, leaves its update to be replayed.
+    fn drop(&mut self) {
+        if let Some(state) = self.0.take()
+            && std::thread::panicking()
+        {
             state.mark_soon();
         }
     }

@@ -89,7 +89,7 @@ pub(super) fn spawn_reply(
         };
         stream.finish(&final_text).await;
         ctx.chat_room.end_reply(chat_id, reply_id);
-        drop(finish);
+        finish.done();
     });
 }
 
