@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use support::{Harness, WAIT, trader};
-use tiltguard::store::{ConversationKey, Store, utc_day};
+use tiltguard::store::{ConversationKey, Counter, Store, utc_day};
 use tiltguard_sim::llm::{LlmSimConfig, Timing};
 
 async fn open(h: &Harness) -> Store {
@@ -199,5 +199,11 @@ async fn a_reply_cut_off_by_a_crash_is_answered_after_the_restart() {
     assert_eq!(replies[0].text, answer);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(h.telegram.bot_messages(chat.id).len(), 1, "answered once");
+    let store = open(&h).await;
+    assert_eq!(
+        store.used_today(ann.id, Counter::Messages).await.unwrap(),
+        1,
+        "the replayed message did not take a second unit of the day's quota"
+    );
     h.stop().await;
 }

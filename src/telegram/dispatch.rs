@@ -27,6 +27,8 @@ const DEFERRED_MARK_DELAY: Duration = Duration::from_secs(1);
 struct Job {
     update_id: i64,
     incoming: Incoming,
+    /// Taken by an earlier run that stopped before finishing it.
+    replayed: bool,
 }
 
 pub struct Dispatcher {
@@ -49,6 +51,16 @@ impl Dispatcher {
     }
 
     pub fn dispatch(self: &Arc<Self>, update_id: i64, incoming: Incoming) {
+        self.enqueue(update_id, incoming, false);
+    }
+
+    /// An update an earlier run took but did not finish (it crashed, or stopped in the middle
+    /// of a reply).
+    pub fn replay(self: &Arc<Self>, update_id: i64, incoming: Incoming) {
+        self.enqueue(update_id, incoming, true);
+    }
+
+    fn enqueue(self: &Arc<Self>, update_id: i64, incoming: Incoming, replayed: bool) {
         metrics::counter!("tiltguard_updates_total").increment(1);
         // The stop button must not wait behind the chat's queue; it only cancels.
         let key = match &incoming {
@@ -58,6 +70,7 @@ impl Dispatcher {
         let job = Job {
             update_id,
             incoming,
+            replayed,
         };
         let Some(chat_id) = key else {
             let ctx = self.ctx.clone();
@@ -114,6 +127,7 @@ async fn run_job(ctx: Arc<BotContext>, done: Arc<DoneMarks>, job: Job) {
         update_id: job.update_id,
         done,
         tasks: ctx.tasks.clone(),
+        replayed: job.replayed,
         handed_over: AtomicBool::new(false),
     }));
     let outcome = tokio::spawn(handlers::handle(ctx, job.incoming, finish.clone())).await;
@@ -136,6 +150,7 @@ struct FinishState {
     update_id: i64,
     done: Arc<DoneMarks>,
     tasks: TaskTracker,
+    replayed: bool,
     handed_over: AtomicBool,
 }
 
@@ -162,6 +177,12 @@ impl FinishState {
 }
 
 impl UpdateFinish {
+    /// True when an earlier run took this update and stopped before finishing it: a coach
+    /// message then already took its unit of the day's quota.
+    pub fn is_replay(&self) -> bool {
+        self.0.replayed
+    }
+
     /// Takes the mark out of the handler's hands, for the work that goes on after it.
     pub fn hand_over(&self) -> FinishLater {
         self.0.handed_over.store(true, Ordering::Release);

@@ -31,7 +31,7 @@ pub async fn run(
                     .ok()
                     .and_then(|raw| parse_update(&raw))
                     .map_or(Incoming::Ignored, |(_, incoming)| incoming);
-                dispatcher.dispatch(update.update_id, incoming);
+                dispatcher.replay(update.update_id, incoming);
             }
         }
         Err(error) => tracing::error!(%error, "cannot read unfinished updates"),

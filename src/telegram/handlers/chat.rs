@@ -271,8 +271,10 @@ pub async fn on_coach_text(
         ctx.chat_room.admit(sender.id)
     };
     let mut head_start = HeadStart::default();
-    let recorded = if is_admin || !matches!(admission, Admission::Allowed) {
-        // Admins are unlimited, and a message refused for flooding takes nothing.
+    let free_of_charge = is_admin || finish.is_replay();
+    let recorded = if free_of_charge || !matches!(admission, Admission::Allowed) {
+        // Admins are unlimited, a message replayed after a crash took its unit the first
+        // time, and a message refused for flooding takes nothing.
         ctx.store
             .touch_chat_and_user(chat, sender)
             .await
@@ -310,12 +312,13 @@ pub async fn on_coach_text(
     {
         return;
     }
+    let charged = quota.is_some();
     spawn_reply(
         ctx,
         message,
         &user,
         CoachInput::Text(text),
-        is_admin,
+        charged,
         head_start,
         finish.hand_over(),
     );
@@ -330,8 +333,8 @@ async fn start_reply(
     finish: &UpdateFinish,
 ) {
     let chat_id = message.chat.id.0;
-    let is_admin = ctx.config.is_admin(user.id);
-    if !is_admin {
+    let charged = !ctx.config.is_admin(user.id) && !finish.is_replay();
+    if charged {
         if !admitted(ctx, chat_id, ctx.chat_room.admit(user.id)).await {
             return;
         }
@@ -349,7 +352,7 @@ async fn start_reply(
         message,
         user,
         input,
-        is_admin,
+        charged,
         HeadStart::default(),
         finish.hand_over(),
     );

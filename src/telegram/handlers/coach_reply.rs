@@ -29,7 +29,7 @@ pub(super) fn spawn_reply(
     message: &Message,
     user: &UserRecord,
     input: CoachInput,
-    is_admin: bool,
+    charged: bool,
     head_start: HeadStart,
     finish: FinishLater,
 ) {
@@ -73,7 +73,7 @@ pub(super) fn spawn_reply(
                 format!("{}\n\n⏹ _Stopped._", outcome.text.trim_end())
             }
             Ok(outcome) if outcome.text.trim().is_empty() => {
-                refund(&ctx, user_id, is_admin).await;
+                refund(&ctx, user_id, charged).await;
                 "I came up empty on that one. Could you say it another way?".to_string()
             }
             Ok(outcome) if outcome.cut_short => format!(
@@ -83,7 +83,7 @@ pub(super) fn spawn_reply(
             Ok(outcome) => outcome.text,
             Err(error) => {
                 tracing::warn!(%error, chat_id, "coach reply failed");
-                refund(&ctx, user_id, is_admin).await;
+                refund(&ctx, user_id, charged).await;
                 error.user_message()
             }
         };
@@ -93,8 +93,9 @@ pub(super) fn spawn_reply(
     });
 }
 
-async fn refund(ctx: &BotContext, user_id: i64, is_admin: bool) {
-    if !is_admin && let Err(error) = ctx.store.refund(user_id, Counter::Messages).await {
+/// Gives back the unit of the day's quota a failed reply took, if it took one.
+async fn refund(ctx: &BotContext, user_id: i64, charged: bool) {
+    if charged && let Err(error) = ctx.store.refund(user_id, Counter::Messages).await {
         tracing::warn!(%error, "could not refund a quota unit");
     }
 }
