@@ -186,30 +186,18 @@ impl UpdateFinish {
     /// Takes the mark out of the handler's hands, for the work that goes on after it.
     pub fn hand_over(&self) -> FinishLater {
         self.0.handed_over.store(true, Ordering::Release);
-        FinishLater(Some(self.0.clone()))
+        FinishLater(self.0.clone())
     }
 }
 
-/// The mark of an update whose work goes on after its handler returned.
-pub struct FinishLater(Option<Arc<FinishState>>);
+/// The mark of an update whose work goes on after its handler returned. Dropped without
+/// [`FinishLater::done`] (the work was cut off, by a runtime shutting down), it leaves the
+/// update to be replayed.
+pub struct FinishLater(Arc<FinishState>);
 
 impl FinishLater {
     /// The work has ended: the update is done.
-    pub fn done(mut self) {
-        if let Some(state) = self.0.take() {
-            state.mark_soon();
-        }
-    }
-}
-
-impl Drop for FinishLater {
-    /// Work that panicked is done too (replaying it would panic again). Work dropped
-    /// unfinished, by a runtime shutting down, leaves its update to be replayed.
-    fn drop(&mut self) {
-        if let Some(state) = self.0.take()
-            && std::thread::panicking()
-        {
-            state.mark_soon();
-        }
+    pub fn done(self) {
+        self.0.mark_soon();
     }
 }

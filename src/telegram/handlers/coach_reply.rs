@@ -1,7 +1,10 @@
 //! The reply task of a coach message: it takes the chat's turn, streams the coach's answer
 //! and ends with the final text (or a kind word about what went wrong).
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures_util::FutureExt;
 
 use teloxide::types::Message;
 use tokio::sync::OwnedMutexGuard;
@@ -44,7 +47,8 @@ pub(super) fn spawn_reply(
     let ctx = ctx.clone();
     let user_id = user.id;
     let turn = ctx.chat_room.turn_lock(chat_id);
-    ctx.tasks.clone().spawn(async move {
+    let tasks = ctx.tasks.clone();
+    let reply = async move {
         let _my_turn = match head_start.turn {
             Some(turn) => turn,
             None => turn.lock_owned().await,
@@ -89,6 +93,13 @@ pub(super) fn spawn_reply(
         };
         stream.finish(&final_text).await;
         ctx.chat_room.end_reply(chat_id, reply_id);
+    };
+    tasks.spawn(async move {
+        // A reply that panicked is finished too: replaying its message would panic again.
+        if AssertUnwindSafe(reply).catch_unwind().await.is_err() {
+            tracing::error!(chat_id, "a coach reply crashed");
+            metrics::counter!("tiltguard_handler_panics_total").increment(1);
+        }
         finish.done();
     });
 }
