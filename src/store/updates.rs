@@ -32,13 +32,7 @@ impl DoneMarks {
     /// Marks `update_id` done; returns once it is stored (or the write failed).
     pub async fn mark(&self, update_id: i64) -> Result<(), StoreError> {
         self.queue().push(update_id);
-        let _turn = self.turn.lock().await;
-        let batch = std::mem::take(&mut *self.queue());
-        if batch.is_empty() {
-            // An earlier turn took this id along and has stored it.
-            return Ok(());
-        }
-        self.store.mark_updates_done(&batch).await
+        self.flush().await
     }
 
     /// Queues `update_id` for a later write ([`DoneMarks::flush`]) instead of writing it now.
@@ -49,11 +43,12 @@ impl DoneMarks {
         queue.len() == 1
     }
 
-    /// Writes every queued id.
+    /// Writes every queued id, once the turn to write is ours.
     pub async fn flush(&self) -> Result<(), StoreError> {
         let _turn = self.turn.lock().await;
         let batch = std::mem::take(&mut *self.queue());
         if batch.is_empty() {
+            // An earlier turn took these ids along and has stored them.
             return Ok(());
         }
         self.store.mark_updates_done(&batch).await
@@ -177,6 +172,14 @@ mod tests {
     use crate::store::Store;
     use crate::store::testing::each_store;
 
+    /// Records updates `1..=last` as taken, each with its own id as payload.
+    async fn record_taken(store: &Store, last: i64) {
+        let batch: Vec<_> = (1..=last)
+            .map(|id| (id, Some(id), format!("{{\"update_id\":{id}}}")))
+            .collect();
+        store.record_updates(&batch).await.unwrap();
+    }
+
     async fn pending_ids(store: &Store) -> Vec<i64> {
         let pending = store.pending_updates().await.unwrap();
         pending.iter().map(|u| u.update_id).collect()
@@ -210,10 +213,7 @@ mod tests {
     #[tokio::test]
     async fn every_mark_that_returned_is_stored_even_when_batched() {
         for (dialect, store) in each_store().await {
-            let batch: Vec<_> = (1..=250)
-                .map(|id| (id, Some(id), format!("{{\"update_id\":{id}}}")))
-                .collect();
-            store.record_updates(&batch).await.unwrap();
+            record_taken(&store, 250).await;
             let marks = std::sync::Arc::new(DoneMarks::new(store.clone()));
             let handlers: Vec<_> = (1..=240)
                 .map(|id| {
@@ -232,10 +232,7 @@ mod tests {
     #[tokio::test]
     async fn deferred_marks_wait_for_the_flush_and_odd_batches_mark_exactly_their_ids() {
         for (dialect, store) in each_store().await {
-            let batch: Vec<_> = (1..=8)
-                .map(|id| (id, Some(id), format!("{{\"update_id\":{id}}}")))
-                .collect();
-            store.record_updates(&batch).await.unwrap();
+            record_taken(&store, 8).await;
             let marks = DoneMarks::new(store.clone());
             assert!(marks.defer(2), "the first deferred id asks for a flush");
             assert!(!marks.defer(3) && !marks.defer(5), "later ones ride along");
