@@ -18,8 +18,12 @@ pub struct Harness {
     pub telegram: TelegramSim,
     pub env: HashMap<String, String>,
     pub bot: Option<RunningBot>,
-    /// A bot started with [`Harness::start_killable`]: the signal that kills it.
-    killable: Option<tokio::sync::oneshot::Sender<()>>,
+    /// A bot started with [`Harness::start_killable`]: the signal that kills it, and its
+    /// thread, which ends once every task of the bot has been dropped.
+    killable: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        std::thread::JoinHandle<()>,
+    )>,
     _dir: tempfile::TempDir,
 }
 
@@ -111,7 +115,7 @@ impl Harness {
         let config = self.config();
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
         let (kill_tx, kill_rx) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
+        let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -125,13 +129,17 @@ impl Harness {
             drop(runtime);
         });
         started_rx.await.expect("the bot's thread started it");
-        self.killable = Some(kill_tx);
+        self.killable = Some((kill_tx, thread));
     }
 
-    /// Kills a bot started with [`Harness::start_killable`].
-    pub fn kill(&mut self) {
-        if let Some(kill) = self.killable.take() {
+    /// Kills a bot started with [`Harness::start_killable`]; returns when it is dead.
+    pub async fn kill(&mut self) {
+        if let Some((kill, thread)) = self.killable.take() {
             let _ = kill.send(());
+            tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .expect("joined the bot's thread")
+                .expect("the bot's thread ended without a panic");
         }
     }
 
