@@ -145,8 +145,7 @@ impl Coach {
         let mut shrunk = false;
         loop {
             let prompt = assemble(&system, &summary, &turns, &user_text, budget);
-            let mut messages = to_chat_messages(&prompt, &input);
-            drop(prompt);
+            let mut messages = to_chat_messages(prompt, &input);
             if !outcome.text.is_empty() {
                 messages.push(ChatMessage::assistant(outcome.text.clone()));
                 messages.push(ChatMessage::user(CONTINUE_INSTRUCTION));
@@ -429,21 +428,23 @@ impl Summarizer {
     }
 }
 
-fn to_chat_messages(prompt: &[PromptMessage], input: &CoachInput) -> Vec<ChatMessage> {
+/// Moves the prompt's texts into chat messages (the system prompt alone is several KB, and
+/// hundreds of replies start together).
+fn to_chat_messages(prompt: Vec<PromptMessage>, input: &CoachInput) -> Vec<ChatMessage> {
     let last = prompt.len().saturating_sub(1);
     prompt
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, message)| match (message.role, input) {
-            (Role::System, _) => ChatMessage::system(message.content.clone()),
-            (Role::Assistant, _) => ChatMessage::assistant(message.content.clone()),
+            (Role::System, _) => ChatMessage::system(message.content),
+            (Role::Assistant, _) => ChatMessage::assistant(message.content),
             (Role::User, CoachInput::Chart { image, kind, .. }) if i == last => {
                 ChatMessage::user_parts(vec![
-                    ContentPart::text(message.content.clone()),
+                    ContentPart::text(message.content),
                     ContentPart::image(*kind, image),
                 ])
             }
-            (Role::User, _) => ChatMessage::user(message.content.clone()),
+            (Role::User, _) => ChatMessage::user(message.content),
         })
         .collect()
 }

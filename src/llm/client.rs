@@ -4,8 +4,8 @@
 use super::error::{LlmError, classify_http_error};
 use super::parse::{CompletionParser, EventQueue};
 use super::stream::ChatStream;
-use super::types::{ChatRequest, WireRequest};
-use crate::net::{HttpClient, HttpError, Target};
+use super::types::{ChatMessage, ChatRequest, WireRequest};
+use crate::net::{HttpClient, HttpError, PostRequest, Target};
 use reqwest::header::{
     AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
 };
@@ -122,6 +122,21 @@ impl LlmClient {
     /// Starts a streamed completion. HTTP failures before the stream come back here; failures
     /// after it started come out of the stream.
     pub async fn stream_chat(&self, request: &ChatRequest) -> Result<ChatStream, LlmError> {
+        self.stream_wire(&WireRequest::from(request)).await
+    }
+
+    /// [`LlmClient::stream_chat`] for `messages` as they are, without a request owning a copy.
+    pub async fn stream_messages(
+        &self,
+        model: &str,
+        messages: &[ChatMessage],
+        max_tokens: u32,
+    ) -> Result<ChatStream, LlmError> {
+        self.stream_wire(&WireRequest::new(model, messages, max_tokens, None))
+            .await
+    }
+
+    async fn stream_wire(&self, request: &WireRequest<'_>) -> Result<ChatStream, LlmError> {
         match &self.direct {
             Some((client, target)) => self.stream_direct(client, target, request).await,
             None => self.stream_with_reqwest(request).await,
@@ -132,10 +147,8 @@ impl LlmClient {
         &self,
         client: &HttpClient,
         target: &Target,
-        request: &ChatRequest,
+        request: &WireRequest<'_>,
     ) -> Result<ChatStream, LlmError> {
-        let body = serde_json::to_vec(&WireRequest::from(request))
-            .map_err(|e| LlmError::Protocol(format!("cannot encode the request: {e}")))?;
         let mut headers: Vec<(&str, &str)> = vec![
             ("Content-Type", "application/json"),
             ("Accept", "text/event-stream"),
@@ -145,15 +158,18 @@ impl LlmClient {
         for (name, value) in &self.headers {
             headers.push((name.as_str(), value.to_str().unwrap_or_default()));
         }
-        let response = client
-            .post(target, &headers, &body, self.timeout)
-            .await
-            .map_err(|error| match error {
-                HttpError::Timeout => LlmError::Timeout,
-                HttpError::Connect(m) | HttpError::Protocol(m) => {
-                    LlmError::Connect(m).redact(self.api_key.as_deref())
-                }
-            })?;
+        let body = PostRequest::json(target, &headers, request)
+            .map_err(|e| LlmError::Protocol(format!("cannot encode the request: {e}")))?;
+        let response =
+            client
+                .send(target, &body, self.timeout)
+                .await
+                .map_err(|error| match error {
+                    HttpError::Timeout => LlmError::Timeout,
+                    HttpError::Connect(m) | HttpError::Protocol(m) => {
+                        LlmError::Connect(m).redact(self.api_key.as_deref())
+                    }
+                })?;
         let head = &response.head;
         if let (300..=399, Some(location)) = (head.status, &head.location) {
             // reqwest would follow it; a streamed POST should not be sent twice, and the
@@ -172,7 +188,7 @@ impl LlmClient {
                 .read_whole(response.body, MAX_ERROR_BODY_BYTES)
                 .await
                 .unwrap_or_default();
-            return Err(self.http_error(&request.model, status, retry_after.as_deref(), &body));
+            return Err(self.http_error(request.model, status, retry_after.as_deref(), &body));
         }
         if head.json {
             let body = self.read_whole(response.body, MAX_JSON_REPLY_BYTES).await?;
@@ -206,12 +222,12 @@ impl LlmClient {
         error
     }
 
-    async fn stream_with_reqwest(&self, request: &ChatRequest) -> Result<ChatStream, LlmError> {
+    async fn stream_with_reqwest(&self, request: &WireRequest<'_>) -> Result<ChatStream, LlmError> {
         let send = self
             .http
             .post(&self.completions_url)
             .headers(self.headers.clone())
-            .json(&WireRequest::from(request))
+            .json(request)
             .send();
         let response = match tokio::time::timeout(self.timeout, send).await {
             Err(_) => return Err(LlmError::Timeout),
@@ -230,7 +246,7 @@ impl LlmClient {
                 .await
                 .unwrap_or_default();
             return Err(self.http_error(
-                &request.model,
+                request.model,
                 status.as_u16(),
                 retry_after.as_deref(),
                 &body,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::breaker::{Breaker, BreakerSettings, BreakerState};
-use super::{ChatMessage, ChatRequest, ChatStream, LlmClient, LlmEndpoint, LlmError};
+use super::{ChatMessage, ChatStream, LlmClient, LlmEndpoint, LlmError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputKind {
@@ -184,7 +184,6 @@ impl Router {
             message: format!("every {} model is unavailable", kind.label()),
         };
         let chain = self.chain(kind);
-        let mut request = ChatRequest::new(String::new(), messages.to_vec(), max_tokens);
         for (position, route) in chain.iter().enumerate() {
             if skip.contains(&route.label) || !self.acquire(&route.label) {
                 continue;
@@ -199,9 +198,11 @@ impl Router {
             } else {
                 1
             };
-            request.model.clone_from(&route.model);
             for attempt in 0..attempts {
-                match route.client.stream_chat(&request).await {
+                let opening = route
+                    .client
+                    .stream_messages(&route.model, messages, max_tokens);
+                match opening.await {
                     Ok(stream) => {
                         return Ok(Opened {
                             stream,

@@ -193,7 +193,7 @@ impl ChatRequest {
 /// The JSON body actually posted.
 #[derive(Serialize)]
 pub(crate) struct WireRequest<'a> {
-    model: &'a str,
+    pub(crate) model: &'a str,
     messages: &'a [ChatMessage],
     max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,18 +207,34 @@ struct StreamOptions {
     include_usage: bool,
 }
 
-impl<'a> From<&'a ChatRequest> for WireRequest<'a> {
-    fn from(request: &'a ChatRequest) -> Self {
+impl<'a> WireRequest<'a> {
+    pub(crate) fn new(
+        model: &'a str,
+        messages: &'a [ChatMessage],
+        max_tokens: u32,
+        temperature: Option<f32>,
+    ) -> Self {
         Self {
-            model: &request.model,
-            messages: &request.messages,
-            max_tokens: request.max_tokens,
-            temperature: request.temperature,
+            model,
+            messages,
+            max_tokens,
+            temperature,
             stream: true,
             stream_options: StreamOptions {
                 include_usage: true,
             },
         }
+    }
+}
+
+impl<'a> From<&'a ChatRequest> for WireRequest<'a> {
+    fn from(request: &'a ChatRequest) -> Self {
+        Self::new(
+            &request.model,
+            &request.messages,
+            request.max_tokens,
+            request.temperature,
+        )
     }
 }
 

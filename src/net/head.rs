@@ -73,11 +73,54 @@ impl Target {
     }
 }
 
-/// The bytes of a `POST` with a body, keeping the connection open for reuse.
-pub fn post_request(target: &Target, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256 + body.len());
-    write_post_request(&mut out, target, headers, body);
-    out
+/// Bytes kept free in front of a body serialized by [`PostRequest::json`], for the head.
+/// A head is the request line, `Host`, `Content-Length` and the caller's few headers: a few
+/// hundred bytes, more only with a long API key.
+const HEAD_ROOM: usize = 1024;
+
+/// The bytes of one `POST`, keeping the connection open for reuse.
+pub struct PostRequest {
+    bytes: Vec<u8>,
+    /// Where the request starts: a head written in front of its body leaves room unused.
+    start: usize,
+}
+
+impl PostRequest {
+    /// A request around a body that already exists as bytes (copied once, after the head).
+    pub fn new(target: &Target, headers: &[(&str, &str)], body: &[u8]) -> PostRequest {
+        let mut bytes = Vec::with_capacity(256 + body.len());
+        write_post_request(&mut bytes, target, headers, body);
+        PostRequest { bytes, start: 0 }
+    }
+
+    /// A request whose JSON body is serialized where it is sent from: the body is written
+    /// once, after room for the head, and the head goes into that room once the body's length
+    /// is known. A model request carries the whole prompt, so a copy of it per request showed
+    /// in the bot's memory when hundreds of replies start together.
+    pub fn json<B: serde::Serialize + ?Sized>(
+        target: &Target,
+        headers: &[(&str, &str)],
+        body: &B,
+    ) -> serde_json::Result<PostRequest> {
+        let mut bytes = Vec::with_capacity(HEAD_ROOM + 1024);
+        bytes.resize(HEAD_ROOM, 0);
+        serde_json::to_writer(&mut bytes, body)?;
+        let body_len = bytes.len() - HEAD_ROOM;
+        let mut head = [0u8; HEAD_ROOM];
+        let mut room = &mut head[..];
+        if write_post_head(&mut room, target, headers, body_len).is_ok() {
+            let head_len = HEAD_ROOM - room.len();
+            let start = HEAD_ROOM - head_len;
+            bytes[start..HEAD_ROOM].copy_from_slice(&head[..head_len]);
+            return Ok(PostRequest { bytes, start });
+        }
+        // Headers too long for the room: copy the body after them instead.
+        Ok(PostRequest::new(target, headers, &bytes[HEAD_ROOM..]))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
 }
 
 /// Appends the bytes of a `POST` to `out` (a pipeline queues many in one buffer).
@@ -87,22 +130,31 @@ pub fn write_post_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) {
-    out.extend_from_slice(b"POST ");
-    out.extend_from_slice(target.path.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
-    out.extend_from_slice(target.authority.as_bytes());
-    out.extend_from_slice(b"\r\nContent-Length: ");
-    // Formatted in place: a string per request showed among a preview's allocations.
-    let _ = write!(out, "{}", body.len());
-    out.extend_from_slice(b"\r\n");
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
+    // Writing to a vector cannot fail.
+    let _ = write_post_head(out, target, headers, body.len());
     out.extend_from_slice(body);
+}
+
+/// Writes the head of a `POST` whose body is `body_len` bytes; fails only when `out` is full.
+fn write_post_head(
+    out: &mut impl Write,
+    target: &Target,
+    headers: &[(&str, &str)],
+    body_len: usize,
+) -> std::io::Result<()> {
+    out.write_all(b"POST ")?;
+    out.write_all(target.path.as_bytes())?;
+    out.write_all(b" HTTP/1.1\r\nHost: ")?;
+    out.write_all(target.authority.as_bytes())?;
+    // Formatted in place: a string per request showed among a preview's allocations.
+    write!(out, "\r\nContent-Length: {body_len}\r\n")?;
+    for (name, value) in headers {
+        out.write_all(name.as_bytes())?;
+        out.write_all(b": ")?;
+        out.write_all(value.as_bytes())?;
+        out.write_all(b"\r\n")?;
+    }
+    out.write_all(b"\r\n")
 }
 
 /// A `Content-Type` naming JSON (parameters such as `charset` aside).
@@ -203,6 +255,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_json_request_is_byte_for_byte_the_request_around_its_serialized_body() {
+        let target = Target::parse("http://127.0.0.1:8080/v1/chat/completions").unwrap();
+        let body = serde_json::json!({"model": "m", "messages": [{"role": "user", "content": "hé \"x\"\n"}]});
+        let encoded = serde_json::to_vec(&body).unwrap();
+        let long_key = format!("Bearer {}", "k".repeat(2 * HEAD_ROOM));
+        // Short headers fit the room in front of the body; a long one does not.
+        for headers in [
+            vec![("Content-Type", "application/json")],
+            vec![("Authorization", long_key.as_str())],
+        ] {
+            let request = PostRequest::json(&target, &headers, &body).unwrap();
+            let expected = PostRequest::new(&target, &headers, &encoded);
+            assert_eq!(request.as_bytes(), expected.as_bytes());
+            let text = String::from_utf8_lossy(request.as_bytes()).into_owned();
+            assert!(
+                text.starts_with("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n")
+            );
+            assert!(text.contains(&format!("\r\nContent-Length: {}\r\n", encoded.len())));
+            assert!(text.ends_with(&format!("\r\n\r\n{}", String::from_utf8_lossy(&encoded))));
+        }
+    }
+
+    #[test]
     fn targets_keep_path_query_and_explicit_ports() {
         let t = Target::parse("https://openrouter.ai/api/v1/chat/completions").unwrap();
         assert_eq!(
@@ -227,9 +302,9 @@ mod tests {
     #[test]
     fn a_request_carries_host_length_and_headers() {
         let t = Target::parse("http://h:8080/v1/chat/completions").unwrap();
-        let wire = post_request(&t, &[("Content-Type", "application/json")], b"{}");
+        let wire = PostRequest::new(&t, &[("Content-Type", "application/json")], b"{}");
         assert_eq!(
-            String::from_utf8(wire).unwrap(),
+            String::from_utf8_lossy(wire.as_bytes()),
             "POST /v1/chat/completions HTTP/1.1\r\nHost: h:8080\r\nContent-Length: 2\r\n\
              Content-Type: application/json\r\n\r\n{}"
         );

@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 
 pub use chunked::{BodyDecoder, BodyState, Framing};
 pub use grid::{GRID, on_grid};
-use head::{Origin, parse_response_head, post_request};
-pub use head::{ResponseHead, Target, is_json_type};
+use head::{Origin, parse_response_head};
+pub use head::{PostRequest, ResponseHead, Target, is_json_type};
 pub use pipeline::{Answer, PendingAnswer, Pipeline};
 use socket::{Pulled, Socket};
 
@@ -102,13 +102,24 @@ impl HttpClient {
         body: &[u8],
         timeout: Duration,
     ) -> Result<Response, HttpError> {
-        let request = post_request(target, headers, body);
+        let request = PostRequest::new(target, headers, body);
+        self.send(target, &request, timeout).await
+    }
+
+    /// [`HttpClient::post`] for a request already built (see [`PostRequest::json`]).
+    pub async fn send(
+        &self,
+        target: &Target,
+        request: &PostRequest,
+        timeout: Duration,
+    ) -> Result<Response, HttpError> {
+        let request = request.as_bytes();
         let origin = &target.origin;
         let exchange = async {
             // A reused connection the server closed meanwhile fails before any response
             // byte; then (only then) the request is sent again on a fresh one.
             if let Some(socket) = self.checkout(origin) {
-                match exchange(socket, &request).await {
+                match exchange(socket, request).await {
                     Ok(done) => return Ok(done),
                     Err(Failure::BeforeResponse(error)) => {
                         tracing::debug!(%error, "a kept-alive connection was stale; reconnecting");
@@ -119,7 +130,7 @@ impl HttpClient {
             let socket = Socket::connect(origin, &self.shared.tls, timeout)
                 .await
                 .map_err(|e| connect_error(origin, &e))?;
-            exchange(socket, &request)
+            exchange(socket, request)
                 .await
                 .map_err(|failure| match failure {
                     Failure::BeforeResponse(error) | Failure::Other(error) => error,

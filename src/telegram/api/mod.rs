@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use teloxide::types::{InlineKeyboardMarkup, User};
 
 use crate::config::Secret;
-use crate::net::{HttpClient, HttpError, Pipeline, Target};
+use crate::net::{HttpClient, HttpError, Pipeline, PostRequest, Target};
 
 mod draft;
 mod error;
@@ -363,10 +363,13 @@ async fn call_direct<B: Serialize + ?Sized>(
     body: &B,
     timeout: Duration,
 ) -> Result<(u16, Vec<u8>), TgError> {
-    let body = encode(method, body)?;
+    let request = PostRequest::json(target, JSON, body).map_err(|e| TgError::Decode {
+        method,
+        detail: format!("cannot encode the request: {e}"),
+    })?;
     // The head within `timeout`, then the rest of the body (usually already here) too.
     let response = client
-        .post(target, JSON, &body, timeout)
+        .send(target, &request, timeout)
         .await
         .map_err(|error| http_failure(method, error))?;
     let status = response.head.status;
