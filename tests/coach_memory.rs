@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use support::{Harness, WAIT, trader};
 use tiltguard::store::{ConversationKey, Counter, Store, utc_day};
-use tiltguard_sim::llm::{LlmSimConfig, Timing};
+use tiltguard_sim::llm::{LlmSim, LlmSimConfig, Timing};
 
 async fn open(h: &Harness) -> Store {
     let store = Store::connect(&h.env["DATABASE_URL"]).await.unwrap();
@@ -166,19 +166,41 @@ async fn a_burst_over_the_per_minute_limit_gets_one_polite_notice() {
     h.stop().await;
 }
 
-#[tokio::test]
-async fn a_reply_cut_off_by_a_crash_is_answered_after_the_restart() {
+/// A bot that can be killed mid-reply, whose model answers `answer` at `timing`.
+async fn killable_bot_answering(timing: Timing, answer: &str) -> (Harness, LlmSim) {
     let mut h = Harness::new().await;
     let llm = h
         .with_llm(LlmSimConfig {
-            timing: Timing::new(10.0, Duration::from_millis(50)),
+            timing,
             ..LlmSimConfig::default()
         })
         .await;
-    let answer = "Size down after two losses. The market will still be there tomorrow, and \
-                  so will your account if you protect it today.";
     llm.set_reply("primary", answer);
     h.start_killable().await;
+    (h, llm)
+}
+
+/// Kills the bot before it delivered anything into `chat_id`, restarts it, and checks that
+/// `answer` then arrives, once.
+async fn kill_restart_and_expect_the_answer_once(h: &mut Harness, chat_id: i64, answer: &str) {
+    h.kill().await;
+    assert!(
+        h.telegram.bot_messages(chat_id).is_empty(),
+        "the answer was delivered before the crash; the test proves nothing"
+    );
+    h.start().await;
+    let replies = h.wait_for_bot_messages(chat_id, 1).await;
+    assert_eq!(replies[0].text, answer);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(h.telegram.bot_messages(chat_id).len(), 1, "answered once");
+}
+
+#[tokio::test]
+async fn a_reply_cut_off_by_a_crash_is_answered_after_the_restart() {
+    let answer = "Size down after two losses. The market will still be there tomorrow, and \
+                  so will your account if you protect it today.";
+    let (mut h, _llm) =
+        killable_bot_answering(Timing::new(10.0, Duration::from_millis(50)), answer).await;
     let (ann, chat) = trader(5010, "Ann");
     h.telegram
         .send_text(&chat, &ann, "Should I double my size to win it back?");
@@ -187,21 +209,50 @@ async fn a_reply_cut_off_by_a_crash_is_answered_after_the_restart() {
         h.wait_for_draft_longer_than(chat.id, 10).await,
         "the reply never started streaming"
     );
-    h.kill().await;
-    assert!(
-        h.telegram.bot_messages(chat.id).is_empty(),
-        "the reply was delivered before the crash; the test proves nothing"
-    );
-    h.start().await;
-    let replies = h.wait_for_bot_messages(chat.id, 1).await;
-    assert_eq!(replies[0].text, answer);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(h.telegram.bot_messages(chat.id).len(), 1, "answered once");
+    kill_restart_and_expect_the_answer_once(&mut h, chat.id, answer).await;
     let store = open(&h).await;
     assert_eq!(
         store.used_today(ann.id, Counter::Messages).await.unwrap(),
         1,
         "the replayed message did not take a second unit of the day's quota"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_reply_stored_but_not_delivered_before_a_crash_is_delivered_from_the_store() {
+    let answer = "Write the stop down before you enter. A stop you only think about moves.";
+    let (mut h, llm) =
+        killable_bot_answering(Timing::new(200.0, Duration::from_millis(10)), answer).await;
+    let (ann, chat) = trader(5011, "Ann");
+    // A flood wait on the first preview holds the chat for 3 s: the reply streams to its end
+    // and is stored, and its final message waits.
+    h.telegram
+        .inject_flood_for(Some(chat.id), 3, Duration::from_millis(200));
+    h.telegram.send_text(&chat, &ann, "Where do I put my stop?");
+    let store = open(&h).await;
+    let key = ConversationKey {
+        chat_id: chat.id,
+        user_id: ann.id,
+    };
+    let stored_turns = || async {
+        match store.conversation_with_window(key, 10).await.unwrap() {
+            Some((_, turns)) => turns.len(),
+            None => 0,
+        }
+    };
+    let deadline = std::time::Instant::now() + WAIT;
+    while stored_turns().await < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(stored_turns().await, 2, "the exchange was never stored");
+    // The restarted bot waits out what is left of the flood wait, then answers.
+    kill_restart_and_expect_the_answer_once(&mut h, chat.id, answer).await;
+    assert_eq!(llm.requests().len(), 1, "the model was not asked again");
+    assert_eq!(stored_turns().await, 2, "the exchange was not stored twice");
+    assert_eq!(
+        store.used_today(ann.id, Counter::Messages).await.unwrap(),
+        1
     );
     h.stop().await;
 }

@@ -138,6 +138,7 @@ mod tests {
             id,
             role: role.into(),
             content: content.into(),
+            message_id: None,
         }
     }
 
@@ -148,6 +149,34 @@ mod tests {
                 turn(i, role, &format!("turn {i} {}", "x".repeat(300)))
             })
             .collect()
+    }
+
+    #[test]
+    fn only_the_newest_exchange_of_the_same_message_counts_as_its_stored_answer() {
+        let answered = |mid: i64, question: &str, answer: &str| {
+            [
+                Turn {
+                    message_id: Some(mid),
+                    ..turn(2 * mid, "user", question)
+                },
+                Turn {
+                    message_id: Some(mid),
+                    ..turn(2 * mid + 1, "assistant", answer)
+                },
+            ]
+        };
+        let turns: Vec<Turn> = [answered(5, "q5", "a5"), answered(6, "q6", "a6")].concat();
+        assert_eq!(stored_answer(&turns, Some(6)), Some(("a6", false)));
+        // An older message, a message never stored, and the REPL (no message) get none.
+        assert_eq!(stored_answer(&turns, Some(5)), None);
+        assert_eq!(stored_answer(&turns, Some(7)), None);
+        assert_eq!(stored_answer(&turns, None), None);
+        assert_eq!(stored_answer(&history(4), Some(0)), None);
+        let stopped = answered(8, "q8", &format!("half an answer{STOPPED_MARK}"));
+        assert_eq!(
+            stored_answer(&stopped, Some(8)),
+            Some(("half an answer", true))
+        );
     }
 
     #[test]
@@ -208,10 +237,40 @@ pub struct Session {
     pub key: ConversationKey,
     /// `None`: not read yet; the reply reads it.
     pub window: Option<ConversationWindow>,
+    /// The Telegram message being answered (none in the terminal REPL).
+    pub message_id: Option<i64>,
 }
 
 impl From<ConversationKey> for Session {
     fn from(key: ConversationKey) -> Session {
-        Session { key, window: None }
+        Session {
+            key,
+            window: None,
+            message_id: None,
+        }
+    }
+}
+
+/// How a stored answer says the trader stopped it (the model reads it in later turns).
+pub const STOPPED_MARK: &str = " [stopped by the trader]";
+
+/// The stored answer to `message_id`, and whether it was stopped, when the newest exchange
+/// answered that message: it is being handled again (replayed after a crash that came after
+/// its exchange was stored), and the answer is delivered as it was instead of being asked of
+/// the model a second time.
+pub fn stored_answer(turns: &[Turn], message_id: Option<i64>) -> Option<(&str, bool)> {
+    let message_id = message_id?;
+    match turns {
+        [.., question, answer]
+            if question.role == "user"
+                && answer.role == "assistant"
+                && question.message_id == Some(message_id) =>
+        {
+            Some(match answer.content.strip_suffix(STOPPED_MARK) {
+                Some(text) => (text, true),
+                None => (&answer.content, false),
+            })
+        }
+        _ => None,
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::context::{Budget, PromptMessage, Role, Session, assemble};
+use super::context::{Budget, PromptMessage, Role, STOPPED_MARK, Session, assemble, stored_answer};
 use super::personas::Persona;
 use super::prompts::Templates;
 use crate::llm::router::{InputKind, Router};
@@ -124,8 +124,19 @@ impl Coach {
         on_delta: &mut (dyn FnMut(&str) + Send),
         cancel: &CancellationToken,
     ) -> Result<ReplyOutcome, CoachError> {
-        let key = session.key;
+        let (key, message_id) = (session.key, session.message_id);
         let (summary, turns) = self.session_context(key, session.window).await?;
+        if let Some((text, stopped)) = stored_answer(&turns, message_id) {
+            tracing::info!(
+                chat_id = key.chat_id,
+                "answering a replayed message from its stored exchange"
+            );
+            return Ok(ReplyOutcome {
+                text: text.to_owned(),
+                stopped,
+                ..ReplyOutcome::default()
+            });
+        }
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         let system = self.system_prompt(persona, &today);
         let (kind, user_text, remembered) = match &input {
@@ -262,7 +273,7 @@ impl Coach {
         if outcome.text.trim().is_empty() {
             return Ok(outcome);
         }
-        self.remember(key, user_id, kind, &remembered, &outcome)
+        self.remember(key, message_id, user_id, kind, &remembered, &outcome)
             .await?;
         Ok(outcome)
     }
@@ -270,6 +281,7 @@ impl Coach {
     async fn remember(
         &self,
         key: ConversationKey,
+        message_id: Option<i64>,
         user_id: i64,
         kind: InputKind,
         user_turn: &str,
@@ -277,7 +289,7 @@ impl Coach {
     ) -> Result<(), StoreError> {
         let mut answer = outcome.text.clone();
         if outcome.stopped {
-            answer.push_str(" [stopped by the trader]");
+            answer.push_str(STOPPED_MARK);
         }
         let entry = LedgerEntry {
             user_id,
@@ -292,7 +304,7 @@ impl Coach {
                 .map_or(0, |usd| (usd * 1e6).round() as i64),
         };
         self.store
-            .record_exchange(key, user_turn, &answer, &entry)
+            .record_exchange(key, message_id, user_turn, &answer, &entry)
             .await
     }
 

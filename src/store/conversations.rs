@@ -18,6 +18,8 @@ pub struct Turn {
     pub id: i64,
     pub role: String,
     pub content: String,
+    /// The Telegram message this turn's exchange answered, where there was one.
+    pub message_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +92,7 @@ impl Store {
         let state = self.conversation(key).await?;
         let after = state.map_or(0, |s| s.summarized_through);
         let rows = sqlx::query(
-            "SELECT id, role, content FROM turns
+            "SELECT id, role, content, message_id FROM turns
              WHERE chat_id = $1 AND user_id = $2 AND id > $3 AND id < $4 ORDER BY id",
         )
         .bind(key.chat_id)
@@ -105,6 +107,7 @@ impl Store {
                 id: row.get(0),
                 role: row.get(1),
                 content: row.get(2),
+                message_id: row.get(3),
             })
             .collect())
     }
@@ -167,6 +170,7 @@ pub(super) fn window_from_rows(rows: &[AnyRow]) -> ConversationWindow {
                 id: id?,
                 role: row.get(6),
                 content: row.get(7),
+                message_id: row.get(8),
             })
         })
         .collect();

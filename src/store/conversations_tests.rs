@@ -78,12 +78,14 @@ async fn an_exchange_is_stored_with_its_cost_in_one_go() {
             cost_micros: 7,
         };
         store
-            .record_exchange(ANN, "hi", "hello", &cost)
+            .record_exchange(ANN, Some(77), "hi", "hello", &cost)
             .await
             .unwrap();
         let turns = session_window(&store, 10).await;
         let roles: Vec<_> = turns.iter().map(|t| t.role.as_str()).collect();
         assert_eq!(roles, vec!["user", "assistant"], "{dialect}");
+        let answered: Vec<_> = turns.iter().map(|t| t.message_id).collect();
+        assert_eq!(answered, [Some(77), Some(77)], "{dialect}");
         let day = crate::store::utc_day(now_unix());
         let totals = store.usage_totals(42, day, day).await.unwrap();
         assert_eq!((totals.replies, totals.cost_micros), (1, 7), "{dialect}");
@@ -97,7 +99,7 @@ async fn a_failed_exchange_stores_nothing_and_leaves_the_store_usable() {
         hide_the_ledger(&store).await;
         assert!(
             store
-                .record_exchange(ANN, "hi", "hello", &cost_of(42))
+                .record_exchange(ANN, None, "hi", "hello", &cost_of(42))
                 .await
                 .is_err(),
             "{dialect}"
@@ -206,7 +208,13 @@ async fn replies_that_end_together_each_keep_their_own_exchange() {
                 };
                 let answer = format!("answer {id}");
                 store
-                    .record_exchange(key, &format!("question {id}"), &answer, &cost_of(id))
+                    .record_exchange(
+                        key,
+                        Some(id),
+                        &format!("question {id}"),
+                        &answer,
+                        &cost_of(id),
+                    )
                     .await
             }
         });
@@ -229,6 +237,8 @@ async fn replies_that_end_together_each_keep_their_own_exchange() {
                 [format!("question {id}"), format!("answer {id}")],
                 "{dialect}"
             );
+            let answered: Vec<_> = turns.iter().map(|t| t.message_id).collect();
+            assert_eq!(answered, [Some(id), Some(id)], "{dialect}");
             let day = crate::store::utc_day(now_unix());
             let totals = store.usage_totals(id, day, day).await.unwrap();
             assert_eq!(totals.replies, 1, "{dialect}: ledger of {id}");
@@ -247,7 +257,9 @@ async fn a_failed_group_of_exchanges_fails_each_and_stores_nothing() {
                     chat_id: id,
                     user_id: id,
                 };
-                store.record_exchange(key, "q", "a", &cost_of(id)).await
+                store
+                    .record_exchange(key, None, "q", "a", &cost_of(id))
+                    .await
             }
         });
         let results = futures_util::future::join_all(writes).await;

@@ -11,14 +11,14 @@ use std::sync::OnceLock;
 use super::group::GroupJob;
 use super::{ConversationKey, LedgerEntry, Script, Store, StoreError, now_unix, utc_day};
 
-/// One exchange as a SQLite script: `$1`..`$13` mean the same values in every statement.
+/// One exchange as a SQLite script: `$1`..`$14` mean the same values in every statement.
 const RECORD_EXCHANGE_SQLITE: &str = "
     BEGIN;
     INSERT INTO conversations (chat_id, user_id, session_started_at, last_activity_at)
         VALUES ($1, $2, $5, $5)
         ON CONFLICT (chat_id, user_id) DO UPDATE SET last_activity_at = $5;
-    INSERT INTO turns (chat_id, user_id, role, content, created_at)
-        VALUES ($1, $2, 'user', $3, $5), ($1, $2, 'assistant', $4, $5);
+    INSERT INTO turns (chat_id, user_id, role, content, created_at, message_id)
+        VALUES ($1, $2, 'user', $3, $5, $14), ($1, $2, 'assistant', $4, $5, $14);
     INSERT INTO llm_ledger (user_id, chat_id, day, model, kind, prompt_tokens,
                             completion_tokens, cost_micros, created_at)
         VALUES ($6, $7, $8, $9, $10, $11, $12, $13, $5);
@@ -32,15 +32,15 @@ const RECORD_EXCHANGE_POSTGRES: &str = "
             VALUES ($1, $2, $5, $5)
             ON CONFLICT (chat_id, user_id) DO UPDATE SET last_activity_at = $5
     ), exchange AS (
-        INSERT INTO turns (chat_id, user_id, role, content, created_at)
-            VALUES ($1, $2, 'user', $3, $5), ($1, $2, 'assistant', $4, $5)
+        INSERT INTO turns (chat_id, user_id, role, content, created_at, message_id)
+            VALUES ($1, $2, 'user', $3, $5, $14), ($1, $2, 'assistant', $4, $5, $14)
     )
     INSERT INTO llm_ledger (user_id, chat_id, day, model, kind, prompt_tokens,
                             completion_tokens, cost_micros, created_at)
         VALUES ($6, $7, $8, $9, $10, $11, $12, $13, $5)";
 
 /// Parameters per exchange, in the order both scripts number them.
-const PARAMS: usize = 13;
+const PARAMS: usize = 14;
 /// Exchanges per group; more wait for the next one. Keeps the script's text to a few
 /// shapes, each prepared once.
 const MAX_GROUP: usize = 32;
@@ -48,6 +48,7 @@ const MAX_GROUP: usize = 32;
 /// One exchange, owned, so it can wait in a queue.
 pub(super) struct Exchange {
     key: ConversationKey,
+    message_id: Option<i64>,
     user_turn: String,
     answer: String,
     at: i64,
@@ -70,6 +71,7 @@ impl Exchange {
             .bind(self.cost.prompt_tokens)
             .bind(self.cost.completion_tokens)
             .bind(self.cost.cost_micros)
+            .bind(self.message_id)
     }
 }
 
@@ -103,16 +105,19 @@ impl GroupJob for Exchange {
 }
 
 impl Store {
-    /// Stores one exchange atomically and returns once it is committed.
+    /// Stores one exchange atomically and returns once it is committed. `message_id` is the
+    /// Telegram message answered, if any.
     pub async fn record_exchange(
         &self,
         key: ConversationKey,
+        message_id: Option<i64>,
         user_turn: &str,
         answer: &str,
         cost: &LedgerEntry,
     ) -> Result<(), StoreError> {
         let exchange = Exchange {
             key,
+            message_id,
             user_turn: user_turn.to_owned(),
             answer: answer.to_owned(),
             at: now_unix(),
@@ -147,18 +152,19 @@ fn build_group_script(n: usize) -> String {
         INSERT INTO conversations (chat_id, user_id, session_started_at, last_activity_at)
             VALUES {}
             ON CONFLICT (chat_id, user_id) DO UPDATE SET last_activity_at = excluded.last_activity_at;
-        INSERT INTO turns (chat_id, user_id, role, content, created_at) VALUES {};
+        INSERT INTO turns (chat_id, user_id, role, content, created_at, message_id) VALUES {};
         INSERT INTO llm_ledger (user_id, chat_id, day, model, kind, prompt_tokens,
                                 completion_tokens, cost_micros, created_at) VALUES {};
         COMMIT;",
         rows(&|b| format!("({}, {}, {}, {})", p(b, 1), p(b, 2), p(b, 5), p(b, 5))),
         rows(&|b| format!(
-            "({c}, {u}, 'user', {}, {t}), ({c}, {u}, 'assistant', {}, {t})",
+            "({c}, {u}, 'user', {}, {t}, {m}), ({c}, {u}, 'assistant', {}, {t}, {m})",
             p(b, 3),
             p(b, 4),
             c = p(b, 1),
             u = p(b, 2),
-            t = p(b, 5)
+            t = p(b, 5),
+            m = p(b, 14)
         )),
         rows(&|b| format!(
             "({})",
@@ -179,12 +185,15 @@ mod tests {
     fn a_group_script_numbers_each_exchange_s_parameters_apart() {
         let sql = group_script(2);
         assert!(
-            sql.contains("($1, $2, $5, $5), ($14, $15, $18, $18)"),
+            sql.contains("($1, $2, $5, $5), ($15, $16, $19, $19)"),
             "{sql}"
         );
-        assert!(sql.contains("($14, $15, 'assistant', $17, $18)"), "{sql}");
         assert!(
-            sql.contains("($19, $20, $21, $22, $23, $24, $25, $26, $18)"),
+            sql.contains("($15, $16, 'assistant', $18, $19, $28)"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("($20, $21, $22, $23, $24, $25, $26, $27, $19)"),
             "{sql}"
         );
     }

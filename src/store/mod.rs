@@ -20,7 +20,7 @@ macro_rules! window_select {
     ($chat:literal, $user:literal, $limit:literal) => {
         concat!(
             "SELECT c.session_started_at, c.last_activity_at, c.summary, c.summarized_through,
-                    c.session_from_turn, t.id, t.role, t.content
+                    c.session_from_turn, t.id, t.role, t.content, t.message_id
              FROM conversations c
              LEFT JOIN turns t ON t.chat_id = c.chat_id AND t.user_id = c.user_id
                               AND t.id >= c.session_from_turn

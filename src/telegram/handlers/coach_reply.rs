@@ -41,6 +41,7 @@ pub(super) fn spawn_reply(
     let session = Session {
         key: conversation_key(message, user.id),
         window: head_start.window,
+        message_id: Some(i64::from(message.id.0)),
     };
     let reply_to = (!message.chat.is_private()).then_some(message.id.0);
     let mode = StreamMode::for_chat(&ctx.outbox, message.chat.is_private());
