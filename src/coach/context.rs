@@ -3,6 +3,8 @@
 //! Order: system (persona inside the safety frame) → rolling summary → the newest turns that
 //! fit → the new user message, leaving `reply_tokens` free for the answer. Pure.
 
+use super::service::CoachInput;
+use crate::llm::{ChatMessage, ContentPart};
 use crate::store::{ConversationKey, ConversationWindow, Turn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +94,27 @@ pub fn assemble(
         content: user_message,
     });
     messages
+}
+
+/// Moves the prompt's texts into chat messages (the system prompt alone is several KB, and
+/// hundreds of replies start together).
+pub fn to_chat_messages(prompt: Vec<PromptMessage>, input: &CoachInput) -> Vec<ChatMessage> {
+    let last = prompt.len().saturating_sub(1);
+    prompt
+        .into_iter()
+        .enumerate()
+        .map(|(i, message)| match (message.role, input) {
+            (Role::System, _) => ChatMessage::system(message.content),
+            (Role::Assistant, _) => ChatMessage::assistant(message.content),
+            (Role::User, CoachInput::Chart { image, kind, .. }) if i == last => {
+                ChatMessage::user_parts(vec![
+                    ContentPart::text(message.content),
+                    ContentPart::image(*kind, image),
+                ])
+            }
+            (Role::User, _) => ChatMessage::user(message.content),
+        })
+        .collect()
 }
 
 /// Cuts `text` to about `tokens`, keeping its head and tail.

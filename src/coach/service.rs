@@ -10,13 +10,11 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::context::{Budget, PromptMessage, Role, STOPPED_MARK, Session, assemble, stored_answer};
+use super::context::{Budget, STOPPED_MARK, Session, assemble, stored_answer, to_chat_messages};
 use super::personas::Persona;
 use super::prompts::Templates;
 use crate::llm::router::{InputKind, Router};
-use crate::llm::{
-    ChatMessage, ContentPart, FinishReason, ImageKind, LlmError, StreamEvent, TokenUsage,
-};
+use crate::llm::{ChatMessage, FinishReason, ImageKind, LlmError, StreamEvent, TokenUsage};
 use crate::store::{
     ConversationKey, ConversationWindow, LedgerEntry, Store, StoreError, Turn, now_unix,
 };
@@ -125,7 +123,9 @@ impl Coach {
         cancel: &CancellationToken,
     ) -> Result<ReplyOutcome, CoachError> {
         let (key, message_id) = (session.key, session.message_id);
-        let (summary, turns) = self.session_context(key, session.window).await?;
+        // The reply's phases before and after streaming are boxed: a task keeps room for its
+        // largest state while it lives, and these three made a reply's task 9 KB, not 5 KB.
+        let (summary, turns) = Box::pin(self.session_context(key, session.window)).await?;
         if let Some((text, stopped)) = stored_answer(&turns, message_id) {
             tracing::info!(
                 chat_id = key.chat_id,
@@ -167,7 +167,7 @@ impl Coach {
                     outcome.stopped = true;
                     break;
                 }
-                opened = self.router.open(kind, &messages, max_tokens, &failed) => opened,
+                opened = Box::pin(self.router.open(kind, &messages, max_tokens, &failed)) => opened,
             };
             // The request is on the wire; its copy of the prompt is not needed while streaming.
             drop(messages);
@@ -273,8 +273,7 @@ impl Coach {
         if outcome.text.trim().is_empty() {
             return Ok(outcome);
         }
-        self.remember(key, message_id, user_id, kind, &remembered, &outcome)
-            .await?;
+        Box::pin(self.remember(key, message_id, user_id, kind, &remembered, &outcome)).await?;
         Ok(outcome)
     }
 
@@ -438,27 +437,6 @@ impl Summarizer {
         }
         Ok(saved)
     }
-}
-
-/// Moves the prompt's texts into chat messages (the system prompt alone is several KB, and
-/// hundreds of replies start together).
-fn to_chat_messages(prompt: Vec<PromptMessage>, input: &CoachInput) -> Vec<ChatMessage> {
-    let last = prompt.len().saturating_sub(1);
-    prompt
-        .into_iter()
-        .enumerate()
-        .map(|(i, message)| match (message.role, input) {
-            (Role::System, _) => ChatMessage::system(message.content),
-            (Role::Assistant, _) => ChatMessage::assistant(message.content),
-            (Role::User, CoachInput::Chart { image, kind, .. }) if i == last => {
-                ChatMessage::user_parts(vec![
-                    ContentPart::text(message.content),
-                    ContentPart::image(*kind, image),
-                ])
-            }
-            (Role::User, _) => ChatMessage::user(message.content),
-        })
-        .collect()
 }
 
 /// What goes between a cut-off reply and its continuation: a space only where two words
