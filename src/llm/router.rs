@@ -199,10 +199,11 @@ impl Router {
                 1
             };
             for attempt in 0..attempts {
-                let opening = route
+                match route
                     .client
-                    .stream_messages(&route.model, messages, max_tokens);
-                match opening.await {
+                    .stream_messages(&route.model, messages, max_tokens)
+                    .await
+                {
                     Ok(stream) => {
                         return Ok(Opened {
                             stream,

@@ -104,7 +104,7 @@ impl Store {
         Ok(fresh)
     }
 
-    /// Marks many handled updates done, a hundred per statement.
+    /// Marks many handled updates done, up to 64 per statement.
     pub async fn mark_updates_done(&self, update_ids: &[i64]) -> Result<(), StoreError> {
         for ids in update_ids.chunks(64) {
             // The list is padded to a power of two with its last id, so the statement takes
