@@ -89,6 +89,17 @@ struct Polled {
     /// shows at once however long the model thinks; after it, reads follow `tick`.
     eager: bool,
     tick: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// When the consumer next shows the text, if it said (see [`net::ShowTimes`]).
+    shows: Option<net::ShowTimes>,
+    last_read: Option<tokio::time::Instant>,
+}
+
+/// When to read for the next announced show after the last read, if one is announced.
+fn read_point(
+    shows: Option<&net::ShowTimes>,
+    last_read: Option<tokio::time::Instant>,
+) -> Option<tokio::time::Instant> {
+    shows?.read_point_after(last_read?)
 }
 
 impl Polled {
@@ -105,13 +116,23 @@ impl Polled {
         }
         if let Some(tick) = self.tick.as_mut() {
             ready!(tick.as_mut().poll(cx));
+            // A show announced since this tick was set may come later: read for it then.
+            if let Some(point) = read_point(self.shows.as_ref(), self.last_read)
+                && point > tokio::time::Instant::now()
+            {
+                tick.as_mut().reset(point);
+                ready!(tick.as_mut().poll(cx));
+            }
         }
         let mut arrived = false;
         let read = self.body.read_now(&mut |piece| {
             arrived |= !piece.is_empty();
             sink(piece);
         });
-        let next = net::on_grid(tokio::time::Instant::now() + self.every);
+        let now = tokio::time::Instant::now();
+        self.last_read = Some(now);
+        let next = read_point(self.shows.as_ref(), self.last_read)
+            .unwrap_or_else(|| net::on_grid(now + self.every));
         let tick = match self.tick.as_mut() {
             Some(tick) => {
                 tick.as_mut().reset(next);
@@ -161,6 +182,8 @@ impl ChatStream {
                 every,
                 eager: true,
                 tick: None,
+                shows: None,
+                last_read: None,
             }))),
             decoder: ReplyDecoder::new(),
             ready: EventQueue::new(),
@@ -209,6 +232,14 @@ impl ChatStream {
     pub fn read_every(&mut self, every: Duration) {
         if let Some(Source::Polled(polled)) = self.source.as_mut() {
             polled.every = every;
+        }
+    }
+
+    /// Reads a polled stream just before each show `shows` announces instead of every
+    /// `read_every`, falling back to that schedule while no show is announced.
+    pub fn read_before_shows(&mut self, shows: net::ShowTimes) {
+        if let Some(Source::Polled(polled)) = self.source.as_mut() {
+            polled.shows = Some(shows);
         }
     }
 
