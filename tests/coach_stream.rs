@@ -334,5 +334,16 @@ async fn a_reply_cut_at_the_token_limit_says_so_instead_of_ending_mid_thought() 
     let reply = h.wait_for_bot_messages(chat.id, 1).await.remove(0);
     assert!(reply.text.starts_with("One two three"), "{}", reply.text);
     assert!(reply.text.contains("go on"), "{}", reply.text);
+    // Asked to go on, the model sees that its last answer was cut, not finished.
+    h.telegram.send_text(&chat, &ann, "go on");
+    h.wait_for_bot_messages(chat.id, 2).await;
+    let request = llm.requests().pop().unwrap().json().unwrap();
+    let cut_answer_shown = request["messages"].as_array().unwrap().iter().any(|m| {
+        m["role"] == "assistant"
+            && m["content"]
+                .as_str()
+                .is_some_and(|c| c.ends_with("[cut at the reply length limit]"))
+    });
+    assert!(cut_answer_shown, "{request:#}");
     h.stop().await;
 }

@@ -190,7 +190,12 @@ mod tests {
             ]
         };
         let turns: Vec<Turn> = [answered(5, "q5", "a5"), answered(6, "q6", "a6")].concat();
-        assert_eq!(stored_answer(&turns, Some(6)), Some(("a6", false)));
+        let plain = |text| StoredAnswer {
+            text,
+            stopped: false,
+            cut_short: false,
+        };
+        assert_eq!(stored_answer(&turns, Some(6)), Some(plain("a6")));
         // An older message, a message never stored, and the REPL (no message) get none.
         assert_eq!(stored_answer(&turns, Some(5)), None);
         assert_eq!(stored_answer(&turns, Some(7)), None);
@@ -199,7 +204,18 @@ mod tests {
         let stopped = answered(8, "q8", &format!("half an answer{STOPPED_MARK}"));
         assert_eq!(
             stored_answer(&stopped, Some(8)),
-            Some(("half an answer", true))
+            Some(StoredAnswer {
+                stopped: true,
+                ..plain("half an answer")
+            })
+        );
+        let cut = answered(9, "q9", &format!("a long answer{CUT_SHORT_MARK}"));
+        assert_eq!(
+            stored_answer(&cut, Some(9)),
+            Some(StoredAnswer {
+                cut_short: true,
+                ..plain("a long answer")
+            })
         );
     }
 
@@ -281,12 +297,22 @@ impl From<ConversationKey> for Session {
 
 /// How a stored answer says the trader stopped it (the model reads it in later turns).
 pub const STOPPED_MARK: &str = " [stopped by the trader]";
+/// How a stored answer says it was cut at the reply length limit: the model sees where it
+/// left off when asked to go on, and a replay can say so again.
+pub const CUT_SHORT_MARK: &str = " [cut at the reply length limit]";
 
-/// The stored answer to `message_id`, and whether it was stopped, when the newest exchange
-/// answered that message: it is being handled again (replayed after a crash that came after
-/// its exchange was stored), and the answer is delivered as it was instead of being asked of
-/// the model a second time.
-pub fn stored_answer(turns: &[Turn], message_id: Option<i64>) -> Option<(&str, bool)> {
+/// An answer as it was stored, its marks taken off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredAnswer<'a> {
+    pub text: &'a str,
+    pub stopped: bool,
+    pub cut_short: bool,
+}
+
+/// The stored answer to `message_id` when the newest exchange answered that message: it is
+/// being handled again (replayed after a crash that came after its exchange was stored),
+/// and the answer is delivered as it was instead of being asked of the model a second time.
+pub fn stored_answer(turns: &[Turn], message_id: Option<i64>) -> Option<StoredAnswer<'_>> {
     let message_id = message_id?;
     match turns {
         [.., question, answer]
@@ -294,9 +320,19 @@ pub fn stored_answer(turns: &[Turn], message_id: Option<i64>) -> Option<(&str, b
                 && answer.role == "assistant"
                 && question.message_id == Some(message_id) =>
         {
-            Some(match answer.content.strip_suffix(STOPPED_MARK) {
+            let text = answer.content.as_str();
+            let (text, stopped) = match text.strip_suffix(STOPPED_MARK) {
                 Some(text) => (text, true),
-                None => (&answer.content, false),
+                None => (text, false),
+            };
+            let (text, cut_short) = match text.strip_suffix(CUT_SHORT_MARK) {
+                Some(text) => (text, true),
+                None => (text, false),
+            };
+            Some(StoredAnswer {
+                text,
+                stopped,
+                cut_short,
             })
         }
         _ => None,

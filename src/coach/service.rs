@@ -10,7 +10,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::context::{Budget, STOPPED_MARK, Session, assemble, stored_answer, to_chat_messages};
+use super::context::{
+    Budget, CUT_SHORT_MARK, STOPPED_MARK, Session, assemble, stored_answer, to_chat_messages,
+};
 use super::personas::Persona;
 use super::prompts::Templates;
 use crate::llm::router::{InputKind, Router};
@@ -126,14 +128,15 @@ impl Coach {
         // The reply's phases before and after streaming are boxed: a task keeps room for its
         // largest state while it lives, and these three made a reply's task 9 KB, not 5 KB.
         let (summary, turns) = Box::pin(self.session_context(key, session.window)).await?;
-        if let Some((text, stopped)) = stored_answer(&turns, message_id) {
+        if let Some(stored) = stored_answer(&turns, message_id) {
             tracing::info!(
                 chat_id = key.chat_id,
                 "answering a replayed message from its stored exchange"
             );
             return Ok(ReplyOutcome {
-                text: text.to_owned(),
-                stopped,
+                text: stored.text.to_owned(),
+                stopped: stored.stopped,
+                cut_short: stored.cut_short,
                 ..ReplyOutcome::default()
             });
         }
@@ -290,6 +293,9 @@ impl Coach {
         outcome: &ReplyOutcome,
     ) -> Result<(), StoreError> {
         let mut answer = outcome.text.clone();
+        if outcome.cut_short {
+            answer.push_str(CUT_SHORT_MARK);
+        }
         if outcome.stopped {
             answer.push_str(STOPPED_MARK);
         }
