@@ -301,6 +301,13 @@ pub const STOPPED_MARK: &str = " [stopped by the trader]";
 /// left off when asked to go on, and a replay can say so again.
 pub const CUT_SHORT_MARK: &str = " [cut at the reply length limit]";
 
+fn without_mark<'a>(text: &'a str, mark: &str) -> (&'a str, bool) {
+    match text.strip_suffix(mark) {
+        Some(text) => (text, true),
+        None => (text, false),
+    }
+}
+
 /// An answer as it was stored, its marks taken off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoredAnswer<'a> {
@@ -320,15 +327,9 @@ pub fn stored_answer(turns: &[Turn], message_id: Option<i64>) -> Option<StoredAn
                 && answer.role == "assistant"
                 && question.message_id == Some(message_id) =>
         {
-            let text = answer.content.as_str();
-            let (text, stopped) = match text.strip_suffix(STOPPED_MARK) {
-                Some(text) => (text, true),
-                None => (text, false),
-            };
-            let (text, cut_short) = match text.strip_suffix(CUT_SHORT_MARK) {
-                Some(text) => (text, true),
-                None => (text, false),
-            };
+            // Marks are stored in this order: cut short first, then stopped.
+            let (text, stopped) = without_mark(&answer.content, STOPPED_MARK);
+            let (text, cut_short) = without_mark(text, CUT_SHORT_MARK);
             Some(StoredAnswer {
                 text,
                 stopped,
