@@ -25,9 +25,27 @@ fn telegram_config(args: &[String]) -> anyhow::Result<TelegramSimConfig> {
     Ok(config)
 }
 
+const USAGE: &str =
+    "usage: tiltguard-sim telegram [--port N] [--host IP] [--token TOKEN] [--no-flood]";
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return std::process::ExitCode::SUCCESS;
+    }
+    // Errors are printed as sentences, never with a backtrace: this is a command for people.
+    match run(&args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &[String]) -> anyhow::Result<()> {
     match args.split_first() {
         Some((command, rest)) if command == "telegram" => {
             let sim = TelegramSim::start(telegram_config(rest)?).await?;
@@ -36,8 +54,6 @@ async fn main() -> anyhow::Result<()> {
             sim.shutdown();
             Ok(())
         }
-        _ => bail!(
-            "usage: tiltguard-sim telegram [--port N] [--host IP] [--token TOKEN] [--no-flood]"
-        ),
+        _ => bail!("{USAGE}"),
     }
 }
