@@ -11,13 +11,13 @@ use tokio::time::Instant;
 
 const MODEL: &str = "deepseek/deepseek-chat";
 
-async fn open_stream(sim: &LlmSim) -> ChatStream {
+async fn open_stream(sim: &LlmSim, timeout: Duration) -> ChatStream {
     let endpoint = LlmEndpoint {
         base_url: sim.base_url(),
         api_key: Some("sk-test-key".into()),
         app_url: "https://tiltguard.example".into(),
         app_title: "tiltguard".into(),
-        timeout: Duration::from_secs(10),
+        timeout,
     };
     let client = LlmClient::new(endpoint, reqwest::Client::new()).expect("client");
     let request = ChatRequest::new(MODEL, vec![ChatMessage::user("how do I size?")], 800);
@@ -43,7 +43,7 @@ async fn a_stream_whose_shows_are_announced_is_read_just_before_each_show() {
     let sim = LlmSim::start(LlmSimConfig::default()).await.expect("sim");
     sim.set_timing(Timing::new(50.0, Duration::ZERO));
     sim.set_reply(MODEL, filler_text(3000, 4)); // well over 5 s of tokens
-    let mut stream = open_stream(&sim).await;
+    let mut stream = open_stream(&sim, Duration::from_secs(10)).await;
     stream.read_every(Duration::from_millis(250));
     let shows = ShowTimes::default();
     stream.read_before_shows(shows.clone());
@@ -101,4 +101,27 @@ async fn a_stream_whose_shows_are_announced_is_read_just_before_each_show() {
         after >= 2,
         "regular reads resume after the announced shows: {times:?}"
     );
+}
+
+#[tokio::test]
+async fn a_show_far_off_never_makes_a_talking_model_look_silent() {
+    let sim = LlmSim::start(LlmSimConfig::default()).await.expect("sim");
+    sim.set_timing(Timing::new(50.0, Duration::ZERO));
+    let reply = filler_text(900, 5); // about 4.5 s of tokens
+    sim.set_reply(MODEL, reply.clone());
+    // A two-second idle timeout, and shows announced further off than that.
+    let mut stream = open_stream(&sim, Duration::from_secs(2)).await;
+    let shows = ShowTimes::default();
+    stream.read_before_shows(shows.clone());
+    let now = Instant::now();
+    shows.announce(now + Duration::from_secs(3), now + Duration::from_secs(6));
+    let mut text = String::new();
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(StreamEvent::Delta(delta)) => text.push_str(&delta),
+            Ok(_) => {}
+            Err(error) => panic!("the stream failed after {} bytes: {error}", text.len()),
+        }
+    }
+    assert_eq!(text, reply);
 }

@@ -92,17 +92,19 @@ struct Polled {
     /// When the consumer next shows the text, if it said (see [`net::ShowTimes`]).
     shows: Option<net::ShowTimes>,
     last_read: Option<tokio::time::Instant>,
-}
-
-/// When to read for the next announced show after the last read, if one is announced.
-fn read_point(
-    shows: Option<&net::ShowTimes>,
-    last_read: Option<tokio::time::Instant>,
-) -> Option<tokio::time::Instant> {
-    shows?.read_point_after(last_read?)
+    /// How long a read may wait for a show: half the idle timeout, so bytes that came are
+    /// always seen before the stream could be taken for silent.
+    max_deferral: Duration,
 }
 
 impl Polled {
+    /// When to read for the next announced show after the last read, if one is announced.
+    fn read_point(&self) -> Option<tokio::time::Instant> {
+        let last_read = self.last_read?;
+        let point = self.shows.as_ref()?.read_point_after(last_read)?;
+        Some(point.min(last_read + self.max_deferral))
+    }
+
     /// The next read: at once while eager, else at the next tick. What arrived goes to
     /// `sink` straight from the receive buffer, in the pieces the framing allows. `Pending`
     /// when there is nothing to read yet (a wake-up is arranged).
@@ -114,14 +116,17 @@ impl Polled {
         if self.eager {
             return self.body.poll_read(cx, sink);
         }
-        if let Some(tick) = self.tick.as_mut() {
-            ready!(tick.as_mut().poll(cx));
+        if self.tick.is_some() {
             // A show announced since this tick was set may come later: read for it then.
-            if let Some(point) = read_point(self.shows.as_ref(), self.last_read)
-                && point > tokio::time::Instant::now()
-            {
-                tick.as_mut().reset(point);
+            let point = self.read_point();
+            if let Some(tick) = self.tick.as_mut() {
                 ready!(tick.as_mut().poll(cx));
+                if let Some(point) = point
+                    && point > tokio::time::Instant::now()
+                {
+                    tick.as_mut().reset(point);
+                    ready!(tick.as_mut().poll(cx));
+                }
             }
         }
         let mut arrived = false;
@@ -131,7 +136,8 @@ impl Polled {
         });
         let now = tokio::time::Instant::now();
         self.last_read = Some(now);
-        let next = read_point(self.shows.as_ref(), self.last_read)
+        let next = self
+            .read_point()
             .unwrap_or_else(|| net::on_grid(now + self.every));
         let tick = match self.tick.as_mut() {
             Some(tick) => {
@@ -184,6 +190,7 @@ impl ChatStream {
                 tick: None,
                 shows: None,
                 last_read: None,
+                max_deferral: idle_timeout / 2,
             }))),
             decoder: ReplyDecoder::new(),
             ready: EventQueue::new(),
