@@ -5,7 +5,6 @@
 
 use super::service::CoachInput;
 use crate::llm::{ChatMessage, ContentPart};
-use crate::net::ShowTimes;
 use crate::store::{ConversationKey, ConversationWindow, Turn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,9 +278,6 @@ pub struct Session {
     pub window: Option<ConversationWindow>,
     /// The Telegram message being answered (none in the terminal REPL).
     pub message_id: Option<i64>,
-    /// When the reply is next shown, for a chat that shows it only every few seconds: the
-    /// model's stream is then read just before each show (see [`ShowTimes`]).
-    pub shows: Option<ShowTimes>,
 }
 
 impl From<ConversationKey> for Session {
@@ -290,7 +286,6 @@ impl From<ConversationKey> for Session {
             key,
             window: None,
             message_id: None,
-            shows: None,
         }
     }
 }

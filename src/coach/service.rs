@@ -124,7 +124,7 @@ impl Coach {
         on_delta: &mut (dyn FnMut(&str) + Send),
         cancel: &CancellationToken,
     ) -> Result<ReplyOutcome, CoachError> {
-        let (key, message_id, shows) = (session.key, session.message_id, session.shows);
+        let (key, message_id) = (session.key, session.message_id);
         // The reply's phases before and after streaming are boxed: a task keeps room for its
         // largest state while it lives, and these three made a reply's task 9 KB, not 5 KB.
         let (summary, turns) = Box::pin(self.session_context(key, session.window)).await?;
@@ -197,9 +197,6 @@ impl Coach {
             // Only the first piece of a continuation may need a joining space.
             let mut continuing = !outcome.text.is_empty();
             stream.read_every(self.settings.read_every);
-            if let Some(shows) = &shows {
-                stream.read_before_shows(shows.clone());
-            }
             let cancelled = cancel.cancelled();
             tokio::pin!(cancelled);
             // Text decoded from one read is handed on in one piece: one preview update per

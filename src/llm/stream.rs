@@ -89,22 +89,9 @@ struct Polled {
     /// shows at once however long the model thinks; after it, reads follow `tick`.
     eager: bool,
     tick: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// When the consumer next shows the text, if it said (see [`net::ShowTimes`]).
-    shows: Option<net::ShowTimes>,
-    last_read: Option<tokio::time::Instant>,
-    /// How long a read may wait for a show: half the idle timeout, so bytes that came are
-    /// always seen before the stream could be taken for silent.
-    max_deferral: Duration,
 }
 
 impl Polled {
-    /// When to read for the next announced show after the last read, if one is announced.
-    fn read_point(&self) -> Option<tokio::time::Instant> {
-        let last_read = self.last_read?;
-        let point = self.shows.as_ref()?.read_point_after(last_read)?;
-        Some(point.min(last_read + self.max_deferral))
-    }
-
     /// The next read: at once while eager, else at the next tick. What arrived goes to
     /// `sink` straight from the receive buffer, in the pieces the framing allows. `Pending`
     /// when there is nothing to read yet (a wake-up is arranged).
@@ -116,29 +103,15 @@ impl Polled {
         if self.eager {
             return self.body.poll_read(cx, sink);
         }
-        if self.tick.is_some() {
-            // A show announced since this tick was set may come later: read for it then.
-            let point = self.read_point();
-            if let Some(tick) = self.tick.as_mut() {
-                ready!(tick.as_mut().poll(cx));
-                if let Some(point) = point
-                    && point > tokio::time::Instant::now()
-                {
-                    tick.as_mut().reset(point);
-                    ready!(tick.as_mut().poll(cx));
-                }
-            }
+        if let Some(tick) = self.tick.as_mut() {
+            ready!(tick.as_mut().poll(cx));
         }
         let mut arrived = false;
         let read = self.body.read_now(&mut |piece| {
             arrived |= !piece.is_empty();
             sink(piece);
         });
-        let now = tokio::time::Instant::now();
-        self.last_read = Some(now);
-        let next = self
-            .read_point()
-            .unwrap_or_else(|| net::on_grid(now + self.every));
+        let next = net::on_grid(tokio::time::Instant::now() + self.every);
         let tick = match self.tick.as_mut() {
             Some(tick) => {
                 tick.as_mut().reset(next);
@@ -188,9 +161,6 @@ impl ChatStream {
                 every,
                 eager: true,
                 tick: None,
-                shows: None,
-                last_read: None,
-                max_deferral: idle_timeout / 2,
             }))),
             decoder: ReplyDecoder::new(),
             ready: EventQueue::new(),
@@ -239,14 +209,6 @@ impl ChatStream {
     pub fn read_every(&mut self, every: Duration) {
         if let Some(Source::Polled(polled)) = self.source.as_mut() {
             polled.every = every;
-        }
-    }
-
-    /// Reads a polled stream just before each show `shows` announces instead of every
-    /// `read_every`, falling back to that schedule while no show is announced.
-    pub fn read_before_shows(&mut self, shows: net::ShowTimes) {
-        if let Some(Source::Polled(polled)) = self.source.as_mut() {
-            polled.shows = Some(shows);
         }
     }
 

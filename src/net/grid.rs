@@ -13,7 +13,7 @@
 //! p95 and +0.02 s in groups. At 150 ms reads still come every 300 ms, but the first
 //! visible token's p95 rose from 0.10 to 0.15 s for no further saving.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -34,72 +34,9 @@ pub fn on_grid(at: Instant) -> Instant {
     epoch + Duration::from_nanos(u64::try_from(slots * grid).unwrap_or(u64::MAX))
 }
 
-/// A stream is never left unread longer than this for a late show: the sender's window and
-/// the idle timeout stay far away, and a flood wait does not park the model's socket.
-pub const MAX_READ_DEFERRAL: Duration = Duration::from_secs(4);
-
-/// When the consumer of a streamed text will next show it: the slot it booked, and the
-/// earliest slot after that one. A group's reply is shown once every three seconds, so
-/// reading its model stream every 300 ms would mostly gather text nobody sees yet; reading
-/// one grid point before each show costs one read per show and shows text 100 ms old.
-/// Shared by the showing side, which announces, and the reading side, which looks.
-#[derive(Debug, Clone, Default)]
-pub struct ShowTimes(Arc<Mutex<Option<[Instant; 2]>>>);
-
-impl ShowTimes {
-    pub fn announce(&self, booked: Instant, following: Instant) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some([booked, following]);
-    }
-
-    /// The grid point just before the first announced show whose read comes after `after`
-    /// (the previous read), but no later than [`MAX_READ_DEFERRAL`] after it. `None` when no
-    /// announced show is left to read for: read on the usual schedule.
-    pub fn read_point_after(&self, after: Instant) -> Option<Instant> {
-        let shows = (*self.0.lock().unwrap_or_else(|p| p.into_inner()))?;
-        shows
-            .into_iter()
-            .map(|show| on_grid(show).checked_sub(GRID).unwrap_or(show))
-            .find(|&point| point > after)
-            .map(|point| point.min(after + MAX_READ_DEFERRAL))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_read_comes_one_grid_point_before_the_next_show_ahead() {
-        let shows = ShowTimes::default();
-        // The first call sets the grid's epoch, after the instant it was given.
-        let _ = on_grid(Instant::now());
-        let now = on_grid(Instant::now());
-        assert_eq!(shows.read_point_after(now), None, "nothing announced");
-        let booked = now + Duration::from_millis(250);
-        let following = now + Duration::from_millis(3350);
-        shows.announce(booked, following);
-        assert_eq!(
-            shows.read_point_after(now),
-            Some(now + Duration::from_millis(200)),
-            "the grid point before the one the show waits for"
-        );
-        let after_first = now + Duration::from_millis(200);
-        assert_eq!(
-            shows.read_point_after(after_first),
-            Some(now + Duration::from_millis(3300)),
-            "once the booked show's read is done, the following one"
-        );
-        assert_eq!(
-            shows.read_point_after(now + Duration::from_millis(3300)),
-            None
-        );
-        shows.announce(now + Duration::from_secs(30), now + Duration::from_secs(33));
-        assert_eq!(
-            shows.read_point_after(now),
-            Some(now + MAX_READ_DEFERRAL),
-            "a show far off (a flood wait) does not leave the stream unread"
-        );
-    }
 
     #[tokio::test]
     async fn points_are_shared_and_never_early() {

@@ -27,7 +27,7 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 pub use chunked::{BodyDecoder, BodyState, Framing};
-pub use grid::{GRID, MAX_READ_DEFERRAL, ShowTimes, on_grid};
+pub use grid::{GRID, on_grid};
 use head::{Origin, parse_response_head};
 pub use head::{PostRequest, ResponseHead, Target, is_json_type};
 pub use pipeline::{Answer, PendingAnswer, Pipeline};

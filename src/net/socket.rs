@@ -22,11 +22,7 @@ use tokio::io::unix::AsyncFd;
 
 use super::head::Origin;
 
-/// A nested read's buffer, on the stack.
 const READ_CHUNK: usize = 8 << 10;
-/// The shared buffer holds what a group reply's stream gathers between two shows (about
-/// 30 KB in three seconds at 40 tokens/s), so one read takes it in one system call.
-const SHARED_READ_BUFFER: usize = 64 << 10;
 
 /// What one non-blocking read found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,9 +331,8 @@ impl AsRawFd for WatchedFd {
 
 thread_local! {
     /// Where reads land before their bytes are handed on: zeroed once per thread instead of
-    /// once per read (a model's stream is read every few hundred milliseconds).
-    static READ_BUFFER: RefCell<Box<[u8]>> =
-        RefCell::new(vec![0; SHARED_READ_BUFFER].into_boxed_slice());
+    /// once per read (8 KiB per read of a model's stream, every few hundred milliseconds).
+    static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
 }
 
 /// What one read found, and whether the kernel is known to hold nothing more.

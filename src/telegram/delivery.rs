@@ -284,12 +284,6 @@ impl Outbox {
         self.reserve_with(chat_id, action, Priority::Urgent)
     }
 
-    /// When `action` in `chat_id` could go out at or after `not_before`, without booking it.
-    pub(crate) fn earliest(&self, chat_id: i64, action: Action, not_before: Instant) -> Instant {
-        let pacer = self.pacer.lock().unwrap_or_else(|p| p.into_inner());
-        pacer.earliest(chat_id, action, not_before)
-    }
-
     fn reserve_with(&self, chat_id: i64, action: Action, priority: Priority) -> Instant {
         let mut pacer = self.pacer.lock().unwrap_or_else(|p| p.into_inner());
         pacer.reserve_with(chat_id, action, priority, Instant::now())

@@ -38,11 +38,10 @@ pub(super) fn spawn_reply(
 ) {
     let chat_id = message.chat.id.0;
     let persona = ctx.personas.resolve(user.persona.as_deref()).clone();
-    let mut session = Session {
+    let session = Session {
         key: conversation_key(message, user.id),
         window: head_start.window,
         message_id: Some(i64::from(message.id.0)),
-        shows: None,
     };
     let reply_to = (!message.chat.is_private()).then_some(message.id.0);
     let mode = StreamMode::for_chat(&ctx.outbox, message.chat.is_private());
@@ -57,7 +56,6 @@ pub(super) fn spawn_reply(
         };
         let cancel = CancellationToken::new();
         let stream = StreamHandle::start(ctx.outbox.clone(), chat_id, mode, reply_to);
-        session.shows = stream.show_times();
         let reply_id = ctx
             .chat_room
             .begin_reply(chat_id, cancel.clone(), stream.draft_ids());

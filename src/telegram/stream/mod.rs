@@ -17,7 +17,6 @@ use super::api::{DraftCall, TextMode, TgError};
 use super::delivery::{OutMessage, Outbox, wait_for};
 use super::format;
 use super::pacing::Action;
-use crate::net::ShowTimes;
 
 mod drafts;
 mod finish;
@@ -71,7 +70,6 @@ pub struct StreamHandle {
     state: watch::Sender<Snapshot>,
     driver: JoinHandle<StreamOutcome>,
     first_draft_id: i64,
-    shows: Option<ShowTimes>,
 }
 
 impl StreamHandle {
@@ -85,9 +83,6 @@ impl StreamHandle {
         let (state, updates) = watch::channel(Snapshot::default());
         // Each reply reserves a block of ids: one per message part, advancing with the split.
         let first_draft_id = NEXT_DRAFT_ID.fetch_add(64, Ordering::Relaxed);
-        // Drafts show every few hundred milliseconds, as often as the text is read anyway;
-        // edits show every one to three seconds and announce when.
-        let shows = (mode == StreamMode::Edit).then(ShowTimes::default);
         let driver = Driver {
             outbox,
             chat_id,
@@ -101,21 +96,13 @@ impl StreamHandle {
             renderer: format::StreamRenderer::default(),
             final_parts: None,
             draft_in_flight: None,
-            shows: shows.clone().unwrap_or_default(),
         };
         let driver = tokio::spawn(driver.run(mode));
         StreamHandle {
             state,
             driver,
             first_draft_id,
-            shows,
         }
-    }
-
-    /// When the reply will next be shown, for a writer that need not produce text sooner.
-    /// `None` when it is shown as often as the text can change (drafts).
-    pub fn show_times(&self) -> Option<ShowTimes> {
-        self.shows.clone()
     }
 
     /// The draft ids this reply may use (for matching the stop button).
@@ -180,8 +167,6 @@ struct Driver {
     final_parts: Option<Vec<String>>,
     /// The last preview posted, whose answer is looked at when the next one is due.
     draft_in_flight: Option<DraftCall>,
-    /// Where the edits' booked slots are announced to the reader of the model's stream.
-    shows: ShowTimes,
 }
 
 impl Driver {
@@ -259,7 +244,7 @@ impl Driver {
                     continue;
                 }
                 Some(_) => {
-                    let slot = self.reserve_show(Action::Edit);
+                    let slot = self.outbox.reserve(self.chat_id, Action::Edit);
                     wait_for(slot).await;
                     let latest = self.latest();
                     if latest.finished {
@@ -319,7 +304,7 @@ impl Driver {
     /// Starts the message that will be edited, with the text as it is when its slot comes
     /// (not as it was when the slot was booked).
     async fn send_placeholder(&mut self, sealed_sent: usize) -> Option<(i32, String)> {
-        let slot = self.reserve_show(Action::Send);
+        let slot = self.outbox.reserve(self.chat_id, Action::Send);
         wait_for(slot).await;
         let tail = {
             let snapshot = self.updates.borrow();
@@ -339,15 +324,6 @@ impl Driver {
                 None
             }
         }
-    }
-
-    /// Books the slot of a message that shows the text, and announces it and the earliest
-    /// edit after it, so the model's stream is read just before each.
-    fn reserve_show(&self, action: Action) -> Instant {
-        let slot = self.outbox.reserve(self.chat_id, action);
-        let following = self.outbox.earliest(self.chat_id, Action::Edit, slot);
-        self.shows.announce(slot.into(), following.into());
-        slot
     }
 
     /// One best-effort edit of the growing message, in a slot already waited for.
