@@ -75,7 +75,7 @@ async fn retry_after_is_honoured_and_the_message_still_lands() {
 async fn an_edit_that_changes_nothing_is_success_and_a_blocked_chat_is_remembered() {
     let (sim, outbox, store) = outbox().await;
     let chat = chat(&sim, 3);
-    store.touch_chat(chat.id, "private", None).await.unwrap();
+    tiltguard::store::testing::message_in(&store, chat.id, "private", None).await;
     let message = OutMessage::html("<b>same</b>");
     let id = outbox.send(chat.id, &message).await.unwrap();
     outbox.edit(chat.id, id, &message).await.unwrap();

@@ -213,7 +213,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::testing::each_store;
+    use crate::store::testing::{each_store, message_in};
 
     #[tokio::test]
     async fn grants_extend_from_the_later_of_now_and_the_current_expiry() {
@@ -230,9 +230,9 @@ mod tests {
     async fn broadcasts_resume_after_the_last_chat_reached() {
         for (dialect, store) in each_store().await {
             for id in [5, 3, 9] {
-                store.touch_chat(id, "private", None).await.unwrap();
+                message_in(&store, id, "private", None).await;
             }
-            store.touch_chat(-7, "group", Some("g")).await.unwrap();
+            message_in(&store, -7, "group", Some("g")).await;
             store.mark_chat_blocked(9).await.unwrap();
             let id = store.create_broadcast(1, "hello").await.unwrap();
             assert_eq!(

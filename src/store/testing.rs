@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlx::Executor;
 
-use super::Store;
+use super::{SeenChat, SeenUser, Store};
 
 /// A new SQLite database in its own temporary file, migrated. Files from earlier runs that
 /// are over an hour old are removed on the way, so test runs do not fill the disk.
@@ -68,6 +68,22 @@ pub async fn fresh_postgres() -> Option<Store> {
     let store = Store::connect(&url).await.expect("connect to test schema");
     store.migrate().await.expect("Postgres migrations");
     Some(store)
+}
+
+/// A message in chat `id`, recorded as the bot records every message: its chat (seen again,
+/// so no longer counted as blocked) and its sender (the chat's own id in a private chat).
+pub async fn message_in(store: &Store, id: i64, kind: &str, title: Option<&str>) {
+    let chat = SeenChat { id, kind, title };
+    let sender = SeenUser {
+        id: id.abs(),
+        first_name: "Ann",
+        username: None,
+        language_code: None,
+    };
+    store
+        .touch_chat_and_user(chat, sender)
+        .await
+        .expect("the message's chat and sender recorded");
 }
 
 /// Every store the environment offers, labelled for assertion messages.

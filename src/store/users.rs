@@ -200,22 +200,6 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn touch_chat(
-        &self,
-        id: i64,
-        kind: &str,
-        title: Option<&str>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(upsert_chat!())
-            .bind(id)
-            .bind(kind)
-            .bind(title)
-            .bind(now_unix())
-            .execute(&mut *self.conn().await?)
-            .await?;
-        Ok(())
-    }
-
     /// Telegram said the user blocked the bot: stop writing to them, keep their data.
     pub async fn mark_chat_blocked(&self, id: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE chats SET blocked_at = $1 WHERE id = $2")
@@ -274,7 +258,7 @@ pub(super) fn user_record(row: &sqlx::any::AnyRow) -> UserRecord {
 #[cfg(test)]
 mod tests {
     use super::{SeenChat, SeenUser};
-    use crate::store::testing::each_store;
+    use crate::store::testing::{each_store, message_in};
     use crate::store::{Allowance, Counter, Quota, Store, UserRecord};
 
     /// A coach message's first round trip, without the conversation read.
@@ -431,13 +415,13 @@ mod tests {
     #[tokio::test]
     async fn blocked_chats_are_remembered_until_the_user_writes_again() {
         for (dialect, store) in each_store().await {
-            store.touch_chat(-100, "group", Some("Desk")).await.unwrap();
+            message_in(&store, -100, "group", Some("Desk")).await;
             store.mark_chat_blocked(-100).await.unwrap();
             assert!(
                 store.chat(-100).await.unwrap().unwrap().blocked,
                 "{dialect}"
             );
-            store.touch_chat(-100, "group", Some("Desk")).await.unwrap();
+            message_in(&store, -100, "group", Some("Desk")).await;
             assert!(
                 !store.chat(-100).await.unwrap().unwrap().blocked,
                 "{dialect}"
