@@ -200,22 +200,19 @@ mod tests {
         assert_eq!(stored_answer(&turns, Some(7)), None);
         assert_eq!(stored_answer(&turns, None), None);
         assert_eq!(stored_answer(&history(4), Some(0)), None);
-        let stopped = answered(8, "q8", &format!("half an answer{STOPPED_MARK}"));
-        assert_eq!(
-            stored_answer(&stopped, Some(8)),
-            Some(StoredAnswer {
-                stopped: true,
-                ..plain("half an answer")
-            })
-        );
-        let cut = answered(9, "q9", &format!("a long answer{CUT_SHORT_MARK}"));
-        assert_eq!(
-            stored_answer(&cut, Some(9)),
-            Some(StoredAnswer {
-                cut_short: true,
-                ..plain("a long answer")
-            })
-        );
+        // Each mark comes off and is reported.
+        for (mid, mark, stopped, cut_short) in [
+            (8, STOPPED_MARK, true, false),
+            (9, CUT_SHORT_MARK, false, true),
+        ] {
+            let marked = answered(mid, "q", &format!("an answer{mark}"));
+            let expected = StoredAnswer {
+                stopped,
+                cut_short,
+                ..plain("an answer")
+            };
+            assert_eq!(stored_answer(&marked, Some(mid)), Some(expected), "{mark}");
+        }
     }
 
     #[test]
