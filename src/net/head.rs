@@ -88,7 +88,7 @@ pub struct PostRequest {
 impl PostRequest {
     /// A request around a body that already exists as bytes (copied once, after the head).
     pub fn new(target: &Target, headers: &[(&str, &str)], body: &[u8]) -> PostRequest {
-        let mut bytes = Vec::with_capacity(256 + body.len());
+        let mut bytes = super::spare::take(256 + body.len());
         write_post_request(&mut bytes, target, headers, body);
         PostRequest { bytes, start: 0 }
     }
@@ -102,7 +102,7 @@ impl PostRequest {
         headers: &[(&str, &str)],
         body: &B,
     ) -> serde_json::Result<PostRequest> {
-        let mut bytes = Vec::with_capacity(HEAD_ROOM + 1024);
+        let mut bytes = super::spare::take(HEAD_ROOM + 1024);
         bytes.resize(HEAD_ROOM, 0);
         serde_json::to_writer(&mut bytes, body)?;
         let body_len = bytes.len() - HEAD_ROOM;
@@ -115,11 +115,19 @@ impl PostRequest {
             return Ok(PostRequest { bytes, start });
         }
         // Headers too long for the room: copy the body after them instead.
-        Ok(PostRequest::new(target, headers, &bytes[HEAD_ROOM..]))
+        let request = PostRequest::new(target, headers, &bytes[HEAD_ROOM..]);
+        super::spare::give_back(bytes);
+        Ok(request)
     }
 
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[self.start..]
+    }
+}
+
+impl Drop for PostRequest {
+    fn drop(&mut self) {
+        super::spare::give_back(std::mem::take(&mut self.bytes));
     }
 }
 

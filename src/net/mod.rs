@@ -16,6 +16,7 @@ mod grid;
 mod head;
 mod pipeline;
 mod socket;
+pub mod spare;
 
 #[cfg(test)]
 mod tests;
@@ -246,9 +247,9 @@ async fn exchange(
         .write_all(request)
         .await
         .map_err(|e| Failure::BeforeResponse(HttpError::Connect(format!("sending: {e}"))))?;
-    // Grows to what arrives: an API answer is a few hundred bytes, and a large allocation
-    // per call cost more than the copy.
-    let mut received = Vec::new();
+    // Grows to what arrives (an API answer is a few hundred bytes, and a large allocation
+    // per call cost more than the copy), in a buffer an earlier answer gave back if any.
+    let mut received = spare::take(0);
     loop {
         let closed = match socket.pull_wait(&mut received).await {
             Ok(Pulled::Closed) => true,
@@ -401,7 +402,7 @@ impl Body {
     /// and the connection is not reused). A body that came with its head needs no timer.
     pub async fn read_to_end(mut self, limit: usize, timeout: Duration) -> io::Result<Vec<u8>> {
         let mut deadline = None;
-        let mut out = Vec::new();
+        let mut out = spare::take(0);
         loop {
             let state = self.decode_raw(&mut |piece| out.extend_from_slice(piece))?;
             if out.len() >= limit {
@@ -446,6 +447,7 @@ fn decode_into(
 
 impl Drop for Body {
     fn drop(&mut self) {
+        spare::give_back(std::mem::take(&mut self.raw));
         let Some(socket) = self.socket.take() else {
             return;
         };

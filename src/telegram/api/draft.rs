@@ -75,7 +75,9 @@ impl BotApi {
         let state = match &self.direct {
             Some(direct) => match encode(METHOD, &body) {
                 Ok(encoded) => {
-                    DraftState::Pending(direct.drafts.queue(&direct.draft_target, JSON, &encoded))
+                    let pending = direct.drafts.queue(&direct.draft_target, JSON, &encoded);
+                    crate::net::spare::give_back(encoded);
+                    DraftState::Pending(pending)
                 }
                 Err(error) => DraftState::Done(Some(Err(error))),
             },

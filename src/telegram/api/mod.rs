@@ -114,7 +114,9 @@ impl BotApi {
                 (status, bytes.to_vec())
             }
         };
-        read_envelope(method, status, &bytes)
+        let answer = read_envelope(method, status, &bytes);
+        crate::net::spare::give_back(bytes);
+        answer
     }
 
     pub async fn get_me(&self) -> Result<User, TgError> {
@@ -338,7 +340,7 @@ const JSON: &[(&str, &str)] = &[("Content-Type", "application/json")];
 
 fn encode<B: Serialize + ?Sized>(method: &'static str, body: &B) -> Result<Vec<u8>, TgError> {
     // Room for a preview's text at once; the buffer grows only for longer ones.
-    let mut encoded = Vec::with_capacity(1024);
+    let mut encoded = crate::net::spare::take(1024);
     serde_json::to_writer(&mut encoded, body).map_err(|e| TgError::Decode {
         method,
         detail: format!("cannot encode the request: {e}"),

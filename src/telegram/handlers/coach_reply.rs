@@ -37,7 +37,9 @@ pub(super) fn spawn_reply(
     finish: FinishLater,
 ) {
     let chat_id = message.chat.id.0;
-    let persona = ctx.personas.resolve(user.persona.as_deref()).clone();
+    // The persona is looked up inside the task: a copy of its prompts per reply was a few
+    // kilobytes for the allocator to take back as the reply ended.
+    let chosen_persona = user.persona.clone();
     let session = Session {
         key: conversation_key(message, user.id),
         window: head_start.window,
@@ -54,6 +56,7 @@ pub(super) fn spawn_reply(
             Some(turn) => turn,
             None => turn.lock_owned().await,
         };
+        let persona = ctx.personas.resolve(chosen_persona.as_deref());
         let cancel = CancellationToken::new();
         let stream = StreamHandle::start(ctx.outbox.clone(), chat_id, mode, reply_to);
         let reply_id = ctx
@@ -64,7 +67,7 @@ pub(super) fn spawn_reply(
             .reply(
                 session,
                 user_id,
-                &persona,
+                persona,
                 input,
                 &mut |delta| stream.append(delta),
                 &cancel,
