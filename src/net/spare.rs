@@ -21,7 +21,15 @@ thread_local! {
 /// An empty buffer with room for at least `capacity` bytes.
 pub fn take(capacity: usize) -> Vec<u8> {
     let kept = SPARE
-        .try_with(|spare| spare.borrow_mut().pop())
+        .try_with(|spare| {
+            let mut spare = spare.borrow_mut();
+            // One large enough if there is one: growing a small one is an allocation too.
+            let index = spare
+                .iter()
+                .position(|buffer| buffer.capacity() >= capacity)
+                .or(spare.len().checked_sub(1))?;
+            Some(spare.swap_remove(index))
+        })
         .ok()
         .flatten();
     match kept {
@@ -63,6 +71,14 @@ mod tests {
         assert_eq!(again.as_ptr(), address);
         assert!(again.is_empty());
         assert!(again.capacity() >= 3000);
+    }
+
+    #[test]
+    fn a_buffer_large_enough_is_taken_first() {
+        give_back(Vec::with_capacity(4096));
+        give_back(Vec::with_capacity(300));
+        assert!(take(2000).capacity() >= 4096);
+        assert!(take(2000).capacity() >= 2000, "the small one grows");
     }
 
     #[test]
