@@ -24,7 +24,7 @@ impl Driver {
                 false
             }
             changed = self.updates.changed() => {
-                if changed.is_err() {
+                if changed.is_none() {
                     return Some(self.latest().markdown);
                 }
                 true

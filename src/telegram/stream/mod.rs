@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::api::{DraftCall, TextMode, TgError};
@@ -20,6 +19,9 @@ use super::pacing::Action;
 
 mod drafts;
 mod finish;
+mod latest;
+
+use latest::{Snapshot, TextReader, TextWriter, text_channel};
 
 static NEXT_DRAFT_ID: AtomicI64 = AtomicI64::new(1);
 
@@ -49,12 +51,6 @@ impl StreamMode {
     }
 }
 
-#[derive(Debug, Default, Clone)]
-struct Snapshot {
-    markdown: String,
-    finished: bool,
-}
-
 /// What happened to a streamed reply, for the caller and for tests.
 #[derive(Debug, Clone, Default)]
 pub struct StreamOutcome {
@@ -67,7 +63,7 @@ pub struct StreamOutcome {
 }
 
 pub struct StreamHandle {
-    state: watch::Sender<Snapshot>,
+    state: TextWriter,
     driver: JoinHandle<StreamOutcome>,
     first_draft_id: i64,
 }
@@ -80,7 +76,7 @@ impl StreamHandle {
         mode: StreamMode,
         reply_to: Option<i32>,
     ) -> Self {
-        let (state, updates) = watch::channel(Snapshot::default());
+        let (state, updates) = text_channel();
         // Each reply reserves a block of ids: one per message part, advancing with the split.
         let first_draft_id = NEXT_DRAFT_ID.fetch_add(64, Ordering::Relaxed);
         let driver = Driver {
@@ -113,13 +109,16 @@ impl StreamHandle {
     /// Adds newly generated text. Cheap: no formatting or I/O happens here.
     pub fn append(&self, delta: &str) {
         if !delta.is_empty() {
-            self.state.send_modify(|s| s.markdown.push_str(delta));
+            self.state.change(|s| {
+                s.markdown.push_str(delta);
+                true
+            });
         }
     }
 
     /// Replaces the whole text (latest value wins).
     pub fn update(&self, markdown_so_far: &str) {
-        self.state.send_if_modified(|s| {
+        self.state.change(|s| {
             if s.markdown == markdown_so_far {
                 return false;
             }
@@ -131,10 +130,11 @@ impl StreamHandle {
 
     /// Sets the final text and waits until it is delivered (or cannot be).
     pub async fn finish(self, final_markdown: &str) -> StreamOutcome {
-        self.state.send_modify(|s| {
+        self.state.change(|s| {
             s.markdown.clear();
             s.markdown.push_str(final_markdown);
             s.finished = true;
+            true
         });
         match self.driver.await {
             Ok(outcome) => outcome,
@@ -150,7 +150,7 @@ struct Driver {
     outbox: Arc<Outbox>,
     chat_id: i64,
     reply_to: Option<i32>,
-    updates: watch::Receiver<Snapshot>,
+    updates: TextReader,
     next_draft_id: i64,
     outcome: StreamOutcome,
     /// The whole final text is already on screen as a draft, so the final message may yield
@@ -194,7 +194,7 @@ impl Driver {
     /// Waits for the next change; `None` when the handle is gone. Callers read the text only
     /// when their slot comes, so nothing is copied here.
     async fn next_change(&mut self) -> Option<()> {
-        self.updates.changed().await.ok()
+        self.updates.changed().await
     }
 
     fn latest(&mut self) -> Snapshot {
@@ -225,7 +225,7 @@ impl Driver {
                         .await;
                 }
                 let wait = tokio::time::timeout(TYPING_REFRESH, self.updates.changed()).await;
-                if matches!(wait, Ok(Err(_))) {
+                if matches!(wait, Ok(None)) {
                     return (self.latest().markdown, sealed_sent, current);
                 }
                 continue;
