@@ -1,8 +1,10 @@
 //! The reply task of a coach message: it takes the chat's turn, streams the coach's answer
 //! and ends with the final text (or a kind word about what went wrong).
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::FutureExt;
 
@@ -14,6 +16,7 @@ use super::BotContext;
 use super::chat::conversation_key;
 use crate::coach::{CoachInput, Session};
 use crate::store::{ConversationWindow, Counter, UserRecord};
+use crate::telegram::delivery::OutMessage;
 use crate::telegram::dispatch::FinishLater;
 use crate::telegram::stream::{StreamHandle, StreamMode};
 
@@ -51,6 +54,19 @@ pub(super) fn spawn_reply(
     let user_id = user.id;
     let turn = ctx.chat_room.turn_lock(chat_id);
     let tasks = ctx.tasks.clone();
+    let answered = Arc::new(AtomicBool::new(false));
+    let after_crash = {
+        let ctx = ctx.clone();
+        let answered = answered.clone();
+        async move {
+            if answered.load(Ordering::Acquire) {
+                return;
+            }
+            refund(&ctx, user_id, charged).await;
+            let apology = OutMessage::html(CRASH_APOLOGY).replying_to(reply_to);
+            super::send(&ctx, chat_id, apology).await;
+        }
+    };
     let reply = async move {
         let _my_turn = match head_start.turn {
             Some(turn) => turn,
@@ -96,21 +112,70 @@ pub(super) fn spawn_reply(
             }
         };
         stream.finish(&final_text).await;
+        answered.store(true, Ordering::Release);
         ctx.chat_room.end_reply(chat_id, reply_id);
     };
     tasks.spawn(async move {
         // A reply that panicked is finished too: replaying its message would panic again.
-        if AssertUnwindSafe(reply).catch_unwind().await.is_err() {
+        if !finished_or_apologized(reply, after_crash).await {
             tracing::error!(chat_id, "a coach reply crashed");
-            metrics::counter!("tiltguard_handler_panics_total").increment(1);
         }
         finish.done();
     });
+}
+
+/// What a trader is told when their reply crashed before its final text went out. Whatever
+/// had streamed until then is delivered by the stream's driver; this says why it stops.
+const CRASH_APOLOGY: &str = "Something broke on my side before I could finish that reply. \
+     It didn't count against today's messages. Please send it again.";
+
+/// Runs `reply`; if it panics, counts the crash and runs `after_crash` (the apology and the
+/// refund, unless the answer was already delivered). False when it panicked.
+async fn finished_or_apologized(
+    reply: impl Future<Output = ()>,
+    after_crash: impl Future<Output = ()>,
+) -> bool {
+    if AssertUnwindSafe(reply).catch_unwind().await.is_ok() {
+        return true;
+    }
+    metrics::counter!("tiltguard_handler_panics_total").increment(1);
+    after_crash.await;
+    false
 }
 
 /// Gives back the unit of the day's quota a failed reply took, if it took one.
 async fn refund(ctx: &BotContext, user_id: i64, charged: bool) {
     if charged && let Err(error) = ctx.store.refund(user_id, Counter::Messages).await {
         tracing::warn!(%error, "could not refund a quota unit");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    async fn apologies_after(reply: impl Future<Output = ()>) -> (bool, usize) {
+        let apologies = AtomicUsize::new(0);
+        let finished = finished_or_apologized(reply, async {
+            apologies.fetch_add(1, Ordering::Relaxed);
+        })
+        .await;
+        (finished, apologies.into_inner())
+    }
+
+    #[tokio::test]
+    async fn a_reply_that_panics_is_followed_by_an_apology() {
+        let crashing = async {
+            tokio::task::yield_now().await;
+            panic!("a bug in the middle of a reply");
+        };
+        assert_eq!(apologies_after(crashing).await, (false, 1));
+    }
+
+    #[tokio::test]
+    async fn a_reply_that_ends_gets_no_apology() {
+        assert_eq!(apologies_after(async {}).await, (true, 0));
     }
 }
