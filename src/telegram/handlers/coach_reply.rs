@@ -58,7 +58,7 @@ pub(super) fn spawn_reply(
     let after_crash = {
         let ctx = ctx.clone();
         let answered = answered.clone();
-        async move {
+        move || async move {
             if answered.load(Ordering::Acquire) {
                 return;
             }
@@ -131,15 +131,19 @@ const CRASH_APOLOGY: &str = "Something broke on my side before I could finish th
 
 /// Runs `reply`; if it panics, counts the crash and runs `after_crash` (the apology and the
 /// refund, unless the answer was already delivered). False when it panicked.
-async fn finished_or_apologized(
+///
+/// The apology's future is made and boxed only after a crash: held in the task beside the
+/// reply, its room for a whole send made every reply's task kilobytes larger (250 replies
+/// took 2 MB more memory).
+async fn finished_or_apologized<Apology: Future<Output = ()>>(
     reply: impl Future<Output = ()>,
-    after_crash: impl Future<Output = ()>,
+    after_crash: impl FnOnce() -> Apology,
 ) -> bool {
     if AssertUnwindSafe(reply).catch_unwind().await.is_ok() {
         return true;
     }
     metrics::counter!("tiltguard_handler_panics_total").increment(1);
-    after_crash.await;
+    Box::pin(after_crash()).await;
     false
 }
 
@@ -158,7 +162,7 @@ mod tests {
 
     async fn apologies_after(reply: impl Future<Output = ()>) -> (bool, usize) {
         let apologies = AtomicUsize::new(0);
-        let finished = finished_or_apologized(reply, async {
+        let finished = finished_or_apologized(reply, || async {
             apologies.fetch_add(1, Ordering::Relaxed);
         })
         .await;
