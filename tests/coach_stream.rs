@@ -285,6 +285,15 @@ async fn provider_errors_become_short_kind_messages() {
         "no provider details: {}",
         reply.text
     );
+    // Neither failed reply counts against the day's messages.
+    let store = tiltguard::store::Store::connect(&h.env["DATABASE_URL"])
+        .await
+        .unwrap();
+    let used = store
+        .used_today(ann.id, tiltguard::store::Counter::Messages)
+        .await
+        .unwrap();
+    assert_eq!(used, 0);
     h.stop().await;
 }
 

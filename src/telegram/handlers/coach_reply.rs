@@ -55,14 +55,18 @@ pub(super) fn spawn_reply(
     let turn = ctx.chat_room.turn_lock(chat_id);
     let tasks = ctx.tasks.clone();
     let answered = Arc::new(AtomicBool::new(false));
+    // Shared with the crash path, so a reply that failed, was refunded and then crashed is
+    // not refunded twice.
+    let charged = Arc::new(AtomicBool::new(charged));
     let after_crash = {
         let ctx = ctx.clone();
         let answered = answered.clone();
+        let charged = charged.clone();
         move || async move {
             if answered.load(Ordering::Acquire) {
                 return;
             }
-            refund(&ctx, user_id, charged).await;
+            refund(&ctx, user_id, &charged).await;
             let apology = OutMessage::html(CRASH_APOLOGY).replying_to(reply_to);
             super::send(&ctx, chat_id, apology).await;
         }
@@ -97,7 +101,7 @@ pub(super) fn spawn_reply(
                 format!("{}\n\n⏹ _Stopped._", outcome.text.trim_end())
             }
             Ok(outcome) if outcome.text.trim().is_empty() => {
-                refund(&ctx, user_id, charged).await;
+                refund(&ctx, user_id, &charged).await;
                 "I came up empty on that one. Could you say it another way?".to_string()
             }
             Ok(outcome) if outcome.cut_short => format!(
@@ -107,7 +111,7 @@ pub(super) fn spawn_reply(
             Ok(outcome) => outcome.text,
             Err(error) => {
                 tracing::warn!(%error, chat_id, "coach reply failed");
-                refund(&ctx, user_id, charged).await;
+                refund(&ctx, user_id, &charged).await;
                 error.user_message()
             }
         };
@@ -147,9 +151,12 @@ async fn finished_or_apologized<Apology: Future<Output = ()>>(
     false
 }
 
-/// Gives back the unit of the day's quota a failed reply took, if it took one.
-async fn refund(ctx: &BotContext, user_id: i64, charged: bool) {
-    if charged && let Err(error) = ctx.store.refund(user_id, Counter::Messages).await {
+/// Gives back the unit of the day's quota a failed reply took, if it took one and has not
+/// had it back yet.
+async fn refund(ctx: &BotContext, user_id: i64, charged: &AtomicBool) {
+    if charged.swap(false, Ordering::AcqRel)
+        && let Err(error) = ctx.store.refund(user_id, Counter::Messages).await
+    {
         tracing::warn!(%error, "could not refund a quota unit");
     }
 }
