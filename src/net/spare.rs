@@ -8,8 +8,8 @@
 
 use std::cell::RefCell;
 
-/// Buffers kept per thread: a call holds at most two at once, and calls on one thread
-/// interleave only at their awaits.
+/// Buffers kept per thread: a call holds at most three at once (its request, the answer's
+/// head and its body), and calls on one thread interleave only at their awaits.
 const KEPT: usize = 4;
 /// A buffer larger than this (a long prompt) goes back to the allocator.
 const KEPT_CAPACITY: usize = 16 * 1024;
