@@ -5,14 +5,8 @@ mod support;
 use std::time::Duration;
 
 use support::{Harness, WAIT, trader};
-use tiltguard::store::{ConversationKey, Counter, Store, utc_day};
+use tiltguard::store::{ConversationKey, Counter, utc_day};
 use tiltguard_sim::llm::{LlmSim, LlmSimConfig, Timing};
-
-async fn open(h: &Harness) -> Store {
-    let store = Store::connect(&h.env["DATABASE_URL"]).await.unwrap();
-    store.migrate().await.unwrap();
-    store
-}
 
 #[tokio::test]
 async fn the_daily_quota_stops_replies_says_so_once_and_resets_with_the_day() {
@@ -40,7 +34,7 @@ async fn the_daily_quota_stops_replies_says_so_once_and_resets_with_the_day() {
     assert_eq!(llm.requests().len(), 2);
     // Yesterday's usage does not count today: a fresh user row for yesterday at the limit
     // leaves today's quota untouched.
-    let store = open(&h).await;
+    let store = h.store().await;
     let yesterday = utc_day(chrono::Utc::now().timestamp()) - 1;
     sqlx::query("INSERT INTO daily_usage (user_id, day, messages) VALUES ($1, $2, 2)")
         .bind(5002_i64)
@@ -105,7 +99,7 @@ async fn a_silent_spell_starts_a_new_session_and_folds_the_old_one_into_a_summar
     });
     h.telegram.send_text(&chat, &ann, "Morning. New day.");
     h.wait_for_bot_messages(chat.id, 2).await;
-    let store = open(&h).await;
+    let store = h.store().await;
     let key = ConversationKey {
         chat_id: chat.id,
         user_id: ann.id,
@@ -210,7 +204,7 @@ async fn a_reply_cut_off_by_a_crash_is_answered_after_the_restart() {
         "the reply never started streaming"
     );
     kill_restart_and_expect_the_answer_once(&mut h, chat.id, answer).await;
-    let store = open(&h).await;
+    let store = h.store().await;
     assert_eq!(
         store.used_today(ann.id, Counter::Messages).await.unwrap(),
         1,
@@ -230,7 +224,7 @@ async fn a_reply_stored_but_not_delivered_before_a_crash_is_delivered_from_the_s
     h.telegram
         .inject_flood_for(Some(chat.id), 3, Duration::from_millis(200));
     h.telegram.send_text(&chat, &ann, "Where do I put my stop?");
-    let store = open(&h).await;
+    let store = h.store().await;
     let key = ConversationKey {
         chat_id: chat.id,
         user_id: ann.id,

@@ -9,7 +9,6 @@ use futures_util::StreamExt;
 use support::{Harness, trader};
 use tiltguard::llm::router::InputKind;
 use tiltguard::llm::{ChatMessage, StreamEvent};
-use tiltguard::store::Store;
 use tiltguard_sim::llm::{LlmFailure, LlmSimConfig};
 
 fn png(size: usize) -> Vec<u8> {
@@ -246,7 +245,7 @@ async fn the_ledger_records_every_completion_and_usage_reports_it() {
     h.wait_for_bot_messages(chat.id, 1).await;
     h.telegram.send_photo(&chat, &ann, png(1000), None);
     h.wait_for_bot_messages(chat.id, 2).await;
-    let store = Store::connect(&h.env["DATABASE_URL"]).await.unwrap();
+    let store = h.store().await;
     let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT model, kind, prompt_tokens, completion_tokens, cost_micros FROM llm_ledger
          WHERE user_id = $1 ORDER BY id",

@@ -286,10 +286,9 @@ async fn provider_errors_become_short_kind_messages() {
         reply.text
     );
     // Neither failed reply counts against the day's messages.
-    let store = tiltguard::store::Store::connect(&h.env["DATABASE_URL"])
+    let used = h
+        .store()
         .await
-        .unwrap();
-    let used = store
         .used_today(ann.id, tiltguard::store::Counter::Messages)
         .await
         .unwrap();

@@ -35,6 +35,16 @@ fn repo_path(relative: &str) -> String {
 }
 
 impl Harness {
+    /// The bot's own database, opened beside it (and migrated, should the bot not have
+    /// started yet), for checking what it stored.
+    pub async fn store(&self) -> tiltguard::store::Store {
+        let store = tiltguard::store::Store::connect(&self.env["DATABASE_URL"])
+            .await
+            .expect("the bot's database opens");
+        store.migrate().await.expect("the bot's database migrates");
+        store
+    }
+
     /// A simulator and the settings a bot needs to talk to it; the bot is not started yet.
     pub async fn new() -> Harness {
         Harness::with_telegram(TelegramSimConfig::default()).await
