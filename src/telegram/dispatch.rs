@@ -6,10 +6,13 @@
 //! replayed.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
@@ -130,14 +133,46 @@ async fn run_job(ctx: Arc<BotContext>, done: Arc<DoneMarks>, job: Job) {
         replayed: job.replayed,
         handed_over: AtomicBool::new(false),
     }));
-    let outcome = tokio::spawn(handlers::handle(ctx, job.incoming, finish.clone())).await;
-    if let Err(error) = outcome {
-        tracing::error!(update_id = job.update_id, %error, "an update handler crashed");
-        metrics::counter!("tiltguard_handler_panics_total").increment(1);
+    let chat_id = job.incoming.chat_id();
+    let after_crash = {
+        let ctx = ctx.clone();
+        move || async move {
+            if let Some(chat_id) = chat_id {
+                handlers::reply(&ctx, chat_id, HANDLER_CRASH_APOLOGY).await;
+            }
+        }
+    };
+    let handler = handlers::handle(ctx, job.incoming, finish.clone());
+    let outcome = tokio::spawn(contained(handler, after_crash)).await;
+    if !matches!(outcome, Ok(true)) {
+        tracing::error!(update_id = job.update_id, "an update handler crashed");
     }
     if !finish.0.handed_over.load(Ordering::Acquire) {
         finish.0.mark().await;
     }
+}
+
+/// What the sender of an update is told when its handler crashed. Nothing else would answer,
+/// and a replay would crash again.
+const HANDLER_CRASH_APOLOGY: &str =
+    "Something broke on my side while handling that. Please try again in a moment.";
+
+/// Runs `work`; if it panics, counts the crash and runs `after_crash` (an apology, and for a
+/// coach reply the refund). False when it panicked.
+///
+/// The apology's future is made and boxed only after a crash: held beside a coach reply in
+/// its task, its room for a whole send made every reply's task kilobytes larger (250 replies
+/// took 2 MB more memory).
+pub(super) async fn contained<Apology: Future<Output = ()>>(
+    work: impl Future<Output = ()>,
+    after_crash: impl FnOnce() -> Apology,
+) -> bool {
+    if AssertUnwindSafe(work).catch_unwind().await.is_ok() {
+        return true;
+    }
+    metrics::counter!("tiltguard_handler_panics_total").increment(1);
+    Box::pin(after_crash()).await;
+    false
 }
 
 /// The "done" mark of the update being handled. A handler that leaves work running after it
@@ -199,5 +234,35 @@ impl FinishLater {
     /// The work has ended: the update is done.
     pub fn done(self) {
         self.0.mark_soon();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    async fn apologies_after(reply: impl Future<Output = ()>) -> (bool, usize) {
+        let apologies = AtomicUsize::new(0);
+        let finished = contained(reply, || async {
+            apologies.fetch_add(1, Ordering::Relaxed);
+        })
+        .await;
+        (finished, apologies.into_inner())
+    }
+
+    #[tokio::test]
+    async fn work_that_panics_is_followed_by_an_apology() {
+        let crashing = async {
+            tokio::task::yield_now().await;
+            panic!("a bug in the middle of a reply");
+        };
+        assert_eq!(apologies_after(crashing).await, (false, 1));
+    }
+
+    #[tokio::test]
+    async fn work_that_ends_gets_no_apology() {
+        assert_eq!(apologies_after(async {}).await, (true, 0));
     }
 }

@@ -1,12 +1,8 @@
 //! The reply task of a coach message: it takes the chat's turn, streams the coach's answer
 //! and ends with the final text (or a kind word about what went wrong).
 
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use futures_util::FutureExt;
 
 use teloxide::types::Message;
 use tokio::sync::OwnedMutexGuard;
@@ -17,7 +13,7 @@ use super::chat::conversation_key;
 use crate::coach::{CoachInput, Session};
 use crate::store::{ConversationWindow, Counter, UserRecord};
 use crate::telegram::delivery::OutMessage;
-use crate::telegram::dispatch::FinishLater;
+use crate::telegram::dispatch::{FinishLater, contained};
 use crate::telegram::stream::{StreamHandle, StreamMode};
 
 /// What a text message's first round trip already did for its reply: the chat's turn, taken
@@ -121,7 +117,7 @@ pub(super) fn spawn_reply(
     };
     tasks.spawn(async move {
         // A reply that panicked is finished too: replaying its message would panic again.
-        if !finished_or_apologized(reply, after_crash).await {
+        if !contained(reply, after_crash).await {
             tracing::error!(chat_id, "a coach reply crashed");
         }
         finish.done();
@@ -133,24 +129,6 @@ pub(super) fn spawn_reply(
 const CRASH_APOLOGY: &str = "Something broke on my side before I could finish that reply. \
      It didn't count against today's messages. Please send it again.";
 
-/// Runs `reply`; if it panics, counts the crash and runs `after_crash` (the apology and the
-/// refund, unless the answer was already delivered). False when it panicked.
-///
-/// The apology's future is made and boxed only after a crash: held in the task beside the
-/// reply, its room for a whole send made every reply's task kilobytes larger (250 replies
-/// took 2 MB more memory).
-async fn finished_or_apologized<Apology: Future<Output = ()>>(
-    reply: impl Future<Output = ()>,
-    after_crash: impl FnOnce() -> Apology,
-) -> bool {
-    if AssertUnwindSafe(reply).catch_unwind().await.is_ok() {
-        return true;
-    }
-    metrics::counter!("tiltguard_handler_panics_total").increment(1);
-    Box::pin(after_crash()).await;
-    false
-}
-
 /// Gives back the unit of the day's quota a failed reply took, if it took one and has not
 /// had it back yet.
 async fn refund(ctx: &BotContext, user_id: i64, charged: &AtomicBool) {
@@ -158,35 +136,5 @@ async fn refund(ctx: &BotContext, user_id: i64, charged: &AtomicBool) {
         && let Err(error) = ctx.store.refund(user_id, Counter::Messages).await
     {
         tracing::warn!(%error, "could not refund a quota unit");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::AtomicUsize;
-
-    use super::*;
-
-    async fn apologies_after(reply: impl Future<Output = ()>) -> (bool, usize) {
-        let apologies = AtomicUsize::new(0);
-        let finished = finished_or_apologized(reply, || async {
-            apologies.fetch_add(1, Ordering::Relaxed);
-        })
-        .await;
-        (finished, apologies.into_inner())
-    }
-
-    #[tokio::test]
-    async fn a_reply_that_panics_is_followed_by_an_apology() {
-        let crashing = async {
-            tokio::task::yield_now().await;
-            panic!("a bug in the middle of a reply");
-        };
-        assert_eq!(apologies_after(crashing).await, (false, 1));
-    }
-
-    #[tokio::test]
-    async fn a_reply_that_ends_gets_no_apology() {
-        assert_eq!(apologies_after(async {}).await, (true, 0));
     }
 }
