@@ -28,7 +28,7 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 pub use chunked::{BodyDecoder, BodyState, Framing};
-pub use grid::{GRID, on_grid};
+pub use grid::{GRID, on_grid, on_slow_grid};
 use head::{Origin, parse_response_head};
 pub use head::{PostRequest, ResponseHead, Target, is_json_type};
 pub use pipeline::{Answer, PendingAnswer, Pipeline};

@@ -227,7 +227,7 @@ impl Outbox {
         let mut booking = booking;
         loop {
             if let Booking::Book(priority) = booking {
-                wait_for(self.reserve_with(chat_id, action, priority)).await;
+                wait_for_booked(self.reserve_with(chat_id, action, priority), priority).await;
             }
             // Retries always book afresh.
             booking = Booking::Book(Priority::Urgent);
@@ -316,13 +316,26 @@ impl Outbox {
 /// A slot still to come is kept at the grid point after it (see [`crate::net::on_grid`]):
 /// a paced request then leaves together with everything else due at that point (previews,
 /// reads of the models' streams, group commits) instead of waking the bot on its own. A
-/// request leaves at most one grid interval (100 ms) after its slot, and lateness never adds
-/// up, so every rate the pacer books holds. Two requests of a chat can come up to that much
+/// request leaves at most one grid interval (100 ms) after its slot (a deferrable one at most
+/// 300 ms, see [`wait_for_booked`]), and lateness never adds up, so every rate the pacer
+/// books holds. Two requests of a chat can come up to that much
 /// closer together than their slots (an edit 0.95 s after the one before, against the
 /// booked 1.05 s): the short burst Telegram tolerates, and what the pacer's margins are for.
 pub(crate) async fn wait_for(slot: Instant) {
     if slot > Instant::now() {
         tokio::time::sleep_until(crate::net::on_grid(slot.into())).await;
+    }
+}
+
+/// Like [`wait_for`], but a deferrable request (its text is on screen already) waits for
+/// the slow grid, so the finals queued behind the bot-wide budget leave in groups.
+async fn wait_for_booked(slot: Instant, priority: Priority) {
+    match priority {
+        Priority::Urgent => wait_for(slot).await,
+        Priority::Deferrable if slot > Instant::now() => {
+            tokio::time::sleep_until(crate::net::on_slow_grid(slot.into())).await;
+        }
+        Priority::Deferrable => {}
     }
 }
 
