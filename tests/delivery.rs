@@ -138,3 +138,77 @@ async fn both_transports_read_telegram_the_same_way() {
     }
     assert_eq!(sim.bot_messages(chat.id).len(), 2);
 }
+
+/// After a burst of replies their final messages queue behind the bot-wide budget for longer
+/// than Telegram keeps a draft. The draft is shown again meanwhile, so each trader's text
+/// stays on screen until the message that replaces it.
+#[tokio::test]
+async fn a_final_that_waits_longer_than_a_draft_lives_keeps_its_draft_on_screen() {
+    use tiltguard::telegram::pacing::Rate;
+    use tiltguard::telegram::stream::{StreamHandle, StreamMode};
+    use tiltguard_sim::SimEventKind;
+
+    let draft_lifetime = Duration::from_secs(3);
+    let sim = TelegramSim::start(TelegramSimConfig {
+        draft_lifetime,
+        ..TelegramSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let api = BotApi::new(
+        reqwest::Client::new(),
+        &sim.api_url(),
+        &Secret::new(sim.token()),
+    );
+    // One message per 2 s bot-wide: the last of three finals outwaits a draft's life.
+    let budgets = Budgets {
+        global: Rate::new(Duration::from_secs(2), 1),
+        draft_kept_for: draft_lifetime,
+        ..Budgets::telegram_defaults(4.0)
+    };
+    let outbox = Outbox::new(api, fresh_sqlite().await, budgets);
+    let chats: Vec<SimChat> = (0..3).map(|k| chat(&sim, 40 + k)).collect();
+
+    let replies = chats.iter().map(|chat| {
+        let stream = StreamHandle::start(outbox.clone(), chat.id, StreamMode::Draft, None);
+        async move {
+            stream.append("Size down after a loss streak.");
+            stream.finish("Size down after a loss streak.").await
+        }
+    });
+    let outcomes = futures_util::future::join_all(replies).await;
+
+    let mut longest_wait = Duration::ZERO;
+    for (chat, outcome) in chats.iter().zip(&outcomes) {
+        assert!(outcome.delivered, "chat {}: final not delivered", chat.id);
+        let events = sim.events_for(chat.id);
+        let sent = events
+            .iter()
+            .find(|e| e.kind == SimEventKind::Send)
+            .expect("the final message");
+        assert_eq!(sent.text, "Size down after a loss streak.");
+        let drafts: Vec<_> = events
+            .iter()
+            .filter(|e| e.kind == SimEventKind::Draft && e.text == sent.text)
+            .map(|e| e.at)
+            .collect();
+        let first_full_draft = *drafts.first().expect("the final draft");
+        longest_wait = longest_wait.max(sent.at - first_full_draft);
+        // From the full draft until the message, no gap as long as a draft lives.
+        let mut shown_at = drafts.into_iter().chain([sent.at]);
+        let mut previous = shown_at.next().unwrap();
+        for at in shown_at {
+            assert!(
+                at - previous < draft_lifetime,
+                "chat {}: nothing on screen for {:?} before {at:?}",
+                chat.id,
+                at - previous
+            );
+            previous = at;
+        }
+    }
+    assert!(
+        longest_wait > draft_lifetime,
+        "some final must outwait a draft's life (waited {longest_wait:?})"
+    );
+}

@@ -63,7 +63,7 @@ impl OutMessage {
 /// Whether a request still needs its slot booked.
 #[derive(Debug, Clone, Copy)]
 enum Booking {
-    Book(Priority),
+    Book,
     InHand,
 }
 
@@ -101,19 +101,7 @@ impl Outbox {
     }
 
     pub async fn send(&self, chat_id: i64, message: &OutMessage) -> Result<i32, DeliveryError> {
-        self.send_with(chat_id, message, Booking::Book(Priority::Urgent))
-            .await
-    }
-
-    /// A message whose text the user already sees (in a draft): it yields bot-wide slots
-    /// to visible progress elsewhere.
-    pub async fn send_deferrable(
-        &self,
-        chat_id: i64,
-        message: &OutMessage,
-    ) -> Result<i32, DeliveryError> {
-        self.send_with(chat_id, message, Booking::Book(Priority::Deferrable))
-            .await
+        self.send_with(chat_id, message, Booking::Book).await
     }
 
     /// A message for which the caller already booked (and waited for) the slot.
@@ -155,13 +143,8 @@ impl Outbox {
         message_id: i32,
         message: &OutMessage,
     ) -> Result<(), DeliveryError> {
-        self.edit_with(
-            chat_id,
-            message_id,
-            message,
-            Booking::Book(Priority::Urgent),
-        )
-        .await
+        self.edit_with(chat_id, message_id, message, Booking::Book)
+            .await
     }
 
     /// An edit for which the caller already booked (and waited for) the slot.
@@ -226,11 +209,11 @@ impl Outbox {
         let mut text = Cow::Borrowed(html);
         let mut booking = booking;
         loop {
-            if let Booking::Book(priority) = booking {
-                wait_for_booked(self.reserve_with(chat_id, action, priority), priority).await;
+            if let Booking::Book = booking {
+                wait_for(self.reserve(chat_id, action)).await;
             }
             // Retries always book afresh.
-            booking = Booking::Book(Priority::Urgent);
+            booking = Booking::Book;
             let error = match request(mode, text.clone()).await {
                 Ok(value) => {
                     metrics::counter!("tiltguard_telegram_requests_total", "outcome" => "ok")
@@ -284,6 +267,19 @@ impl Outbox {
         self.reserve_with(chat_id, action, Priority::Urgent)
     }
 
+    /// Books the slot of a message whose text the user already sees (in a draft): it yields
+    /// bot-wide slots to visible progress elsewhere. Wait for it with [`wait_for_deferrable`],
+    /// then send with [`Outbox::send_in_booked_slot`].
+    pub(crate) fn reserve_deferrable(&self, chat_id: i64) -> Instant {
+        self.reserve_with(chat_id, Action::Send, Priority::Deferrable)
+    }
+
+    /// How long Telegram shows a draft after its last change.
+    pub(crate) fn draft_kept_for(&self) -> Duration {
+        let pacer = self.pacer.lock().unwrap_or_else(|p| p.into_inner());
+        pacer.budgets().draft_kept_for
+    }
+
     fn reserve_with(&self, chat_id: i64, action: Action, priority: Priority) -> Instant {
         let mut pacer = self.pacer.lock().unwrap_or_else(|p| p.into_inner());
         pacer.reserve_with(chat_id, action, priority, Instant::now())
@@ -317,7 +313,7 @@ impl Outbox {
 /// a paced request then leaves together with everything else due at that point (previews,
 /// reads of the models' streams, group commits) instead of waking the bot on its own. A
 /// request leaves at most one grid interval (100 ms) after its slot (a deferrable one at most
-/// 300 ms, see [`wait_for_booked`]), and lateness never adds up, so every rate the pacer
+/// 300 ms, see [`wait_for_deferrable`]), and lateness never adds up, so every rate the pacer
 /// books holds. Two requests of a chat can come up to that much
 /// closer together than their slots (an edit 0.95 s after the one before, against the
 /// booked 1.05 s): the short burst Telegram tolerates, and what the pacer's margins are for.
@@ -327,15 +323,11 @@ pub(crate) async fn wait_for(slot: Instant) {
     }
 }
 
-/// Like [`wait_for`], but a deferrable request (its text is on screen already) waits for
+/// Like [`wait_for`], for a deferrable slot (its text is on screen already): it waits for
 /// the slow grid, so the finals queued behind the bot-wide budget leave in groups.
-async fn wait_for_booked(slot: Instant, priority: Priority) {
-    match priority {
-        Priority::Urgent => wait_for(slot).await,
-        Priority::Deferrable if slot > Instant::now() => {
-            tokio::time::sleep_until(crate::net::on_slow_grid(slot.into())).await;
-        }
-        Priority::Deferrable => {}
+pub(crate) async fn wait_for_deferrable(slot: Instant) {
+    if slot > Instant::now() {
+        tokio::time::sleep_until(crate::net::on_slow_grid(slot.into())).await;
     }
 }
 

@@ -154,6 +154,8 @@ pub struct Budgets {
     pub global: Rate,
     /// Draft animations in one private chat (`DRAFT_HZ`).
     pub drafts_per_chat: Rate,
+    /// How long Telegram shows a draft after its last change (about 30 s).
+    pub draft_kept_for: Duration,
 }
 
 impl Budgets {
@@ -165,6 +167,7 @@ impl Budgets {
             per_group_per_minute: 19,
             global: Rate::new(Duration::from_millis(36), 1),
             drafts_per_chat: Rate::new(draft_interval, 1),
+            draft_kept_for: Duration::from_secs(30),
         }
     }
 }
@@ -200,6 +203,10 @@ pub fn is_group_chat(chat_id: i64) -> bool {
 }
 
 impl Pacer {
+    pub fn budgets(&self) -> &Budgets {
+        &self.budgets
+    }
+
     pub fn new(budgets: Budgets) -> Pacer {
         Pacer {
             budgets,

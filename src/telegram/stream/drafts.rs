@@ -1,6 +1,8 @@
 //! Previews as native drafts (`sendMessageDraft`, private chats): posted without waiting
 //! for their answers, which are read when the next preview is due.
 
+use std::time::Instant;
+
 use super::Driver;
 use crate::telegram::api::{DraftCall, TextMode, TgError};
 use crate::telegram::delivery::wait_for;
@@ -94,6 +96,24 @@ impl Driver {
         }
         // The final message sends these same parts.
         self.final_parts = Some(parts);
+    }
+
+    /// Keeps the final draft on screen while its message waits for a bot-wide slot. Telegram
+    /// drops a draft some 30 s after its last change, and after a burst of several hundred
+    /// replies a final message can wait longer than that; its draft is then shown again
+    /// every two thirds of that time, so the trader's text never leaves the screen.
+    pub(super) async fn keep_draft_shown_until(&mut self, slot: Instant, html: &str) {
+        let every = self.outbox.draft_kept_for().mul_f64(2.0 / 3.0);
+        loop {
+            let show_again_at = Instant::now() + every;
+            if slot <= show_again_at {
+                return;
+            }
+            tokio::time::sleep_until(show_again_at.into()).await;
+            wait_for(self.outbox.reserve(self.chat_id, Action::Draft)).await;
+            // Whatever the answer, the final message follows in its slot.
+            let _ = self.try_draft(html).await;
+        }
     }
 
     /// Shows a draft and waits for Telegram's answer (the last of a reply: whether the whole

@@ -2,7 +2,7 @@
 //! already being edited where there is one, through the outbox's retries.
 
 use super::Driver;
-use crate::telegram::delivery::{DeliveryError, OutMessage};
+use crate::telegram::delivery::{DeliveryError, OutMessage, wait_for_deferrable};
 use crate::telegram::format;
 
 impl Driver {
@@ -40,7 +40,12 @@ impl Driver {
         };
         let message = OutMessage::html(html).replying_to(reply_to);
         let sent = if self.final_already_visible {
-            self.outbox.send_deferrable(self.chat_id, &message).await
+            let slot = self.outbox.reserve_deferrable(self.chat_id);
+            self.keep_draft_shown_until(slot, html).await;
+            wait_for_deferrable(slot).await;
+            self.outbox
+                .send_in_booked_slot(self.chat_id, &message)
+                .await
         } else {
             self.outbox.send(self.chat_id, &message).await
         };
