@@ -10,16 +10,25 @@ use tiltguard::telegram::pacing::Budgets;
 use tiltguard_sim::{SimChat, SimUser, TelegramSim, TelegramSimConfig};
 
 async fn outbox() -> (TelegramSim, std::sync::Arc<Outbox>, tiltguard::store::Store) {
-    let sim = TelegramSim::start(TelegramSimConfig::default())
-        .await
-        .unwrap();
+    outbox_with(
+        TelegramSimConfig::default(),
+        Budgets::telegram_defaults(4.0),
+    )
+    .await
+}
+
+async fn outbox_with(
+    config: TelegramSimConfig,
+    budgets: Budgets,
+) -> (TelegramSim, std::sync::Arc<Outbox>, tiltguard::store::Store) {
+    let sim = TelegramSim::start(config).await.unwrap();
     let api = BotApi::new(
         reqwest::Client::new(),
         &sim.api_url(),
         &Secret::new(sim.token()),
     );
     let store = fresh_sqlite().await;
-    let outbox = Outbox::new(api, store.clone(), Budgets::telegram_defaults(4.0));
+    let outbox = Outbox::new(api, store.clone(), budgets);
     (sim, outbox, store)
 }
 
@@ -149,24 +158,17 @@ async fn a_final_that_waits_longer_than_a_draft_lives_keeps_its_draft_on_screen(
     use tiltguard_sim::SimEventKind;
 
     let draft_lifetime = Duration::from_secs(3);
-    let sim = TelegramSim::start(TelegramSimConfig {
+    let config = TelegramSimConfig {
         draft_lifetime,
         ..TelegramSimConfig::default()
-    })
-    .await
-    .unwrap();
-    let api = BotApi::new(
-        reqwest::Client::new(),
-        &sim.api_url(),
-        &Secret::new(sim.token()),
-    );
+    };
     // One message per 2 s bot-wide: the last of three finals outwaits a draft's life.
     let budgets = Budgets {
         global: Rate::new(Duration::from_secs(2), 1),
         draft_kept_for: draft_lifetime,
         ..Budgets::telegram_defaults(4.0)
     };
-    let outbox = Outbox::new(api, fresh_sqlite().await, budgets);
+    let (sim, outbox, _) = outbox_with(config, budgets).await;
     let chats: Vec<SimChat> = (0..3).map(|k| chat(&sim, 40 + k)).collect();
 
     let replies = chats.iter().map(|chat| {
