@@ -314,9 +314,9 @@ impl Outbox {
 /// reads of the models' streams, group commits) instead of waking the bot on its own. A
 /// request leaves at most one grid interval (100 ms) after its slot (a deferrable one at most
 /// 300 ms, see [`wait_for_deferrable`]), and lateness never adds up, so every rate the pacer
-/// books holds. Two requests of a chat can come up to that much
-/// closer together than their slots (an edit 0.95 s after the one before, against the
-/// booked 1.05 s): the short burst Telegram tolerates, and what the pacer's margins are for.
+/// books holds. Two requests of a chat can come up to that much closer together than their
+/// slots (an edit 0.95 s after the one before, against the booked 1.05 s): the short burst
+/// Telegram tolerates, and what the pacer's margins are for.
 pub(crate) async fn wait_for(slot: Instant) {
     if slot > Instant::now() {
         tokio::time::sleep_until(crate::net::on_grid(slot.into())).await;

@@ -203,16 +203,16 @@ pub fn is_group_chat(chat_id: i64) -> bool {
 }
 
 impl Pacer {
-    pub fn budgets(&self) -> &Budgets {
-        &self.budgets
-    }
-
     pub fn new(budgets: Budgets) -> Pacer {
         Pacer {
             budgets,
             global: Calendar::default(),
             chats: HashMap::new(),
         }
+    }
+
+    pub fn budgets(&self) -> &Budgets {
+        &self.budgets
     }
 
     /// When `action` in `chat_id` could go out, without booking it.
