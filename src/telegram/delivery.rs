@@ -73,6 +73,8 @@ pub struct Outbox {
     pacer: Mutex<Pacer>,
     /// Set once when the Bot API server turns out to lack `sendMessageDraft`.
     drafts_unsupported: AtomicBool,
+    /// How long Telegram shows a draft after its last change.
+    draft_kept_for: Duration,
 }
 
 impl Outbox {
@@ -80,6 +82,7 @@ impl Outbox {
         Arc::new(Outbox {
             api,
             store,
+            draft_kept_for: budgets.draft_kept_for,
             pacer: Mutex::new(Pacer::new(budgets)),
             drafts_unsupported: AtomicBool::new(false),
         })
@@ -276,8 +279,7 @@ impl Outbox {
 
     /// How long Telegram shows a draft after its last change.
     pub(crate) fn draft_kept_for(&self) -> Duration {
-        let pacer = self.pacer.lock().unwrap_or_else(|p| p.into_inner());
-        pacer.budgets().draft_kept_for
+        self.draft_kept_for
     }
 
     fn reserve_with(&self, chat_id: i64, action: Action, priority: Priority) -> Instant {

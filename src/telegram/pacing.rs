@@ -211,10 +211,6 @@ impl Pacer {
         }
     }
 
-    pub fn budgets(&self) -> &Budgets {
-        &self.budgets
-    }
-
     /// When `action` in `chat_id` could go out, without booking it.
     pub fn earliest(&self, chat_id: i64, action: Action, now: Instant) -> Instant {
         self.find(chat_id, action, Priority::Urgent, now).1
